@@ -1,0 +1,5 @@
+"""Allow `python -m icalpub`."""
+
+from .cli import main
+
+main()

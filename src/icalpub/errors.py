@@ -1,0 +1,45 @@
+"""Every exception icalpub raises, and the located problems it reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One thing wrong (or worth knowing) about a registry, with its place in the file."""
+
+    file: str
+    line: int
+    column: int
+    message: str
+    hint: str = ""
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        text = f"{self.file}:{self.line}:{self.column}: {self.severity}: {self.message}"
+        return f"{text}; {self.hint}" if self.hint else text
+
+
+class IcalpubError(Exception):
+    """Base class for every icalpub error."""
+
+
+class RegistryError(IcalpubError):
+    """The registry has one or more errors; each carries file, line, column and hint."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(problems)
+        errors = [p for p in self.problems if p.severity == "error"]
+        first = str(errors[0]) if errors else "registry is invalid"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(first + more)
+
+
+class LedgerError(IcalpubError):
+    """The ledger file (events.lock) cannot be read or is malformed."""
+
+
+class BuildError(IcalpubError):
+    """Writing the publication to disk failed; the old tree is untouched."""

@@ -1,0 +1,190 @@
+"""Turn YAML text into a tree of positioned nodes, refusing anything hostile.
+
+PyYAML's own composer and constructor recurse (10,000 nested lists overflow the
+stack), expand aliases without a bound ("billion laughs") and construct any tag
+they know. This module drives only the event parser (libyaml's when present),
+which is iterative, and builds plain nodes itself: tags are refused, nesting
+and alias expansion are bounded, and every node keeps its line and column.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+MAX_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASED_NODES = 100_000
+_PARSER_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# What YAML 1.1 forbids in a stream (it allows tab, LF, CR, NEL and printable text).
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_PLAIN_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
+_STANDARD_TAGS = frozenset(
+    "tag:yaml.org,2002:" + name
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "seq", "map")
+) | {"!"}
+
+
+@dataclass
+class Node:
+    """A YAML node with its 1-based line and column."""
+
+    line: int
+    column: int
+    size: int = field(default=1, repr=False)  # nodes it expands to, aliases included
+
+
+@dataclass
+class Scalar(Node):
+    """A scalar as written: its text and whether it was unquoted (plain)."""
+
+    value: str = ""
+    plain: bool = True
+
+    @property
+    def is_null(self) -> bool:
+        """Return whether YAML reads this scalar as null."""
+        return self.plain and self.value in _PLAIN_NULLS
+
+
+@dataclass
+class Sequence(Node):
+    """A YAML list."""
+
+    items: list[Node] = field(default_factory=list)
+
+
+@dataclass
+class Mapping(Node):
+    """A YAML mapping, its pairs in file order (duplicates kept for reporting)."""
+
+    pairs: list[tuple[Node, Node]] = field(default_factory=list)
+
+
+class YamlProblem(Exception):
+    """The text is not YAML this tool accepts; carries a 1-based position."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+def decode(data: bytes) -> str:
+    """Return `data` as text, refusing oversized files and invalid UTF-8 with a position."""
+    if len(data) > MAX_BYTES:
+        raise YamlProblem(
+            1, 1, f"the file is {len(data):,} bytes; the limit is {MAX_BYTES:,} bytes (16 MiB)"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        head = data[: exc.start]
+        line = head.count(b"\n") + 1
+        column = len(head[head.rfind(b"\n") + 1 :].decode("utf-8", "replace")) + 1
+        raise YamlProblem(
+            line,
+            column,
+            f"invalid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
+        ) from None
+    text = text.removeprefix("\ufeff")
+    bad = _UNPRINTABLE.search(text)
+    if bad:
+        before = text[: bad.start()]
+        raise YamlProblem(
+            before.count("\n") + 1,
+            bad.start() - (before.rfind("\n") + 1) + 1,
+            f"the file contains the control character U+{ord(bad.group()):04X}, which YAML "
+            "does not allow; delete it",
+        )
+    return text
+
+
+def compose(text: str) -> Node | None:
+    """Return the single document of `text` as nodes, or None for an empty file."""
+    stack: list[tuple[Node, Node | None]] = []  # (collection, pending mapping key)
+    anchors: dict[str, Node] = {}
+    aliased = 0
+    root: Node | None = None
+    documents = 0
+    try:
+        for event in yaml.parse(text, Loader=_PARSER_LOADER):
+            start = event.start_mark
+            line, column = (start.line + 1, start.column + 1) if start else (1, 1)
+            node: Node | None = None
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise YamlProblem(line, column, "only one YAML document is allowed")
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                target = anchors.get(event.anchor or "")
+                if target is None:
+                    raise YamlProblem(line, column, f"unknown alias *{event.anchor}")
+                if any(target is open_node for open_node, _ in stack):
+                    raise YamlProblem(line, column, f"alias *{event.anchor} refers to itself")
+                aliased += target.size
+                if aliased > MAX_ALIASED_NODES:
+                    raise YamlProblem(
+                        line,
+                        column,
+                        f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes",
+                    )
+                node = target
+            elif isinstance(event, yaml.ScalarEvent):
+                _check_tag(event.tag, line, column)
+                plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
+                node = Scalar(line, column, value=event.value, plain=plain)
+            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
+                _check_tag(event.tag, line, column)
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(line, column, f"nesting is deeper than {MAX_DEPTH} levels")
+                collection: Node = (
+                    Sequence(line, column)
+                    if isinstance(event, yaml.SequenceStartEvent)
+                    else Mapping(line, column)
+                )
+                if event.anchor:
+                    anchors[event.anchor] = collection
+                stack.append((collection, None))
+                continue
+            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
+                node, pending = stack.pop()
+                if pending is not None:  # pragma: no cover - the parser forbids this
+                    raise YamlProblem(line, column, "mapping key without a value")
+            else:
+                continue
+            if isinstance(event, yaml.ScalarEvent) and event.anchor:
+                anchors[event.anchor] = node
+            if not stack:
+                root = node
+                continue
+            parent, pending = stack[-1]
+            parent.size += node.size
+            if isinstance(parent, Sequence):
+                parent.items.append(node)
+            elif pending is None:
+                stack[-1] = (parent, node)
+            else:
+                assert isinstance(parent, Mapping)
+                parent.pairs.append((pending, node))
+                stack[-1] = (parent, None)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        context = f" ({exc.context})" if exc.context and exc.problem else ""
+        raise YamlProblem(line, column, f"YAML syntax: {problem}{context}") from None
+    except yaml.YAMLError as exc:
+        raise YamlProblem(1, 1, f"YAML syntax: {exc}") from None
+    return root
+
+
+def _check_tag(tag: str | None, line: int, column: int) -> None:
+    if tag is not None and tag not in _STANDARD_TAGS:
+        raise YamlProblem(
+            line, column, f"YAML tag {tag!r} is not allowed; write plain values without tags"
+        )

@@ -1,0 +1,24 @@
+"""The code stays ruff-clean and mypy-strict; checked as part of the suite."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+
+from .conftest import ROOT
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def test_ruff_lint_is_clean() -> None:
+    ruff = shutil.which("ruff") or f"{sys.prefix}/bin/ruff"
+    result = run(ruff, "check", "src", "tests")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean() -> None:
+    result = run(sys.executable, "-m", "mypy", "src")
+    assert result.returncode == 0, result.stdout + result.stderr
