@@ -76,6 +76,7 @@ class Event:
     repeat: str | None = None
     exceptions: tuple[dt.date, ...] = ()
     line: int = 0
+    column: int = 0
 
     @property
     def all_day(self) -> bool:
@@ -141,8 +142,8 @@ class Registry:
 
 def as_datetime(when: When, timezone: str) -> dt.datetime:
     """Return `when` as an aware datetime; a date becomes its midnight in `timezone`."""
-    from zoneinfo import ZoneInfo
+    from .zones import zone
 
     if isinstance(when, dt.datetime):
         return when
-    return dt.datetime.combine(when, dt.time(0, 0), tzinfo=ZoneInfo(timezone))
+    return dt.datetime.combine(when, dt.time(0, 0), tzinfo=zone(timezone))

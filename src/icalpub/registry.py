@@ -476,6 +476,7 @@ class _Reader:
             repeat=self.field(found, "repeat", lambda n: self.text(n, f"{what} repeat")),
             exceptions=self.field(found, "except", lambda n: self.dates(n, f"{what} except")) or (),
             line=node.line,
+            column=node.column,
         )
         if event_id is None or title is None or start is None:
             return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import zoneinfo
+from importlib import resources
 
 _UTC_NAMES = frozenset(
     {
@@ -36,8 +37,8 @@ class LocalTimeError(ValueError):
 
 @functools.cache
 def known_zones() -> frozenset[str]:
-    """Return every IANA zone name this machine knows."""
-    return frozenset(zoneinfo.available_timezones())
+    """Return every IANA zone name of the `tzdata` package."""
+    return frozenset(resources.files("tzdata").joinpath("zones").read_text("ascii").split())
 
 
 def is_zone(name: str) -> bool:
@@ -56,8 +57,16 @@ def is_fixed(name: str) -> bool:
 
 @functools.cache
 def zone(name: str) -> zoneinfo.ZoneInfo:
-    """Return the tzinfo for an IANA name (cached)."""
-    return zoneinfo.ZoneInfo(name)
+    """Return the tzinfo for an IANA name from the `tzdata` package (cached).
+
+    Always the package's data, never the machine's /usr/share/zoneinfo: the
+    VTIMEZONEs written from it must be the same bytes on every machine.
+    """
+    if name not in known_zones():
+        raise zoneinfo.ZoneInfoNotFoundError(name)
+    path = resources.files("tzdata.zoneinfo").joinpath(*name.split("/"))
+    with path.open("rb") as handle:
+        return zoneinfo.ZoneInfo.from_file(handle, key=name)
 
 
 def localize(wall: dt.datetime, name: str) -> dt.datetime:

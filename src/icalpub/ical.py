@@ -1,0 +1,185 @@
+"""Model → .ics bytes (RFC 5545 + RFC 7986), written for what real clients accept."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+
+from icalendar import Calendar as VCalendar
+from icalendar import Event as VEvent
+from icalendar import vDuration, vRecur, vText
+
+from .i18n import _
+from .ledger import Stamp
+from .model import Event, Registry
+from .query import by_topics, in_order, kept
+from .text import to_html, to_plain
+from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
+from .vtimezone import vtimezone
+from .zones import is_fixed, zone
+
+PRODID = "-//icalpub//icalpub//EN"
+
+
+def calendar_ics(
+    registry: Registry,
+    stamps: Mapping[str, Stamp],
+    topics: Iterable[str] = (),
+    today: dt.date | None = None,
+) -> bytes:
+    """Return the calendar of the whole registry, or of the union of `topics`."""
+    chosen = sorted(set(topics))
+    events = in_order(kept(registry, by_topics(registry, chosen), today))
+    cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
+    title = registry.calendar.title
+    if chosen:
+        names = ", ".join(_topic_title(registry, t) for t in chosen)
+        title = _(registry.calendar.language, "{title}: {topics}").format(title=title, topics=names)
+    cal.add("name", title)
+    cal.add("x-wr-calname", title)
+    if registry.calendar.description:
+        cal.add("description", registry.calendar.description)
+        cal.add("x-wr-caldesc", registry.calendar.description)
+    return _finish(registry, cal, events, stamps)
+
+
+def event_ics(registry: Registry, stamps: Mapping[str, Stamp], event: Event) -> bytes:
+    """Return one event as a calendar without NAME (Outlook would add it as a new calendar)."""
+    cal = _calendar(registry, source=absolute(registry.calendar, event_ics_path(event.id)))
+    return _finish(registry, cal, [event], stamps)
+
+
+def _calendar(registry: Registry, source: str) -> VCalendar:
+    settings = registry.calendar
+    cal = VCalendar()
+    cal.add("version", "2.0")
+    cal.add("prodid", PRODID)
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-timezone", settings.timezone)
+    if settings.refresh is not None:
+        cal.add(
+            "refresh-interval",
+            _timedelta(settings.refresh.total_seconds()),
+            parameters={"VALUE": "DURATION"},
+        )
+        cal.add("x-published-ttl", vDuration(_timedelta(settings.refresh.total_seconds())))
+    cal.add("url", settings.base_url)
+    cal.add("source", source, parameters={"VALUE": "URI"})
+    return cal
+
+
+def _finish(
+    registry: Registry, cal: VCalendar, events: list[Event], stamps: Mapping[str, Stamp]
+) -> bytes:
+    for name, (first, last) in sorted(_zone_years(events).items()):
+        cal.add_component(vtimezone(name, first, last))
+    for event in events:
+        cal.add_component(_vevent(registry, event, stamps[event.id]))
+    return bytes(cal.to_ical())
+
+
+def _vevent(registry: Registry, event: Event, stamp: Stamp) -> VEvent:
+    settings = registry.calendar
+    language = settings.language
+    page = absolute(settings, event_page_path(event.id))
+    vevent = VEvent()
+    vevent.add("uid", uid(settings, event.id))
+    vevent.add("dtstamp", stamp.last_modified)
+    vevent.add("created", stamp.created)
+    vevent.add("last-modified", stamp.last_modified)
+    vevent.add("sequence", stamp.sequence)
+    if event.all_day:
+        end = event.end if event.end is not None else event.start
+        vevent.add("dtstart", event.start)
+        vevent.add("dtend", end + dt.timedelta(days=1))
+        vevent.add("transp", "TRANSPARENT")
+    else:
+        vevent.add("dtstart", _published_time(event, event.start))  # type: ignore[arg-type]
+        if event.end is not None:
+            vevent.add("dtend", _published_time(event, event.end))  # type: ignore[arg-type]
+    title = event.title
+    if event.status == "cancelled":
+        title = _(language, "Cancelled: ") + title
+    vevent.add("summary", title)
+    vevent.add("description", _plain_description(registry, event, page))
+    html = vText(_html_description(event, page))
+    vevent.add("x-alt-desc", html, parameters={"FMTTYPE": "text/html"})
+    if event.location:
+        vevent.add("location", event.location)
+    if event.topics:
+        vevent.add("categories", [_topic_title(registry, t) for t in event.topics])
+    vevent.add("url", page, parameters={"VALUE": "URI"})
+    contact = event.contact or settings.contact
+    if contact is not None and contact.display():
+        vevent.add("contact", contact.display())
+    vevent.add("status", event.status.upper())
+    if event.repeat:
+        vevent.add("rrule", vRecur.from_ical(event.repeat))
+        if event.exceptions:
+            vevent.add("exdate", [_exdate(event, day) for day in event.exceptions])
+    return vevent
+
+
+def _published_time(event: Event, value: dt.datetime) -> dt.datetime:
+    """Return a timed value as written: in its zone (TZID), or in UTC (`Z`) for UTC-like zones."""
+    if is_fixed(event.timezone):
+        return value.astimezone(dt.UTC)
+    return value.astimezone(zone(event.timezone))
+
+
+def _exdate(event: Event, day: dt.date) -> dt.date | dt.datetime:
+    # EXDATE takes DTSTART's value type and zone, at the occurrence's own wall time.
+    if not isinstance(event.start, dt.datetime):
+        return day
+    wall = dt.datetime.combine(day, event.start.timetz())
+    return _published_time(event, wall)
+
+
+def _plain_description(registry: Registry, event: Event, page: str) -> str:
+    language = registry.calendar.language
+    parts = []
+    body = to_plain(event.description) if event.description else (event.summary or "")
+    if body:
+        parts.append(body)
+    if event.url:
+        parts.append(_(language, "More information: {url}").format(url=event.url))
+    parts.append(_(language, "Event page: {url}").format(url=page))
+    return "\n\n".join(parts)
+
+
+def _html_description(event: Event, page: str) -> str:
+    from markupsafe import escape
+
+    body = to_html(event.description) if event.description else ""
+    if not body and event.summary:
+        body = f"<p>{escape(event.summary)}</p>"
+    link = f'<p><a href="{escape(page)}">{escape(page)}</a></p>'
+    return f"<html><body>{body}{link}</body></html>"
+
+
+def _topic_title(registry: Registry, topic_id: str) -> str:
+    topic = registry.topic(topic_id)
+    return topic.title(registry.calendar.language) if topic else topic_id
+
+
+def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:
+    years: dict[str, tuple[int, int]] = {}
+    for event in events:
+        if event.all_day or is_fixed(event.timezone):
+            continue
+        found = [event.first_day.year]
+        if event.end is not None:
+            found.append(event.end.year)
+        found.extend(day.year for day in event.exceptions)
+        until = re.search(r"UNTIL=(\d{4})", (event.repeat or "").upper())
+        if until:
+            found.append(int(until.group(1)))
+        first, last = years.get(event.timezone, (min(found), max(found)))
+        years[event.timezone] = (min(first, *found), max(last, *found))
+    return years
+
+
+def _timedelta(seconds: int) -> dt.timedelta:
+    return dt.timedelta(seconds=seconds)

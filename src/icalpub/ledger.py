@@ -1,0 +1,202 @@
+"""The ledger (`events.lock`): what subscribers have seen, so edits move SEQUENCE and LAST-MODIFIED.
+
+Pure: the ledger is read and written as bytes elsewhere; here it is compared
+with a registry at a given `now` (passed in, never read from the clock).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
+
+from .errors import LedgerError, Problem
+from .model import Event, Registry
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the ledger remembers of one event id."""
+
+    hash: str
+    sequence: int
+    first_seen: dt.datetime
+    changed: dt.datetime
+    deleted: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Ledger:
+    """Every event id ever published, with its content hash and revision."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """The revision properties of one event as published."""
+
+    sequence: int
+    created: dt.datetime
+    last_modified: dt.datetime
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """The outcome of comparing a registry with its ledger."""
+
+    stamps: dict[str, Stamp]
+    ledger: Ledger
+    changed: tuple[str, ...]
+    deleted: tuple[str, ...]
+    modified: dt.datetime  # the publication's last change; never goes backwards
+    behind: bool  # the given ledger did not already describe this registry
+
+
+def content_hash(registry: Registry, event: Event) -> str:
+    """Return a hash of everything subscribers see of `event` except its revision fields."""
+    contact = event.contact or registry.calendar.contact
+    categories = [topic.titles for topic in registry.topics if topic.id in event.topics]
+    content = {
+        "title": event.title,
+        "start": _iso(event.start),
+        "end": _iso(event.end),
+        "timezone": event.timezone,
+        "location": event.location,
+        "summary": event.summary,
+        "description": event.description,
+        "url": event.url,
+        "status": event.status,
+        "repeat": event.repeat,
+        "except": [d.isoformat() for d in event.exceptions],
+        "published": event.published_at.astimezone(dt.UTC).isoformat(),
+        "contact": [contact.name, contact.phone, contact.email] if contact else None,
+        "categories": categories,
+    }
+    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+def reconcile(registry: Registry, ledger: Ledger, now: dt.datetime) -> Reconciled:
+    """Return each event's stamp and the updated ledger, treating changes as seen at `now`."""
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
+    entries = dict(ledger.entries)
+    stamps: dict[str, Stamp] = {}
+    changed: list[str] = []
+    for event in registry.events:
+        digest = content_hash(registry, event)
+        created = _utc(event.published_at)
+        old = entries.get(event.id)
+        if old is None or old.deleted is not None:
+            entry = Entry(digest, event.sequence or 0, created, _utc(event.updated_at))
+            changed.append(event.id)
+        elif old.hash != digest:
+            entry = Entry(digest, old.sequence + 1, old.first_seen, now)
+            changed.append(event.id)
+        else:
+            entry = old
+        sequence = event.sequence if event.sequence is not None else entry.sequence
+        modified = _utc(event.updated) if event.updated is not None else entry.changed
+        entry = replace(entry, sequence=sequence, changed=modified)
+        behind = old != entry
+        if behind and event.id not in changed:
+            changed.append(event.id)
+        entries[event.id] = entry
+        stamps[event.id] = Stamp(sequence, created, modified)
+    present = {event.id for event in registry.events}
+    deleted = sorted(i for i, e in entries.items() if i not in present and e.deleted is None)
+    for event_id in deleted:
+        entries[event_id] = replace(entries[event_id], deleted=now)
+    times = [e.deleted or e.changed for e in entries.values()]
+    return Reconciled(
+        stamps=stamps,
+        ledger=Ledger(dict(sorted(entries.items()))),
+        changed=tuple(changed),
+        deleted=tuple(deleted),
+        modified=max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
+        behind=bool(changed or deleted),
+    )
+
+
+def reused_ids(registry: Registry, ledger: Ledger) -> list[Problem]:
+    """Return an error for every event whose id the ledger records as deleted."""
+    problems = []
+    for event in registry.events:
+        entry = ledger.entries.get(event.id)
+        if entry is not None and entry.deleted is not None:
+            problems.append(
+                Problem(
+                    registry.source,
+                    event.line,
+                    event.column,
+                    f"event id '{event.id}' belonged to an event deleted on "
+                    f"{entry.deleted:%Y-%m-%d}; ids are never reused",
+                    "give this event a new id (calendars would confuse it with the old one)",
+                )
+            )
+    return problems
+
+
+def loads(data: bytes, name: str = "events.lock") -> Ledger:
+    """Parse ledger bytes; raise LedgerError saying what is wrong."""
+    try:
+        raw = json.loads(data.decode("utf-8"))
+        if raw.get("version") != VERSION:
+            raise LedgerError(f"{name}: unknown ledger version {raw.get('version')!r}")
+        entries = {
+            key: Entry(
+                hash=str(value["hash"]),
+                sequence=int(value["sequence"]),
+                first_seen=_parse(value["first_seen"]),
+                changed=_parse(value["changed"]),
+                deleted=_parse(value["deleted"]) if value.get("deleted") else None,
+            )
+            for key, value in raw["events"].items()
+        }
+    except LedgerError:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise LedgerError(
+            f"{name}: the ledger is damaged ({exc}); restore it from version control"
+        ) from None
+    return Ledger(entries)
+
+
+def dumps(ledger: Ledger) -> bytes:
+    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline)."""
+    events = {}
+    for key, entry in sorted(ledger.entries.items()):
+        item: dict[str, object] = {
+            "hash": entry.hash,
+            "sequence": entry.sequence,
+            "first_seen": _z(entry.first_seen),
+            "changed": _z(entry.changed),
+        }
+        if entry.deleted is not None:
+            item["deleted"] = _z(entry.deleted)
+        events[key] = item
+    text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
+    return (text + "\n").encode()
+
+
+def _utc(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(microsecond=0)
+
+
+def _z(value: dt.datetime) -> str:
+    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(dt.UTC)
+
+
+def _iso(value: dt.date | dt.datetime | None) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    return value.isoformat()

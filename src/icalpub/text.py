@@ -1,0 +1,116 @@
+"""Markdown descriptions as sanitised HTML and as readable plain text."""
+
+from __future__ import annotations
+
+import functools
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "strong",
+        "em",
+        "a",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "code",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "s",
+        "del",
+    }
+)
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+
+
+@functools.cache
+def _markdown() -> MarkdownIt:
+    # html=False: raw HTML in a description is shown as text, never passed through.
+    return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
+
+
+def to_html(markdown: str) -> str:
+    """Render Markdown to HTML that carries no script, style, handler or unsafe URL."""
+    rendered = _markdown().render(markdown)
+    return nh3.clean(
+        rendered,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer",
+    ).strip()
+
+
+def to_plain(markdown: str) -> str:
+    """Render Markdown as plain text: blank lines between blocks, '- ' items, 'text (url)' links."""
+    blocks: list[str] = []
+    lines: list[str] = []  # lines of the block being built (a whole list is one block)
+    counters: list[int] = []  # per open list: the next number, or -1 for bullets
+    prefix = ""
+    for token in _markdown().parse(markdown):
+        kind = token.type
+        if kind in ("bullet_list_open", "ordered_list_open"):
+            counters.append(int(token.attrGet("start") or 1) if kind[0] == "o" else -1)
+        elif kind in ("bullet_list_close", "ordered_list_close"):
+            counters.pop()
+        elif kind == "list_item_open":
+            indent = "  " * (len(counters) - 1)
+            prefix = f"{indent}- " if counters[-1] < 0 else f"{indent}{counters[-1]}. "
+            counters[-1] += counters[-1] >= 0
+        elif kind == "inline":
+            lines.append(prefix + _inline_plain(token.children or []))
+            prefix = ""
+        elif kind in ("fence", "code_block"):
+            lines.append(token.content.rstrip("\n"))
+        elif kind == "hr":
+            lines.append("———")
+        block_ends = kind in (
+            "paragraph_close",
+            "heading_close",
+            "fence",
+            "code_block",
+            "hr",
+            "bullet_list_close",
+            "ordered_list_close",
+        )
+        if block_ends and not counters and lines:
+            blocks.append("\n".join(lines))
+            lines = []
+    if lines:
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks).strip()
+
+
+def _inline_plain(children: list[Token]) -> str:
+    parts: list[str] = []
+    href_stack: list[tuple[str, int]] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type == "softbreak":
+            parts.append(" ")
+        elif child.type == "hardbreak":
+            parts.append("\n")
+        elif child.type == "link_open":
+            href_stack.append((str(child.attrGet("href") or ""), len(parts)))
+        elif child.type == "link_close" and href_stack:
+            href, start = href_stack.pop()
+            label = "".join(parts[start:])
+            if href and href != label and href != f"mailto:{label}":
+                parts.append(f" ({href})")
+        elif child.type == "image":
+            parts.append(child.content)
+    return "".join(parts)

@@ -1,0 +1,45 @@
+"""The one mapping from events, topics and feeds to paths and absolute URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from .model import Calendar
+
+FORMATS = ("ics", "rss", "atom", "json")
+_WHOLE = {"ics": "calendar.ics", "rss": "feed.rss", "atom": "feed.atom", "json": "feed.json"}
+
+
+def feed_path(fmt: str, topics: Iterable[str] = ()) -> str:
+    """Return the path of a calendar or feed: everything, one topic, or a query for several."""
+    chosen = canonical_topics(topics)
+    if not chosen:
+        return _WHOLE[fmt]
+    if len(chosen) == 1:
+        return f"topics/{chosen[0]}.{fmt}"
+    return _WHOLE[fmt] + "?" + "&".join(f"topic={t}" for t in chosen)
+
+
+def canonical_topics(topics: Iterable[str]) -> tuple[str, ...]:
+    """Return a topic set in its one canonical form: sorted, without repeats."""
+    return tuple(sorted(set(topics)))
+
+
+def event_ics_path(event_id: str) -> str:
+    """Return the path of one event's own .ics file."""
+    return f"events/{event_id}.ics"
+
+
+def event_page_path(event_id: str) -> str:
+    """Return the path of an event's HTML page."""
+    return f"events/{event_id}"
+
+
+def absolute(calendar: Calendar, path: str = "") -> str:
+    """Return `path` as an absolute URL under the calendar's base_url."""
+    return calendar.base_url + path
+
+
+def uid(calendar: Calendar, event_id: str) -> str:
+    """Return the event's UID, stable forever: `<id>@<host of base_url>`."""
+    return f"{event_id}@{calendar.host}"
