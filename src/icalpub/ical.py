@@ -22,6 +22,38 @@ from .zones import is_fixed, zone
 PRODID = "-//icalpub//icalpub//EN"
 
 
+class Text(vText):
+    """A TEXT value escaped exactly by RFC 5545 §3.3.11.
+
+    icalendar 7's own escaping first turns a literal backslash-N into a
+    newline, so an editor's "\\N" would change meaning; this escapes the
+    backslash first and nothing else.
+    """
+
+    def to_ical(self) -> bytes:
+        """Return the escaped value."""
+        return escape_text(str(self)).encode("utf-8")
+
+
+class TextList(vText):
+    """A comma-separated list of TEXT values (CATEGORIES), each escaped by `escape_text`."""
+
+    def __new__(cls, values: list[str]) -> TextList:
+        """Keep the separate values; their escaped join is the wire form."""
+        self = super().__new__(cls, ",".join(escape_text(v) for v in values))
+        return self
+
+    def to_ical(self) -> bytes:
+        """Return the already escaped, comma-joined values."""
+        return str(self).encode("utf-8")
+
+
+def escape_text(value: str) -> str:
+    """Escape backslash, semicolon, comma and line breaks for an iCalendar TEXT value."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
+
+
 def calendar_ics(
     registry: Registry,
     stamps: Mapping[str, Stamp],
@@ -36,11 +68,11 @@ def calendar_ics(
     if chosen:
         names = ", ".join(_topic_title(registry, t) for t in chosen)
         title = _(registry.calendar.language, "{title}: {topics}").format(title=title, topics=names)
-    cal.add("name", title)
-    cal.add("x-wr-calname", title)
+    cal.add("name", Text(title))
+    cal.add("x-wr-calname", Text(title))
     if registry.calendar.description:
-        cal.add("description", registry.calendar.description)
-        cal.add("x-wr-caldesc", registry.calendar.description)
+        cal.add("description", Text(registry.calendar.description))
+        cal.add("x-wr-caldesc", Text(registry.calendar.description))
     return _finish(registry, cal, events, stamps)
 
 
@@ -102,18 +134,18 @@ def _vevent(registry: Registry, event: Event, stamp: Stamp) -> VEvent:
     title = event.title
     if event.status == "cancelled":
         title = _(language, "Cancelled: ") + title
-    vevent.add("summary", title)
-    vevent.add("description", _plain_description(registry, event, page))
-    html = vText(_html_description(event, page))
+    vevent.add("summary", Text(title))
+    vevent.add("description", Text(_plain_description(registry, event, page)))
+    html = Text(_html_description(event, page))
     vevent.add("x-alt-desc", html, parameters={"FMTTYPE": "text/html"})
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", Text(event.location))
     if event.topics:
-        vevent.add("categories", [_topic_title(registry, t) for t in event.topics])
+        vevent.add("categories", TextList([_topic_title(registry, t) for t in event.topics]))
     vevent.add("url", page, parameters={"VALUE": "URI"})
     contact = event.contact or settings.contact
     if contact is not None and contact.display():
-        vevent.add("contact", contact.display())
+        vevent.add("contact", Text(contact.display()))
     vevent.add("status", event.status.upper())
     if event.repeat:
         vevent.add("rrule", vRecur.from_ical(event.repeat))
