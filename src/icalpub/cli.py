@@ -9,7 +9,7 @@ import click
 
 from . import __version__
 from .errors import Problem
-from .registry import read
+from .registry import read_source
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -22,7 +22,8 @@ def cli() -> None:
 @click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
 def validate(registry: str) -> None:
     """Check REGISTRY and print every problem as file:line:col; exit 1 on any error."""
-    model, problems = read(registry)
+    source = read_source(registry)
+    model, problems = source.registry, source.problems
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors

@@ -7,12 +7,15 @@ import difflib
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from dateutil import rrule
 
-from .errors import Problem, RegistryError
+from . import ledger as ledger_module
+from .errors import LedgerError, Problem, RegistryError
+from .ledger import Ledger
 from .model import Calendar, Contact, Duration, Event, Registry, Status, Topic
 from .yamlsafe import Mapping, Node, Scalar, Sequence, YamlProblem, compose, decode
 from .zones import LocalTimeError, is_zone, known_zones, localize
@@ -70,6 +73,47 @@ EVENT_KEYS = (
     "except",
 )
 TOP_KEYS = ("calendar", "topics", "events")
+
+
+@dataclass(frozen=True)
+class Source:
+    """A registry file with its ledger, as read from disk at one moment."""
+
+    registry: Registry | None
+    ledger: Ledger
+    problems: list[Problem]
+    modified: dt.datetime  # the registry file's modification time, UTC, whole seconds
+
+
+def ledger_path(registry_path: str | Path) -> Path:
+    """Return where the ledger of a registry lives: beside it, `events.lock` for `events.yaml`."""
+    return Path(registry_path).with_suffix(".lock")
+
+
+def read_source(path: str | Path) -> Source:
+    """Read a registry and its ledger; the registry is None if either has an error."""
+    registry, problems = read(path)
+    lock = ledger_path(path)
+    ledger = Ledger()
+    try:
+        ledger = ledger_module.loads(lock.read_bytes(), str(lock))
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        problems.append(Problem(str(lock), 1, 1, f"cannot read the ledger: {exc.strerror}"))
+    except LedgerError as exc:
+        problems.append(Problem(str(lock), 1, 1, str(exc).split(": ", 1)[-1]))
+    if registry is not None:
+        problems.extend(ledger_module.reused_ids(registry, ledger))
+    try:
+        stamp = Path(path).stat().st_mtime
+    except OSError:
+        stamp = 0
+    modified = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
+    problems = sorted(problems)
+    if any(p.severity == "error" for p in problems):
+        registry = None
+    return Source(registry, ledger, problems, modified)
 
 
 class _Invalid(Exception):

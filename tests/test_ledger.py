@@ -1,0 +1,123 @@
+"""The ledger (SPEC §5): edits move SEQUENCE and LAST-MODIFIED; nothing moves without an edit."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import icalendar
+
+from icalpub import ledger
+from icalpub.ical import calendar_ics
+from icalpub.ledger import Ledger, reconcile
+from icalpub.registry import load, read_source
+
+Write = Callable[..., Path]
+T1 = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
+T2 = dt.datetime(2026, 2, 1, 12, tzinfo=dt.UTC)
+T3 = dt.datetime(2026, 3, 1, 12, tzinfo=dt.UTC)
+EVENTS = """\
+- id: a
+  title: First title
+  start: 2022-01-12 10:00
+  published: 2022-01-03 09:00
+- id: b
+  title: B
+  start: 2022-01-13
+  published: 2022-01-04 09:00
+  updated: 2022-01-05 09:00
+"""
+
+
+def test_first_build_needs_no_clock(registry_file: Write) -> None:
+    registry = load(registry_file(EVENTS))
+    first = reconcile(registry, Ledger(), T1)
+    assert first.stamps["a"] == ledger.Stamp(
+        0, dt.datetime(2022, 1, 3, 7, tzinfo=dt.UTC), dt.datetime(2022, 1, 3, 7, tzinfo=dt.UTC)
+    )
+    assert first.stamps["b"].last_modified == dt.datetime(2022, 1, 5, 7, tzinfo=dt.UTC)
+    # the same registry reconciled at another time gives the same stamps
+    assert reconcile(registry, Ledger(), T2).stamps == first.stamps
+
+
+def test_rebuild_without_edits_changes_nothing(registry_file: Write) -> None:
+    registry = load(registry_file(EVENTS))
+    first = reconcile(registry, Ledger(), T1)
+    again = reconcile(registry, ledger.loads(ledger.dumps(first.ledger)), T2)
+    assert again.stamps == first.stamps
+    assert ledger.dumps(again.ledger) == ledger.dumps(first.ledger)
+    assert again.changed == () and not again.behind
+    assert calendar_ics(registry, again.stamps) == calendar_ics(registry, first.stamps)
+
+
+def test_editing_a_title_raises_sequence_and_moves_last_modified(registry_file: Write) -> None:
+    path = registry_file(EVENTS)
+    first = reconcile(load(path), Ledger(), T1)
+    edited = load(registry_file(EVENTS.replace("First title", "Second title")))
+    second = reconcile(edited, first.ledger, T2)
+    assert second.changed == ("a",)
+    assert second.stamps["a"].sequence == 1
+    assert second.stamps["a"].last_modified == T2
+    assert second.stamps["a"].created == first.stamps["a"].created
+    assert second.stamps["b"] == first.stamps["b"]
+    vevent = icalendar.Calendar.from_ical(calendar_ics(edited, second.stamps)).walk("VEVENT")[0]
+    assert vevent["SEQUENCE"] == 1
+    assert vevent.decoded("LAST-MODIFIED") == T2
+    assert vevent.decoded("DTSTAMP") == T2
+    # a third build of the same text keeps the second build's stamps
+    third = reconcile(edited, second.ledger, T3)
+    assert third.stamps == second.stamps
+
+
+def test_explicit_sequence_and_updated_win_over_the_ledger(registry_file: Write) -> None:
+    first = reconcile(load(registry_file(EVENTS)), Ledger(), T1)
+    text = EVENTS.replace("First title", "Edited").replace(
+        "  published: 2022-01-03 09:00\n",
+        "  published: 2022-01-03 09:00\n  sequence: 7\n  updated: 2022-01-10 10:00\n",
+    )
+    second = reconcile(load(registry_file(text)), first.ledger, T2)
+    assert second.stamps["a"].sequence == 7
+    assert second.stamps["a"].last_modified == dt.datetime(2022, 1, 10, 8, tzinfo=dt.UTC)
+
+
+def test_deleting_an_event_keeps_it_in_the_ledger_and_moves_modified_forward(
+    registry_file: Write,
+) -> None:
+    first = reconcile(load(registry_file(EVENTS)), Ledger(), T1)
+    without_b = EVENTS.split("- id: b")[0]
+    second = reconcile(load(registry_file(without_b)), first.ledger, T2)
+    assert second.deleted == ("b",)
+    assert second.ledger.entries["b"].deleted == T2
+    assert second.modified == T2 > first.modified
+
+
+def test_reusing_a_deleted_id_is_a_located_error(registry_file: Write) -> None:
+    path = registry_file(EVENTS)
+    first = reconcile(load(path), Ledger(), T1)
+    second = reconcile(load(registry_file(EVENTS.split("- id: b")[0])), first.ledger, T2)
+    (path.with_suffix(".lock")).write_bytes(ledger.dumps(second.ledger))
+    registry_file(EVENTS)  # b comes back
+    source = read_source(path)
+    assert source.registry is None
+    assert [str(p) for p in source.problems] == [
+        f"{path}:14:3: error: event id 'b' belonged to an event deleted on 2026-02-01; ids "
+        "are never reused; give this event a new id (calendars would confuse it with the old one)"
+    ]
+
+
+def test_a_damaged_ledger_is_an_error_not_a_fresh_start(registry_file: Write) -> None:
+    path = registry_file(EVENTS)
+    path.with_suffix(".lock").write_text('{"version": 1, "events": {"a": {}}}')
+    source = read_source(path)
+    assert source.registry is None
+    [problem] = source.problems
+    assert str(problem).startswith(f"{path.with_suffix('.lock')}:1:1: error: the ledger is damaged")
+
+
+def test_ledger_bytes_are_sorted_and_stable(registry_file: Write) -> None:
+    first = reconcile(load(registry_file(EVENTS)), Ledger(), T1)
+    data = ledger.dumps(first.ledger)
+    assert data.endswith(b"}\n")
+    assert data.index(b'"a"') < data.index(b'"b"')
+    assert ledger.dumps(ledger.loads(data)) == data
