@@ -10,6 +10,7 @@ from icalendar import Calendar as VCalendar
 from icalendar import Event as VEvent
 from icalendar import vDuration, vRecur, vText
 
+from .display import publication_title
 from .i18n import _
 from .ledger import Stamp
 from .model import Event, Registry
@@ -64,10 +65,7 @@ def calendar_ics(
     chosen = sorted(set(topics))
     events = in_order(kept(registry, by_topics(registry, chosen), today))
     cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
-    title = registry.calendar.title
-    if chosen:
-        names = ", ".join(_topic_title(registry, t) for t in chosen)
-        title = _(registry.calendar.language, "{title}: {topics}").format(title=title, topics=names)
+    title = publication_title(registry, chosen)
     cal.add("name", Text(title))
     cal.add("x-wr-calname", Text(title))
     if registry.calendar.description:
@@ -141,7 +139,7 @@ def _vevent(registry: Registry, event: Event, stamp: Stamp) -> VEvent:
     if event.location:
         vevent.add("location", Text(event.location))
     if event.topics:
-        vevent.add("categories", TextList([_topic_title(registry, t) for t in event.topics]))
+        vevent.add("categories", TextList([registry.topic_title(t) for t in event.topics]))
     vevent.add("url", page, parameters={"VALUE": "URI"})
     contact = event.contact or settings.contact
     if contact is not None and contact.display():
@@ -189,11 +187,6 @@ def _html_description(event: Event, page: str) -> str:
         body = f"<p>{escape(event.summary)}</p>"
     link = f'<p><a href="{escape(page)}">{escape(page)}</a></p>'
     return f"<html><body>{body}{link}</body></html>"
-
-
-def _topic_title(registry: Registry, topic_id: str) -> str:
-    topic = registry.topic(topic_id)
-    return topic.title(registry.calendar.language) if topic else topic_id
 
 
 def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:

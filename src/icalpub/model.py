@@ -132,6 +132,11 @@ class Registry:
     events: tuple[Event, ...]
     source: str = field(default="events.yaml", compare=False)
 
+    def topic_title(self, topic_id: str) -> str:
+        """Return a topic's title in the calendar's language (its id if undeclared)."""
+        topic = self.topic(topic_id)
+        return topic.title(self.calendar.language) if topic else topic_id
+
     def topic(self, topic_id: str) -> Topic | None:
         """Return the declared topic with this id, or None."""
         for topic in self.topics:

@@ -25,6 +25,12 @@ def canonical_topics(topics: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(set(topics)))
 
 
+def page_path(topics: Iterable[str] = ()) -> str:
+    """Return the path of the HTML calendar page, filtered to `topics` when given."""
+    chosen = canonical_topics(topics)
+    return "?" + "&".join(f"topic={t}" for t in chosen) if chosen else ""
+
+
 def event_ics_path(event_id: str) -> str:
     """Return the path of one event's own .ics file."""
     return f"events/{event_id}.ics"

@@ -1,0 +1,176 @@
+"""Model → RSS 2.0 and Atom 1.0 (feedgen) and JSON Feed 1.1 bytes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Mapping
+
+from feedgen.feed import FeedGenerator
+from markupsafe import escape
+
+from . import __version__
+from .display import publication_title, when_and_where
+from .i18n import _
+from .ledger import Stamp
+from .model import Event, Registry
+from .query import by_topics, newest_first
+from .text import to_html
+from .urls import absolute, event_ics_path, event_page_path, feed_path, page_path
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+
+
+def items(registry: Registry, topics: Iterable[str] = ()) -> list[Event]:
+    """Return a feed's events: newest `published` first, at most `feed_items`."""
+    events = newest_first(by_topics(registry, sorted(set(topics))))
+    return events[: registry.calendar.feed_items]
+
+
+def rss(registry: Registry, stamps: Mapping[str, Stamp], topics: Iterable[str] = ()) -> bytes:
+    """Return the RSS 2.0 feed of the whole registry or of the union of `topics`."""
+    generator = _generator(registry, stamps, sorted(set(topics)), "rss")
+    return bytes(generator.rss_str(pretty=True))
+
+
+def atom(registry: Registry, stamps: Mapping[str, Stamp], topics: Iterable[str] = ()) -> bytes:
+    """Return the Atom 1.0 feed of the whole registry or of the union of `topics`."""
+    generator = _generator(registry, stamps, sorted(set(topics)), "atom")
+    return bytes(generator.atom_str(pretty=True))
+
+
+def json_feed(registry: Registry, stamps: Mapping[str, Stamp], topics: Iterable[str] = ()) -> bytes:
+    """Return the JSON Feed 1.1 of the whole registry or of the union of `topics`."""
+    chosen = sorted(set(topics))
+    settings = registry.calendar
+    feed: dict[str, object] = {
+        "version": JSON_FEED_VERSION,
+        "title": publication_title(registry, chosen),
+        "home_page_url": absolute(settings, page_path(chosen)),
+        "feed_url": absolute(settings, feed_path("json", chosen)),
+    }
+    if settings.description:
+        feed["description"] = settings.description
+    feed["language"] = settings.language
+    if settings.contact and settings.contact.name:
+        feed["authors"] = [{"name": settings.contact.name}]
+    entries = []
+    for event in items(registry, chosen):
+        page = absolute(settings, event_page_path(event.id))
+        entry: dict[str, object] = {
+            "id": page,
+            "url": page,
+            "title": _item_title(registry, event),
+            "content_html": content_html(registry, event),
+        }
+        if event.url:
+            entry["external_url"] = event.url
+        if event.summary:
+            entry["summary"] = event.summary
+        entry["date_published"] = _rfc3339(event.published_at)
+        entry["date_modified"] = _rfc3339(stamps[event.id].last_modified)
+        contact = event.contact or settings.contact
+        if contact and contact.name:
+            entry["authors"] = [{"name": contact.name}]
+        if event.topics:
+            entry["tags"] = [registry.topic_title(t) for t in event.topics]
+        entry["_event"] = _event_extension(registry, event)
+        entries.append(entry)
+    feed["items"] = entries
+    return (json.dumps(feed, ensure_ascii=False, indent=2) + "\n").encode()
+
+
+def content_html(registry: Registry, event: Event) -> str:
+    """Return an item's HTML: when and where first, then the description, then the contact."""
+    settings = registry.calendar
+    language = settings.language
+    parts = [
+        f"<p><strong>{escape(when_and_where(event, language, settings.timezone))}</strong></p>"
+    ]
+    if event.status == "cancelled":
+        parts.append(f"<p><strong>{escape(_(language, 'Cancelled: ').strip(' :'))}</strong></p>")
+    if event.description:
+        parts.append(to_html(event.description))
+    elif event.summary:
+        parts.append(f"<p>{escape(event.summary)}</p>")
+    contact = event.contact or settings.contact
+    if contact and contact.display():
+        text = _(language, "Contact: {contact}").format(contact=contact.display())
+        parts.append(f"<p>{escape(text)}</p>")
+    return "\n".join(parts)
+
+
+def _generator(
+    registry: Registry, stamps: Mapping[str, Stamp], chosen: list[str], fmt: str
+) -> FeedGenerator:
+    settings = registry.calendar
+    events = items(registry, chosen)
+    generator = FeedGenerator()
+    generator.id(absolute(settings, feed_path(fmt, chosen)))
+    generator.title(publication_title(registry, chosen))
+    generator.description(settings.description or settings.title)
+    generator.subtitle(settings.description or settings.title)
+    generator.language(settings.language)
+    generator.link(href=absolute(settings, feed_path(fmt, chosen)), rel="self")
+    # RSS's channel <link> is the last link given: the HTML page.
+    generator.link(href=absolute(settings, page_path(chosen)), rel="alternate")
+    generator.generator("icalpub", version=__version__)
+    updated = max((stamps[e.id].last_modified for e in events), default=EPOCH)
+    generator.updated(updated)
+    if settings.contact and settings.contact.name:
+        generator.author({"name": settings.contact.name})
+    for event in events:
+        page = absolute(settings, event_page_path(event.id))
+        entry = generator.add_entry(order="append")
+        entry.id(page)
+        entry.guid(page, permalink=True)
+        entry.title(_item_title(registry, event))
+        entry.link(href=page, rel="alternate")
+        html = content_html(registry, event)
+        if fmt == "rss":
+            entry.description(html)
+        else:
+            entry.content(html, type="html")
+            if event.summary:
+                entry.summary(event.summary)
+        entry.published(event.published_at)
+        entry.updated(stamps[event.id].last_modified)
+        for topic in event.topics:
+            entry.category(term=topic, label=registry.topic_title(topic))
+        contact = event.contact or settings.contact
+        if contact and contact.name:
+            author = {"name": contact.name}
+            if contact.email:
+                author["email"] = contact.email
+            entry.author(author)
+    return generator
+
+
+def _item_title(registry: Registry, event: Event) -> str:
+    if event.status == "cancelled":
+        return _(registry.calendar.language, "Cancelled: ") + event.title
+    return event.title
+
+
+def _event_extension(registry: Registry, event: Event) -> dict[str, object]:
+    start, end = event.start, event.end
+    extension: dict[str, object] = {
+        "start": start.isoformat(),
+        "all_day": event.all_day,
+    }
+    if event.all_day:
+        extension["end"] = (end if end is not None else start).isoformat()
+    elif end is not None:
+        extension["end"] = end.isoformat()
+    if not event.all_day:
+        extension["timezone"] = event.timezone
+    if event.location:
+        extension["location"] = event.location
+    extension["status"] = event.status
+    extension["ics"] = absolute(registry.calendar, event_ics_path(event.id))
+    return extension
+
+
+def _rfc3339(value: dt.datetime) -> str:
+    return value.isoformat()
