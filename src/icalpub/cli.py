@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
+import time
 from importlib import resources
+from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import __version__
-from .errors import Problem
-from .registry import read_source
+from . import __version__, ledger
+from .build import write_file, write_tree
+from .errors import BuildError, Problem
+from .publish import publish
+from .registry import ledger_path, read_source
+from .zones import zone
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -41,6 +48,53 @@ def validate(registry: str) -> None:
 
 
 @cli.command()
+@click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    default="feeds",
+    show_default=True,
+    type=click.Path(),
+    help="The folder to write the publication into (replaced as a whole).",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print nothing but errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Also name every changed and deleted event.")
+def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
+    """Write every calendar and feed of REGISTRY into --out, atomically, and update the ledger."""
+    started = time.perf_counter()
+    source = read_source(registry)
+    if not quiet or source.registry is None:
+        _print_problems(source.problems)
+    if source.registry is None:
+        errors = sum(p.severity == "error" for p in source.problems)
+        _fail(f"build failed: {_count(errors, 'error')} in {registry}; {out}/ is untouched")
+    model = source.registry
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    today = now.astimezone(zone(model.calendar.timezone)).date()
+    publication = publish(model, source.ledger, now, today)
+    lock = ledger_path(registry)
+    try:
+        write_tree(Path(out), publication.files)
+        new_ledger = ledger.dumps(publication.reconciled.ledger)
+        if not lock.exists() or lock.read_bytes() != new_ledger:
+            write_file(lock, new_ledger)
+    except (BuildError, OSError) as exc:
+        _fail(f"build failed: {exc}; {out}/ is untouched")
+    if verbose:
+        for event_id in publication.reconciled.changed:
+            click.echo(f"changed: {event_id}", err=True)
+        for event_id in publication.reconciled.deleted:
+            click.echo(f"deleted: {event_id}", err=True)
+    if verbose or (not quiet and sys.stderr.isatty()):
+        click.echo(
+            f"built {out}/: {_count(len(model.events), 'event')}, "
+            f"{_count(len(publication.files), 'file')} (+ .gz), "
+            f"{_count(len(publication.reconciled.changed), 'change')} in "
+            f"{time.perf_counter() - started:.2f} s",
+            err=True,
+        )
+
+
+@cli.command()
 def schema() -> None:
     """Print the registry's JSON Schema (for editors' completion and checking)."""
     click.echo(
@@ -54,6 +108,11 @@ def schema() -> None:
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"icalpub: {message}", err=True)
+    sys.exit(1)
 
 
 def _count(number: int, noun: str) -> str:

@@ -1,0 +1,100 @@
+"""Model → the whole publication as {path: bytes}; pure, shared by the build and the web."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+from . import feeds, ical
+from .ledger import Ledger, Reconciled, Stamp, reconcile
+from .model import Registry
+from .urls import FORMATS, event_ics_path, feed_path
+
+CONTENT_TYPES = {
+    "ics": "text/calendar; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+
+Renderer = Callable[[Registry, Mapping[str, Stamp], Iterable[str], "dt.date | None"], bytes]
+
+
+@dataclass(frozen=True)
+class Publication:
+    """Everything icalpub publishes for one registry and ledger."""
+
+    registry: Registry
+    reconciled: Reconciled
+    files: Mapping[str, bytes]
+    today: dt.date | None
+
+    @property
+    def modified(self) -> dt.datetime:
+        """Return the publication's last change: HTTP Last-Modified, never going backwards."""
+        return self.reconciled.modified
+
+    def render(self, fmt: str, topics: Iterable[str]) -> bytes:
+        """Render one calendar or feed for any topic set (the web's filtered URLs)."""
+        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today)
+
+
+def render(
+    registry: Registry,
+    stamps: Mapping[str, Stamp],
+    fmt: str,
+    topics: Iterable[str],
+    today: dt.date | None,
+) -> bytes:
+    """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
+    if fmt == "ics":
+        return ical.calendar_ics(registry, stamps, topics, today)
+    if fmt == "rss":
+        return feeds.rss(registry, stamps, topics)
+    if fmt == "atom":
+        return feeds.atom(registry, stamps, topics)
+    if fmt == "json":
+        return feeds.json_feed(registry, stamps, topics)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def publish(
+    registry: Registry, ledger: Ledger, now: dt.datetime, today: dt.date | None = None
+) -> Publication:
+    """Return the whole publication: every calendar, feed and event file of SPEC §2.
+
+    `now` is when changes found against the ledger count as made; `today`
+    (the calendar's local date) moves the keep_past window, if there is one.
+    """
+    reconciled = reconcile(registry, ledger, now)
+    stamps = reconciled.stamps
+    files: dict[str, bytes] = {}
+    for fmt in FORMATS:
+        files[feed_path(fmt)] = render(registry, stamps, fmt, (), today)
+        for topic in registry.topics:
+            files[feed_path(fmt, [topic.id])] = render(registry, stamps, fmt, [topic.id], today)
+    for event in registry.events:
+        files[event_ics_path(event.id)] = ical.event_ics(registry, stamps, event)
+    return Publication(registry, reconciled, dict(sorted(files.items())), today)
+
+
+def content_type(path: str) -> str:
+    """Return the Content-Type of a published path, by its extension."""
+    return CONTENT_TYPES[path.rsplit(".", 1)[-1]]
+
+
+def manifest(files: Mapping[str, bytes]) -> bytes:
+    """Return index.json: path, size, sha256 and content type of every file, sorted by path."""
+    entries = [
+        {
+            "path": path,
+            "size": len(data),
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "content_type": content_type(path),
+        }
+        for path, data in sorted(files.items())
+    ]
+    return (json.dumps({"files": entries}, indent=1) + "\n").encode()

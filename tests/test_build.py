@@ -1,0 +1,226 @@
+"""`icalpub build`: the whole tree, atomically; golden files; failures leave the old tree alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import gzip
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from icalpub import build as build_module
+from icalpub.build import write_tree
+from icalpub.cli import cli
+from icalpub.errors import BuildError
+from icalpub.publish import publish
+from icalpub.registry import read_source
+
+from .conftest import ROOT, SHIPPED
+
+EXPECTED = ROOT / "tests" / "expected"
+REGENERATE = "icalpub build events.yaml --out tests/expected"
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Return every file below `folder` by relative path."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def assert_consistent(folder: Path) -> str:
+    """Check a tree is complete by its own manifest; return the manifest's hash."""
+    index = (folder / "index.json").read_bytes()
+    listed = json.loads(index)["files"]
+    files = tree(folder)
+    assert set(files) == {"index.json"} | {f["path"] for f in listed} | {
+        f["path"] + ".gz" for f in listed
+    }
+    for entry in listed:
+        data = files[entry["path"]]
+        assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+        assert gzip.decompress(files[entry["path"] + ".gz"]) == data
+    return hashlib.sha256(index).hexdigest()
+
+
+def test_shipped_publication_equals_the_golden_files() -> None:
+    source = read_source(SHIPPED)
+    assert source.registry is not None
+    publication = publish(source.registry, source.ledger, dt.datetime.now(dt.UTC))
+    assert not publication.reconciled.behind, f"events.lock is behind: run `{REGENERATE}`"
+    expected = tree(EXPECTED)
+    for path, data in publication.files.items():
+        assert expected.get(path) == data, f"{path} differs: run `{REGENERATE}` and review the diff"
+    assert_consistent(EXPECTED)
+
+
+def test_cli_build_writes_the_complete_tree_and_is_byte_stable(tmp_path: Path) -> None:
+    shutil.copy(SHIPPED, tmp_path / "events.yaml")
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    runner = CliRunner()
+    out = tmp_path / "feeds"
+    result = runner.invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output == ""  # quiet when stderr is not a terminal
+    first = tree(out)
+    assert first == tree(EXPECTED)
+    result = runner.invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out), "-v"])
+    assert result.exit_code == 0
+    assert tree(out) == first
+    assert "0 changes" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(".")) == [
+        "events.lock",
+        "events.yaml",
+        "feeds",
+    ]
+
+
+def test_gzip_twins_have_no_name_or_timestamp() -> None:
+    data = (EXPECTED / "calendar.ics.gz").read_bytes()
+    assert data[3] == 0  # FLG: no FNAME, no comment
+    assert data[4:8] == b"\0\0\0\0"  # MTIME
+
+
+def test_a_failing_build_leaves_the_old_tree_byte_identical(tmp_path: Path) -> None:
+    registry = tmp_path / "events.yaml"
+    shutil.copy(SHIPPED, registry)
+    out = tmp_path / "feeds"
+    assert CliRunner().invoke(cli, ["build", str(registry), "--out", str(out)]).exit_code == 0
+    before = tree(out)
+    lock_before = (tmp_path / "events.lock").read_bytes()
+    registry.write_text(registry.read_text("utf-8").replace("start: 2018-09-25", "strat: x"))
+    result = CliRunner().invoke(cli, ["build", str(registry), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"icalpub: build failed: 2 errors in {registry}; {out}/ is untouched"
+    )
+    assert tree(out) == before
+    assert (tmp_path / "events.lock").read_bytes() == lock_before
+
+
+def test_disk_full_midway_leaves_the_old_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "feeds"
+    write_tree(out, {"calendar.ics": b"old"})
+    before = tree(out)
+    calls = {"n": 0}
+    real_fsync = os.fsync
+
+    def failing_fsync(fd: int) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(build_module.os, "fsync", failing_fsync)
+    with pytest.raises(BuildError, match="No space left on device"):
+        write_tree(out, {"calendar.ics": b"new", "feed.rss": b"new"})
+    assert tree(out) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".feeds.new")] == []
+
+
+def test_read_only_file_system_is_one_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Root ignores permission bits, so the read-only file system is injected.
+    out = tmp_path / "feeds"
+    write_tree(out, {"calendar.ics": b"old"})
+    before = tree(out)
+
+    def read_only(*args: object, **kwargs: object) -> str:
+        raise OSError(errno.EROFS, "Read-only file system", str(tmp_path))
+
+    monkeypatch.setattr(build_module.tempfile, "mkdtemp", read_only)
+    with pytest.raises(BuildError) as caught:
+        write_tree(out, {"calendar.ics": b"new"})
+    assert str(caught.value) == f"Read-only file system ({tmp_path})"
+    assert tree(out) == before
+
+
+def test_cli_reports_an_unwritable_output_in_one_line(tmp_path: Path) -> None:
+    registry = tmp_path / "events.yaml"
+    shutil.copy(SHIPPED, registry)
+    (tmp_path / "feeds").write_text("a file where the folder should be")
+    result = CliRunner().invoke(cli, ["build", str(registry), "--out", str(tmp_path / "feeds")])
+    assert result.exit_code == 1
+    [line] = result.stderr.splitlines()
+    assert line.startswith("icalpub: build failed: ")
+    assert line.endswith(f"; {tmp_path / 'feeds'}/ is untouched")
+    assert (tmp_path / "feeds").read_text() == "a file where the folder should be"
+
+
+def test_vanished_registry_is_one_clear_error(tmp_path: Path) -> None:
+    gone = tmp_path / "gone.yaml"
+    out = tmp_path / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(gone), "--out", str(out)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"{gone}:1:1: error: cannot read the registry: No such file or directory",
+        f"icalpub: build failed: 1 error in {gone}; {out}/ is untouched",
+    ]
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../escape.ics", "/etc/passwd.ics", "events/../../x.ics", "topics/a/b.ics", "", "a\0b.ics"],
+)
+def test_paths_that_would_escape_the_output_folder_are_refused(tmp_path: Path, path: str) -> None:
+    out = tmp_path / "deep" / "feeds"
+    with pytest.raises(BuildError, match="refusing to write"):
+        write_tree(out, {"calendar.ics": b"x", path: b"evil"})
+    assert not out.exists()
+    assert not (tmp_path / "escape.ics").exists()
+
+
+def big_registry(path: Path, count: int, title: str) -> None:
+    lines = [
+        "calendar:\n  title: Big\n  base_url: https://big.example/\n  timezone: Europe/Riga\n",
+        "topics:\n  a: {title: A}\n  b: {title: B}\nevents:\n",
+    ]
+    for i in range(count):
+        lines.append(
+            f"  - id: e{i}\n    title: {title} {i}\n    start: 2022-01-{1 + i % 28:02d} 10:00\n"
+            f"    end: 2022-01-{1 + i % 28:02d} 11:00\n    topics: [{'ab'[i % 2]}]\n"
+            f"    description: Apraksts ar garumzīmēm āčēģīķļņšūž {i}\n"
+        )
+    path.write_text("".join(lines), encoding="utf-8")
+
+
+def test_sigkill_at_random_points_never_leaves_a_partial_or_mixed_tree(tmp_path: Path) -> None:
+    registry = tmp_path / "events.yaml"
+    out = tmp_path / "feeds"
+    big_registry(registry, 1500, "Old")
+    command = [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out), "-q"]
+    subprocess.run(command, check=True)
+    old = assert_consistent(out)
+    big_registry(registry, 1500, "New")
+    started = time.perf_counter()
+    subprocess.run(command, check=True)  # measure one whole new build
+    duration = time.perf_counter() - started
+    new = assert_consistent(out)
+    assert new != old
+    rng = random.Random(1234)
+    seen = set()
+    for title in ("Old", "New") * 4:
+        big_registry(registry, 1500, title)
+        process = subprocess.Popen(command)
+        time.sleep(rng.uniform(0.05, duration))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        seen.add(assert_consistent(out))
+    assert seen <= {old, new}
+    subprocess.run(command, check=True)
+    assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
