@@ -1,0 +1,148 @@
+"""deploy/nginx.conf serves a static build at the SPEC's URLs with the right headers."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, free_port, require, wait_for_port
+
+EXPECTED = ROOT / "tests" / "expected"
+TYPES = {
+    "ics": "text/calendar; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+
+
+@pytest.fixture(scope="module")
+def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    binary = require("nginx")
+    home = tmp_path_factory.mktemp("nginx")
+    root = home / "feeds"
+    shutil.copytree(EXPECTED, root)
+    port = free_port()
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("root /srv/icalpub/feeds;", f"root {root};")
+    assert str(port) in conf and str(root) in conf
+    (home / "nginx.conf").write_text(conf)
+    (home / "logs").mkdir()
+    directives = f"daemon off; pid {home}/nginx.pid; error_log {home}/logs/error.log;"
+    if os.geteuid() == 0:
+        directives += " user root;"  # workers must read the test's private temp folder
+    process = subprocess.Popen(
+        [binary, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", directives],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        wait_for_port(port)
+        yield port
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+def published_paths() -> list[str]:
+    return sorted(
+        str(p.relative_to(EXPECTED))
+        for p in EXPECTED.rglob("*")
+        if p.is_file() and p.suffix in {".ics", ".rss", ".atom", ".json"} and p.name != "index.json"
+    )
+
+
+def test_every_path_has_its_bytes_type_and_caching_headers(nginx: int) -> None:
+    paths = published_paths()
+    assert len(paths) == 41
+    for path in paths:
+        status, headers, body = get(nginx, "/" + path)
+        assert status == 200, path
+        assert body == (EXPECTED / path).read_bytes(), path
+        assert headers["content-type"] == TYPES[path.rsplit(".", 1)[1]], path
+        assert headers["cache-control"] == "public, max-age=43200"
+        assert headers["etag"].startswith('"')
+        assert "last-modified" in headers
+
+
+def test_gzip_is_served_from_the_precompressed_twin(nginx: int) -> None:
+    status, headers, body = get(nginx, "/calendar.ics", {"Accept-Encoding": "gzip"})
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert headers["vary"] == "Accept-Encoding"
+    assert body == (EXPECTED / "calendar.ics.gz").read_bytes()
+    assert gzip.decompress(body) == (EXPECTED / "calendar.ics").read_bytes()
+
+
+def test_conditional_requests_answer_304(nginx: int) -> None:
+    _, headers, _ = get(nginx, "/feed.atom")
+    status, _, body = get(nginx, "/feed.atom", {"If-None-Match": headers["etag"]})
+    assert (status, body) == (304, b"")
+    status, _, _ = get(nginx, "/feed.atom", {"If-Modified-Since": headers["last-modified"]})
+    assert status == 304
+
+
+def test_single_topic_query_is_the_topic_file_and_unions_are_refused(nginx: int) -> None:
+    status, headers, body = get(nginx, "/calendar.ics?topic=training")
+    assert status == 200
+    assert body == (EXPECTED / "topics" / "training.ics").read_bytes()
+    assert headers["content-type"] == TYPES["ics"]
+    status, _, body = get(nginx, "/feed.rss?topic=training&topic=project")
+    assert status == 404
+    assert b"live icalpub service" in body
+
+
+def test_unknown_paths_and_gz_twins_are_404(nginx: int) -> None:
+    for path in (
+        "/topics/nope.ics",
+        "/calendar.ics.gz",
+        "/events/../calendar.ics.gz",
+        "/.feeds.lock",
+    ):
+        status, _, _ = get(nginx, path)
+        assert status == 404, path
+
+
+def test_head_works(nginx: int) -> None:
+    status, headers, body = get(nginx, "/calendar.ics", method="HEAD")
+    assert (status, body) == (200, b"")
+    assert int(headers["content-length"]) == (EXPECTED / "calendar.ics").stat().st_size
+
+
+def test_nginx_conf_passes_nginx_t(tmp_path: Path) -> None:
+    binary = require("nginx")
+    result = subprocess.run(
+        [
+            binary,
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(ROOT / "deploy" / "nginx.conf"),
+            "-g",
+            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
