@@ -42,7 +42,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     process = subprocess.Popen(
         [binary, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", directives],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port)
