@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -38,16 +39,21 @@ def registry_file(tmp_path: Path) -> Callable[[str], Path]:
 
 def require(tool: str) -> str:
     """Return the path of a system tool; skip without it locally, fail without it in CI."""
-    import os
     import shutil
 
     found = shutil.which(tool) or shutil.which(tool, path="/usr/sbin:/usr/bin:/sbin:/bin")
     if found:
         return found
-    message = f"{tool} is not installed (.ci/run installs it with apt)"
+    missing(f"{tool} (.ci/run installs it with apt)")
+
+
+def missing(what: str) -> NoReturn:
+    """Skip a test that needs `what` locally; fail it in CI, where it must run."""
+    import os
+
     if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
+        pytest.fail(f"missing in CI: {what}")
+    pytest.skip(f"missing: {what}")
 
 
 def free_port() -> int:
