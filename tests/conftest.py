@@ -78,3 +78,47 @@ def wait_for_port(port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float = 1.5) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Path:
+    """Return a copy of the shipped registry and ledger in tmp_path."""
+    import shutil
+
+    shutil.copy(SHIPPED, tmp_path / "events.yaml")
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    return tmp_path / "events.yaml"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def app(site: Path, clock: FakeClock):  # type: ignore[no-untyped-def]
+    """The Flask app over `site`, reloading synchronously when the clock moves."""
+    from icalpub.live import Live
+    from icalpub.web import create_app
+
+    app = create_app(live=Live(site, background=False, clock=clock))
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()

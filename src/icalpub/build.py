@@ -70,9 +70,9 @@ def write_file(path: Path, data: bytes) -> None:
         raise BuildError(_describe(exc)) from None
 
 
-def gzip_bytes(data: bytes) -> bytes:
+def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     """Compress `data` byte-stably: no file name, no timestamp in the header."""
-    return gzip.compress(data, compresslevel=9, mtime=0)
+    return gzip.compress(data, compresslevel=level, mtime=0)
 
 
 def _write_all(root: Path, files: Mapping[str, bytes]) -> None:

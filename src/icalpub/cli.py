@@ -13,7 +13,7 @@ import click
 
 from . import __version__, ledger
 from .build import write_file, write_tree
-from .errors import BuildError, Problem
+from .errors import BuildError, Problem, RegistryError
 from .publish import publish
 from .registry import ledger_path, read_source
 from .zones import zone
@@ -92,6 +92,23 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
             f"{time.perf_counter() - started:.2f} s",
             err=True,
         )
+
+
+@cli.command()
+@click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(registry: str, host: str, port: int) -> None:
+    """Serve REGISTRY's calendars, feeds and pages (development server; see README for gunicorn)."""
+    from .web import create_app
+
+    try:
+        app = create_app(registry)
+    except RegistryError as exc:
+        _print_problems(exc.problems)
+        _fail(f"not serving: {registry} has errors; fix them and start again")
+    click.echo(f"icalpub: serving {registry} on http://{host}:{port}/", err=True)
+    app.run(host=host, port=port, threaded=True, use_reloader=False)
 
 
 @cli.command()

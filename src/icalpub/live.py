@@ -1,0 +1,206 @@
+"""The publication held in memory for the web service, reloaded when its files change.
+
+Requests read `Live.current()`, which never compiles: at most once a second it
+compares the registry's and ledger's stat() with what was loaded and, on a
+change, recompiles in a background thread while the old publication keeps
+being served. A registry that fails to load leaves the last good publication
+in service and records the error for /healthz.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .build import gzip_bytes
+from .errors import RegistryError
+from .publish import Publication, content_type, manifest, publish
+from .registry import ledger_path, read_source
+from .urls import canonical_topics
+from .zones import zone
+
+log = logging.getLogger("icalpub")
+CHECK_INTERVAL = 1.0  # seconds between stat() checks, per process
+COMBINATIONS = 256  # filtered topic sets kept, least recently used dropped first
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One published file, ready to send: plain and gzip bytes, strong ETag, type."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+
+    @classmethod
+    def of(cls, path: str, body: bytes) -> Resource:
+        """Prepare `body` published at `path`."""
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        return cls(body, gzip_bytes(body, level=6), f'"{digest}"', content_type(path))
+
+
+@dataclass
+class Served:
+    """A compiled publication with its resources, and a bounded cache of topic unions."""
+
+    publication: Publication
+    resources: dict[str, Resource]
+    last_modified: dt.datetime
+    version: str
+    loaded_at: dt.datetime
+    ledger_behind: bool
+    _combinations: OrderedDict[tuple[str, tuple[str, ...]], Resource] = field(
+        default_factory=OrderedDict
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def combination(self, fmt: str, topics: Iterable[str]) -> Resource:
+        """Return the calendar or feed of a topic union, computed once per canonical set."""
+        key = (fmt, canonical_topics(topics))
+        with self._lock:
+            found = self._combinations.get(key)
+            if found is not None:
+                self._combinations.move_to_end(key)
+                return found
+        body = self.publication.render(fmt, key[1])
+        resource = Resource.of(f"x.{fmt}", body)
+        with self._lock:
+            self._combinations[key] = resource
+            while len(self._combinations) > COMBINATIONS:
+                self._combinations.popitem(last=False)
+        return resource
+
+
+def compile_served(path: Path, previous: Served | None = None) -> Served:
+    """Read and compile the registry at `path`; raise RegistryError if it is invalid."""
+    source = read_source(path)
+    if source.registry is None:
+        raise RegistryError(source.problems)
+    registry = source.registry
+    today = dt.datetime.now(dt.UTC).astimezone(zone(registry.calendar.timezone)).date()
+    # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
+    publication = publish(registry, source.ledger, source.modified, today)
+    resources = {p: Resource.of(p, body) for p, body in publication.files.items()}
+    modified = publication.modified
+    if previous is not None:
+        modified = max(modified, previous.last_modified)  # never backwards
+    return Served(
+        publication=publication,
+        resources=resources,
+        last_modified=modified,
+        version=hashlib.sha256(manifest(publication.files)).hexdigest()[:16],
+        loaded_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
+        ledger_behind=publication.reconciled.behind,
+    )
+
+
+class Live:
+    """The current publication of one registry file, kept fresh."""
+
+    def __init__(
+        self, path: str | Path, background: bool = True, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.path = Path(path)
+        self.background = background
+        self.clock = clock
+        self.error: list[str] | None = None
+        self.error_at: dt.datetime | None = None
+        self._signature = self._stat()
+        self._served = compile_served(self.path)  # invalid at start-up: refuse to start
+        self._checked = self.clock()
+        self._reloading = threading.Lock()
+        log.info(
+            "loaded %s: %d events, version %s",
+            self.path,
+            len(self._served.publication.registry.events),
+            self._served.version,
+        )
+
+    @property
+    def status(self) -> str:
+        """Return 'ok', or 'degraded' while the files on disk fail to load."""
+        return "degraded" if self.error else "ok"
+
+    def current(self) -> Served:
+        """Return the publication to serve now, starting a reload if the files changed."""
+        now = self.clock()
+        if now - self._checked >= CHECK_INTERVAL:
+            self._checked = now
+            signature = self._stat()
+            if signature != self._signature:
+                self._start_reload(signature)
+        return self._served
+
+    def reload(self) -> None:
+        """Reload now, in this thread (for tests and for `icalpub serve` start-up)."""
+        self._reload(self._stat())
+
+    def _start_reload(self, signature: tuple[object, ...]) -> None:
+        if not self._reloading.acquire(blocking=False):
+            return  # one reload at a time; the next check sees any later change
+        if not self.background:
+            try:
+                self._reload_locked(signature)
+            finally:
+                self._reloading.release()
+            return
+
+        def run() -> None:
+            try:
+                self._reload_locked(signature)
+            finally:
+                self._reloading.release()
+
+        threading.Thread(target=run, name="icalpub-reload", daemon=True).start()
+
+    def _reload(self, signature: tuple[object, ...]) -> None:
+        with self._reloading:
+            self._reload_locked(signature)
+
+    def _reload_locked(self, signature: tuple[object, ...]) -> None:
+        started = time.perf_counter()
+        try:
+            served = compile_served(self.path, self._served)
+        except RegistryError as exc:
+            self.error = [str(p) for p in exc.problems if p.severity == "error"]
+            self.error_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            for line in self.error:
+                log.error("reload failed, still serving version %s: %s", self._served.version, line)
+        except Exception:  # an unexpected failure must not stop the service
+            log.exception("reload failed, still serving version %s", self._served.version)
+            self.error = ["internal error while compiling; see the log"]
+            self.error_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+        else:
+            self._served = served
+            self.error = None
+            self.error_at = None
+            log.info(
+                "reloaded %s in %.2f s: %d events, version %s",
+                self.path,
+                time.perf_counter() - started,
+                len(served.publication.registry.events),
+                served.version,
+            )
+        self._signature = signature
+
+    def _stat(self) -> tuple[object, ...]:
+        # The local date is part of the signature: keep_past's window moves with it.
+        served = getattr(self, "_served", None)
+        name = served.publication.registry.calendar.timezone if served else "UTC"
+        parts: list[object] = [dt.datetime.now(dt.UTC).astimezone(zone(name)).date()]
+        for path in (self.path, ledger_path(self.path)):
+            try:
+                info = os.stat(path)
+                parts.append((info.st_mtime_ns, info.st_size, info.st_ino))
+            except OSError:
+                parts.append(None)
+        return tuple(parts)

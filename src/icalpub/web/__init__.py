@@ -1,0 +1,32 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from flask import Flask
+
+from ..live import Live
+
+
+def create_app(registry: str | Path | None = None, live: Live | None = None) -> Flask:
+    """Create the app serving `registry` (default: $ICALPUB_REGISTRY, else events.yaml).
+
+    Raises RegistryError when the registry is invalid: the service refuses to
+    start rather than serve an empty calendar.
+    """
+    from . import feeds, health
+
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    if live is None:
+        path = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
+        live = Live(path)
+    app.extensions["icalpub"] = live
+    app.register_blueprint(feeds.blueprint)
+    app.register_blueprint(health.blueprint)
+    logging.getLogger("icalpub").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,70 @@
+"""Feed and calendar URLs: the bytes of the static build, served from memory."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..live import Served
+from ..urls import FORMATS, event_ics_path, feed_path
+from .respond import live, send, text
+
+blueprint = Blueprint("feeds", __name__)
+MAX_TOPICS = 50  # more `topic` parameters than this is an abuse, not a subscription
+_WHOLE = {"calendar.ics": "ics", "feed.rss": "rss", "feed.atom": "atom", "feed.json": "json"}
+
+
+@blueprint.get("/calendar.ics", defaults={"name": "calendar.ics"})
+@blueprint.get("/feed.rss", defaults={"name": "feed.rss"})
+@blueprint.get("/feed.atom", defaults={"name": "feed.atom"})
+@blueprint.get("/feed.json", defaults={"name": "feed.json"})
+def whole(name: str) -> Response:
+    """Serve everything, or the union of the `?topic=` parameters."""
+    served = live().current()
+    fmt = _WHOLE[name]
+    topics = request.args.getlist("topic")
+    if len(topics) > MAX_TOPICS:
+        return text(400, f"At most {MAX_TOPICS} topic parameters are accepted.")
+    unknown = _unknown(served, topics)
+    if unknown:
+        return unknown
+    chosen = sorted(set(topics))
+    if len(chosen) <= 1:
+        return send(request, served, served.resources[feed_path(fmt, chosen)])
+    return send(request, served, served.combination(fmt, chosen))
+
+
+@blueprint.get("/topics/<name>")
+def topic(name: str) -> Response:
+    """Serve one topic's calendar or feed: /topics/<topic>.<ics|rss|atom|json>."""
+    served = live().current()
+    topic_id, _, fmt = name.rpartition(".")
+    if fmt not in FORMATS:
+        return text(404, f"Not found. Topic files end in .{', .'.join(FORMATS)}.")
+    unknown = _unknown(served, [topic_id])
+    if unknown:
+        return unknown
+    return send(request, served, served.resources[feed_path(fmt, [topic_id])])
+
+
+@blueprint.get("/events/<name>.ics")
+def event(name: str) -> Response:
+    """Serve one event as its own .ics file, for "add to calendar"."""
+    served = live().current()
+    resource = served.resources.get(event_ics_path(name))
+    if resource is None:
+        return text(404, f"No event has the id {name!r}. {_known_topics(served)}")
+    return send(request, served, resource, filename=f"{name}.ics")
+
+
+def _unknown(served: Served, topics: list[str]) -> Response | None:
+    registry = served.publication.registry
+    missing = sorted({t for t in topics if registry.topic(t) is None})
+    if not missing:
+        return None
+    names = ", ".join(repr(t) for t in missing)
+    return text(404, f"Unknown topic {names}. {_known_topics(served)}")
+
+
+def _known_topics(served: Served) -> str:
+    known = [t.id for t in served.publication.registry.topics]
+    return "Known topics: " + (", ".join(known) if known else "(none)") + "."

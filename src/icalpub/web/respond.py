@@ -1,0 +1,70 @@
+"""HTTP responses for published bytes: ETag, Last-Modified, 304, gzip, caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+from email.utils import format_datetime, parsedate_to_datetime
+
+from flask import Request, Response, current_app
+
+from ..live import Live, Resource, Served
+
+
+def live() -> Live:
+    """Return the app's live publication."""
+    found: Live = current_app.extensions["icalpub"]
+    return found
+
+
+def max_age(served: Served) -> int:
+    """Return how long clients may cache, from `calendar.refresh` (default one hour)."""
+    refresh = served.publication.registry.calendar.refresh
+    return refresh.total_seconds() if refresh else 3600
+
+
+def send(
+    request: Request, served: Served, resource: Resource, filename: str | None = None
+) -> Response:
+    """Answer with `resource`: 304 when the client has it, gzip when it accepts it."""
+    gzip = "gzip" in (request.headers.get("Accept-Encoding") or "").lower()
+    etag = resource.etag[:-1] + '-gz"' if gzip else resource.etag
+    headers = {
+        "ETag": etag,
+        "Last-Modified": format_datetime(served.last_modified, usegmt=True),
+        "Cache-Control": f"public, max-age={max_age(served)}",
+        "Vary": "Accept-Encoding",
+    }
+    if filename:
+        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if _not_modified(request, resource, served.last_modified):
+        return Response(status=304, headers=headers)
+    body = resource.gzipped if gzip else resource.body
+    response = Response(body, status=200, headers=headers, content_type=resource.content_type)
+    if gzip:
+        response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+def text(status: int, message: str) -> Response:
+    """Return a short plain-text answer (errors of feed URLs)."""
+    return Response(
+        message.rstrip("\n") + "\n", status=status, content_type="text/plain; charset=utf-8"
+    )
+
+
+def _not_modified(request: Request, resource: Resource, modified: dt.datetime) -> bool:
+    match = request.headers.get("If-None-Match")
+    if match is not None:
+        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
+        plain = resource.etag
+        return "*" in tags or plain in tags or plain[:-1] + '-gz"' in tags
+    since = request.headers.get("If-Modified-Since")
+    if since:
+        try:
+            when = parsedate_to_datetime(since)
+        except (TypeError, ValueError, IndexError):
+            return False  # a malformed date is ignored, as RFC 9110 says
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=dt.UTC)
+        return modified.replace(microsecond=0) <= when
+    return False

@@ -1,0 +1,216 @@
+"""The live service's feed URLs: static-build bytes, caching headers, 304, gzip, errors, reload."""
+
+from __future__ import annotations
+
+import gzip
+import logging
+from pathlib import Path
+
+import icalendar
+import pytest
+from flask.testing import FlaskClient
+
+from icalpub.errors import RegistryError
+from icalpub.live import Live
+from icalpub.web import create_app
+
+from .conftest import ROOT, FakeClock
+
+EXPECTED = ROOT / "tests" / "expected"
+PATHS = sorted(
+    str(p.relative_to(EXPECTED))
+    for p in EXPECTED.rglob("*")
+    if p.suffix in {".ics", ".rss", ".atom", ".json"} and p.name != "index.json"
+)
+TYPES = {
+    "ics": "text/calendar; charset=utf-8",
+    "rss": "application/rss+xml; charset=utf-8",
+    "atom": "application/atom+xml; charset=utf-8",
+    "json": "application/feed+json; charset=utf-8",
+}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_url_serves_the_static_build_bytes(client: FlaskClient, path: str) -> None:
+    response = client.get("/" + path)
+    assert response.status_code == 200
+    assert response.data == (EXPECTED / path).read_bytes()
+    assert response.headers["Content-Type"] == TYPES[path.rsplit(".", 1)[1]]
+    assert response.headers["ETag"].startswith('"') and len(response.headers["ETag"]) == 34
+    assert response.headers["Cache-Control"] == "public, max-age=43200"
+    assert response.headers["Vary"] == "Accept-Encoding"
+    assert response.headers["Last-Modified"].endswith(" GMT")
+
+
+def test_etag_is_the_same_after_a_restart(site: Path, client: FlaskClient) -> None:
+    first = client.get("/calendar.ics").headers["ETag"]
+    again = create_app(site).test_client().get("/calendar.ics").headers["ETag"]
+    assert first == again
+
+
+def test_if_none_match_and_if_modified_since_answer_304(client: FlaskClient) -> None:
+    response = client.get("/feed.atom")
+    etag, modified = response.headers["ETag"], response.headers["Last-Modified"]
+    conditional = client.get("/feed.atom", headers={"If-None-Match": etag})
+    assert conditional.status_code == 304 and conditional.data == b""
+    assert conditional.headers["ETag"] == etag
+    assert client.get("/feed.atom", headers={"If-None-Match": f'"x", W/{etag}'}).status_code == 304
+    assert client.get("/feed.atom", headers={"If-None-Match": "*"}).status_code == 304
+    assert client.get("/feed.atom", headers={"If-None-Match": '"other"'}).status_code == 200
+    assert client.get("/feed.atom", headers={"If-Modified-Since": modified}).status_code == 304
+    earlier = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert client.get("/feed.atom", headers={"If-Modified-Since": earlier}).status_code == 200
+
+
+@pytest.mark.parametrize("header", ["If-None-Match", "If-Modified-Since"])
+@pytest.mark.parametrize("value", ["", "garbage", "Mon, 99 Foo 2001", '"unterminated', "\x7f"])
+def test_malformed_conditionals_are_ignored_not_errors(
+    client: FlaskClient, header: str, value: str
+) -> None:
+    assert client.get("/calendar.ics", headers={header: value}).status_code == 200
+
+
+def test_gzip_for_clients_that_accept_it(client: FlaskClient) -> None:
+    response = client.get("/calendar.ics", headers={"Accept-Encoding": "gzip, deflate"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(response.data) == (EXPECTED / "calendar.ics").read_bytes()
+    plain_etag = client.get("/calendar.ics").headers["ETag"]
+    assert response.headers["ETag"] != plain_etag  # a strong ETag names one representation
+    again = client.get(
+        "/calendar.ics",
+        headers={"Accept-Encoding": "gzip", "If-None-Match": response.headers["ETag"]},
+    )
+    assert again.status_code == 304
+
+
+def test_head_has_headers_and_no_body(client: FlaskClient) -> None:
+    response = client.head("/calendar.ics")
+    assert response.status_code == 200
+    assert response.data == b""
+    assert int(response.headers["Content-Length"]) == (EXPECTED / "calendar.ics").stat().st_size
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE", "PATCH"])
+def test_other_methods_are_405(client: FlaskClient, method: str) -> None:
+    assert client.open("/calendar.ics", method=method).status_code == 405
+
+
+def test_topic_query_equals_the_topic_file(client: FlaskClient) -> None:
+    one = client.get("/calendar.ics?topic=training")
+    assert one.data == (EXPECTED / "topics" / "training.ics").read_bytes()
+
+
+def test_topic_union_is_canonical_and_cached(client: FlaskClient, app: object) -> None:
+    a = client.get("/calendar.ics?topic=training&topic=project&topic=training")
+    b = client.get("/calendar.ics?topic=project&topic=training")
+    assert a.status_code == 200 and a.data == b.data
+    assert a.headers["ETag"] == b.headers["ETag"]
+    uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(a.data).walk("VEVENT")}
+    assert "frem-ii-macibas-2018-09@calendar.example.lv" in uids
+    assert "es-diena-2018@calendar.example.lv" not in uids
+    served = app.extensions["icalpub"].current()  # type: ignore[attr-defined]
+    assert list(served._combinations) == [("ics", ("project", "training"))]
+
+
+def test_a_thousand_topic_parameters_is_400(client: FlaskClient) -> None:
+    query = "&".join(["topic=training"] * 1000)
+    response = client.get(f"/calendar.ics?{query}")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+
+
+def test_unknown_topic_is_404_naming_the_known_ones(client: FlaskClient) -> None:
+    for url in ("/topics/trainng.ics", "/feed.rss?topic=trainng"):
+        response = client.get(url)
+        assert response.status_code == 404
+        assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+        assert response.text == (
+            "Unknown topic 'trainng'. Known topics: training, project, campaign, meeting, "
+            "conference.\n"
+        )
+
+
+def test_unknown_event_is_404(client: FlaskClient) -> None:
+    response = client.get("/events/nope.ics")
+    assert response.status_code == 404
+    assert "No event has the id 'nope'." in response.text
+
+
+def test_event_download_has_content_disposition(client: FlaskClient) -> None:
+    response = client.get("/events/es-diena-2018.ics")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="es-diena-2018.ics"'
+    assert response.data == (EXPECTED / "events" / "es-diena-2018.ics").read_bytes()
+
+
+def test_healthz_reports_ok(client: FlaskClient) -> None:
+    body = client.get("/healthz").get_json()
+    assert body["status"] == "ok"
+    assert body["events"] == 17
+    assert body["ledger"] == "current"
+    assert body["last_error"] is None
+    assert len(body["version"]) == 16
+
+
+def test_broken_file_keeps_serving_the_last_good_version(
+    site: Path, client: FlaskClient, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = client.get("/calendar.ics")
+    good = site.read_text("utf-8")
+    site.write_text(good.replace("start: 2018-09-25", "strat: 2018-09-25"), "utf-8")
+    clock.advance()
+    with caplog.at_level(logging.ERROR, logger="icalpub"):
+        during = client.get("/calendar.ics")
+    assert during.data == before.data
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert any("unknown key 'strat'" in line for line in health["last_error"])
+    assert f"{site}:29:5: error: unknown key 'strat'" in caplog.text
+    # fixed, with one more event
+    site.write_text(
+        good + ("\n  - id: new-event\n    title: Jauns notikums\n    start: 2024-01-10\n"), "utf-8"
+    )
+    clock.advance()
+    after = client.get("/calendar.ics")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert b"UID:new-event@calendar.example.lv" in after.data
+    health = client.get("/healthz").get_json()
+    assert health["status"] == "ok" and health["events"] == 18
+    assert health["ledger"] == "behind"
+
+
+def test_no_reload_without_a_change(site: Path, app: object, clock: FakeClock) -> None:
+    live: Live = app.extensions["icalpub"]  # type: ignore[attr-defined]
+    served = live.current()
+    clock.advance(5)
+    assert live.current() is served
+
+
+def test_an_edit_moves_last_modified_forward_and_sequence_up(
+    site: Path, client: FlaskClient, clock: FakeClock
+) -> None:
+    import email.utils
+    import os
+
+    before = client.get("/events/es-diena-2018.ics")
+    site.write_text(
+        site.read_text("utf-8").replace(
+            "Eiropas Savienības Cilvēku tirdzniecības apkarošanas diena\n",
+            "Eiropas Savienības Cilvēku tirdzniecības apkarošanas diena (labots)\n",
+        ),
+        "utf-8",
+    )
+    os.utime(site, (2_000_000_000, 2_000_000_000))  # saved 2033-05-18
+    clock.advance()
+    after = client.get("/events/es-diena-2018.ics")
+    event = icalendar.Calendar.from_ical(after.data).walk("VEVENT")[0]
+    assert event["SEQUENCE"] == 1
+    assert int(event.decoded("LAST-MODIFIED").timestamp()) == 2_000_000_000
+    lm = email.utils.parsedate_to_datetime(after.headers["Last-Modified"])
+    assert lm > email.utils.parsedate_to_datetime(before.headers["Last-Modified"])
+
+
+def test_invalid_registry_at_start_up_refuses_to_start(tmp_path: Path) -> None:
+    path = tmp_path / "events.yaml"
+    path.write_text("calendar: {title: X}\nevents: []\n")
+    with pytest.raises(RegistryError, match="calendar has no 'base_url'"):
+        create_app(path)
