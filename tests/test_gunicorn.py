@@ -1,0 +1,112 @@
+"""Real gunicorn, two workers: static-build bytes, stable ETags, and reload under edits."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .conftest import ROOT, SHIPPED, free_port, wait_for_port
+
+EXPECTED = ROOT / "tests" / "expected"
+
+
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    registry = tmp_path / "events.yaml"
+    shutil.copy(SHIPPED, registry)
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    port = free_port()
+    env = {
+        **os.environ,
+        "ICALPUB_REGISTRY": str(registry),
+        "ICALPUB_BIND": f"127.0.0.1:{port}",
+        "ICALPUB_ACCESS_LOG": str(tmp_path / "access.log"),
+    }
+    log = (tmp_path / "gunicorn.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        wait_for_port(port, timeout=30)
+        yield port, registry
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+        log.close()
+
+
+def wait_until(check, timeout: float = 3.0) -> float:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    while time.monotonic() - started < timeout:
+        if check():
+            return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s")
+
+
+def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -> None:
+    port, registry = server
+    paths = sorted(
+        str(p.relative_to(EXPECTED))
+        for p in EXPECTED.rglob("*")
+        if p.suffix in {".ics", ".rss", ".atom", ".json"} and p.name != "index.json"
+    )
+    for path in paths:
+        status, _, body = get(port, "/" + path)
+        assert status == 200 and body == (EXPECTED / path).read_bytes(), path
+    etags = {get(port, "/calendar.ics")[1]["etag"] for _ in range(50)}  # both workers answer
+    assert len(etags) == 1
+    [etag] = etags
+    assert get(port, "/calendar.ics", {"If-None-Match": etag})[0] == 304
+    status, headers, body = get(port, "/calendar.ics", {"Accept-Encoding": "gzip"})
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == (EXPECTED / "calendar.ics").read_bytes()
+
+    good = registry.read_text("utf-8")
+    registry.write_text(good.replace("title: Notikumu kalendārs", "title: [broken"), "utf-8")
+
+    def degraded_everywhere() -> bool:
+        answers = [json.loads(get(port, "/healthz")[2]) for _ in range(6)]
+        return all(a["status"] == "degraded" for a in answers)
+
+    wait_until(degraded_everywhere)
+    for _ in range(10):
+        assert get(port, "/calendar.ics")[2] == (EXPECTED / "calendar.ics").read_bytes()
+
+    registry.write_text(
+        good + "\n  - id: extra-event\n    title: Papildu\n    start: 2024-02-02\n", "utf-8"
+    )
+
+    def new_version_everywhere() -> bool:
+        answers = [get(port, "/calendar.ics") for _ in range(6)]
+        return all(a[1]["etag"] != etag and b"UID:extra-event@" in a[2] for a in answers)
+
+    wait_until(new_version_everywhere)
+    answers = [json.loads(get(port, "/healthz")[2]) for _ in range(6)]
+    assert {(a["status"], a["events"]) for a in answers} == {("ok", 18)}
