@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 
 from ..live import Live
 
@@ -17,7 +17,7 @@ def create_app(registry: str | Path | None = None, live: Live | None = None) -> 
     Raises RegistryError when the registry is invalid: the service refuses to
     start rather than serve an empty calendar.
     """
-    from . import feeds, health
+    from . import feeds, health, language, pages
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -28,5 +28,14 @@ def create_app(registry: str | Path | None = None, live: Live | None = None) -> 
     app.extensions["icalpub"] = live
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(pages.blueprint)
+    language.install(app)
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.errorhandler(404)
+    def not_found(error: Exception) -> Response:
+        return pages.not_found(live.current().publication.registry)
+
     logging.getLogger("icalpub").setLevel(logging.INFO)
     return app

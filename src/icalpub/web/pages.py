@@ -1,0 +1,248 @@
+"""The pages people read: month calendar, event page, subscribe page."""
+
+from __future__ import annotations
+
+import calendar as monthcalendar
+import datetime as dt
+from typing import Any
+from urllib.parse import urlencode
+
+from babel.dates import get_day_names, get_month_names
+from flask import Blueprint, Response, abort, g, make_response, render_template, request, url_for
+from markupsafe import Markup
+
+from .. import links
+from ..display import publication_title, when
+from ..i18n import locale
+from ..live import Served
+from ..model import Registry
+from ..occurrences import Occurrence, by_day, upcoming
+from ..query import by_topics
+from ..text import to_html
+from ..urls import absolute, canonical_topics, event_page_path, feed_path
+from ..zones import zone
+from . import language
+from .respond import live
+
+blueprint = Blueprint("pages", __name__)
+PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
+
+
+@blueprint.before_app_request
+def _choose_language() -> None:
+    served = live().current()
+    g.served = served
+    g.lang, g.lang_explicit = language.choose(served.publication.registry.calendar.language)
+
+
+@blueprint.app_context_processor
+def _context() -> dict[str, Any]:
+    served: Served | None = g.get("served")
+    if served is None:
+        return {}
+    other = "en" if g.get("lang") == "lv" else "lv"
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return {
+        "calendar": served.publication.registry.calendar,
+        "lang": g.get("lang", "en"),
+        "link": link,
+        "other_language": other,
+        "language_switch": request.path + "?" + urlencode([*args, ("lang", other)]),
+    }
+
+
+def link(endpoint: str, **values: Any) -> str:
+    """Return a URL for `endpoint`, keeping ?lang= when the visitor chose it."""
+    if g.get("lang_explicit") and "lang" not in values:
+        values["lang"] = g.lang
+    return url_for(endpoint, **values)
+
+
+@blueprint.get("/")
+def index() -> Response:
+    """Show this month."""
+    registry = g.served.publication.registry
+    today = dt.datetime.now(dt.UTC).astimezone(zone(registry.calendar.timezone)).date()
+    return month(today.year, today.month)
+
+
+@blueprint.get("/calendar/<int(fixed_digits=4):year>/<int(fixed_digits=2):month_number>")
+def month_page(year: int, month_number: int) -> Response:
+    """Show one month."""
+    if not (1 <= month_number <= 12 and 1 <= year <= 9998):
+        abort(404)
+    return month(year, month_number)
+
+
+def month(year: int, number: int) -> Response:
+    """Render the month grid and list for `year`-`number`, filtered by ?topic=."""
+    registry: Registry = g.served.publication.registry
+    topics = _topics(registry)
+    settings = registry.calendar
+    weeks = monthcalendar.Calendar(firstweekday=0).monthdatescalendar(year, number)
+    days = by_day(by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone)
+    listed: dict[tuple[str, dt.date], Occurrence] = {}
+    for day, found in days.items():
+        if day.month == number:
+            for occurrence in found:
+                listed.setdefault((occurrence.event.id, occurrence.first_day), occurrence)
+    in_month = list(listed.values())
+    loc = locale(g.lang)
+    month_name = get_month_names("wide", context="stand-alone", locale=loc)[number]
+    previous = dt.date(year, number, 1) - dt.timedelta(days=1)
+    following = dt.date(year, number, 28) + dt.timedelta(days=7)
+    html = render_template(
+        "month.html",
+        heading=f"{publication_title(registry, [])} - {month_name.capitalize()}, {year}",
+        month_label=f"{month_name.capitalize()}, {year}",
+        year=year,
+        number=number,
+        weeks=weeks,
+        days=days,
+        events=in_month,
+        weekdays=[get_day_names("wide", locale=loc)[i] for i in range(7)],
+        weekdays_short=[get_day_names("abbreviated", locale=loc)[i] for i in range(7)],
+        previous=previous,
+        following=following,
+        topics=topics,
+        all_topics=registry.topics,
+        topic_title=lambda t: _topic_title(registry, t),
+        occurrence_when=lambda o: (
+            _occurrence_text(o) if o.event.repeat else when(o.event, g.lang, settings.timezone)
+        ),
+        time_of=_time_of,
+        feeds=_feeds(registry, topics),
+    )
+    return _page(html)
+
+
+@blueprint.get("/events/<event_id>")
+def event_page(event_id: str) -> Response:
+    """Show one event with its description, contact and "add to calendar" links."""
+    registry: Registry = g.served.publication.registry
+    event = next((e for e in registry.events if e.id == event_id), None)
+    if event is None:
+        return not_found(registry, message_key="There is no event with this address.")
+    settings = registry.calendar
+    page = absolute(settings, event_page_path(event.id))
+    title = event.title
+    today = dt.datetime.now(dt.UTC).astimezone(zone(settings.timezone)).date()
+    html = render_template(
+        "event.html",
+        event=event,
+        title=title,
+        when=when(event, g.lang, settings.timezone),
+        description=Markup(to_html(event.description)) if event.description else None,
+        contact=event.contact or settings.contact,
+        topic_title=lambda t: _topic_title(registry, t),
+        ics_url=url_for("feeds.event", name=event.id),
+        google=links.google_event(event, title, page),
+        outlook=links.outlook_event(event, title, page, "outlook.com"),
+        office=links.outlook_event(event, title, page, "office365"),
+        next_dates=[_occurrence_text(o) for o in upcoming(event, today, settings.timezone)]
+        if event.repeat
+        else [],
+        feeds=_feeds(registry, []),
+    )
+    return _page(html)
+
+
+@blueprint.get("/subscribe")
+def subscribe() -> Response:
+    """Offer the calendar and feed addresses for the chosen topics."""
+    registry: Registry = g.served.publication.registry
+    topics = _topics(registry)
+    settings = registry.calendar
+    url = absolute(settings, feed_path("ics", topics))
+    name = publication_title(registry, topics)
+    html = render_template(
+        "subscribe.html",
+        topics=topics,
+        all_topics=registry.topics,
+        topic_title=lambda t: _topic_title(registry, t),
+        url=url,
+        webcal=links.webcal(url),
+        name=name,
+        google=links.google_subscribe(url),
+        outlook=links.outlook_subscribe(url, name, "outlook.com"),
+        office=links.outlook_subscribe(url, name, "office365"),
+        feed_links=[
+            (label, absolute(settings, feed_path(fmt, topics)))
+            for fmt, label in (("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
+        ],
+        feeds=_feeds(registry, topics),
+    )
+    return _page(html)
+
+
+def not_found(registry: Registry, message_key: str = "") -> Response:
+    """Render the 404 page, naming the known topics."""
+    html = render_template(
+        "404.html",
+        message_key=message_key,
+        all_topics=registry.topics,
+        topic_title=lambda t: _topic_title(registry, t),
+        feeds=_feeds(registry, []),
+    )
+    response = _page(html)
+    response.status_code = 404
+    return response
+
+
+def _topics(registry: Registry) -> list[str]:
+    chosen = list(canonical_topics(request.args.getlist("topic")[:50]))
+    unknown = [t for t in chosen if registry.topic(t) is None]
+    if unknown:
+        abort(404)
+    return chosen
+
+
+def _topic_title(registry: Registry, topic_id: str) -> str:
+    topic = registry.topic(topic_id)
+    return topic.title(g.lang) if topic else topic_id
+
+
+def _feeds(registry: Registry, topics: list[str]) -> list[dict[str, str]]:
+    settings = registry.calendar
+    title = publication_title(registry, topics)
+    return [
+        {
+            "type": "application/atom+xml",
+            "title": f"{title} (Atom)",
+            "href": absolute(settings, feed_path("atom", topics)),
+        },
+        {
+            "type": "application/rss+xml",
+            "title": f"{title} (RSS)",
+            "href": absolute(settings, feed_path("rss", topics)),
+        },
+    ]
+
+
+def _time_of(occurrence: Occurrence) -> str:
+    start = occurrence.start
+    if not isinstance(start, dt.datetime):
+        return ""
+    return f"{start:%H:%M}"
+
+
+def _occurrence_text(occurrence: Occurrence) -> str:
+    from babel.dates import format_date
+
+    text = format_date(occurrence.first_day, "long", locale=locale(g.lang))
+    time = _time_of(occurrence)
+    return f"{text}, {time}" if time else text
+
+
+def _page(html: str) -> Response:
+    response = make_response(html)
+    response.headers["Content-Type"] = "text/html; charset=utf-8"
+    response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+    response.headers["Vary"] = "Accept-Language"
+    response.headers["Content-Language"] = g.lang
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    )
+    return response

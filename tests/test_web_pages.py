@@ -1,0 +1,266 @@
+"""Pages in Latvian and English: the month grid, event pages, subscribe, 404s (test client)."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+from flask.testing import FlaskClient
+
+LV = {"Accept-Language": "lv"}
+EN = {"Accept-Language": "en-GB,en;q=0.8"}
+
+
+class Page(HTMLParser):
+    """Collect links, alternates and the text of elements with an id or class of interest."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.links: list[tuple[str, str]] = []  # (href, text)
+        self.alternates: list[dict[str, str | None]] = []
+        self.lang: str | None = None
+        self._href: str | None = None
+        self._text: list[str] = []
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "html":
+            self.lang = values.get("lang")
+        if tag == "link" and values.get("rel") == "alternate":
+            self.alternates.append(values)
+        if tag == "a":
+            self._href = values.get("href") or ""
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.links.append((self._href, " ".join("".join(self._text).split())))
+            self._href = None
+
+
+def cell(html: str, day: str) -> str:
+    match = re.search(rf'<td class="[^"]*" data-date="{day}">(.*?)</td>', html, re.S)
+    assert match, day
+    return match.group(1)
+
+
+def test_january_2022_in_latvian_has_the_heading_and_events_on_their_days(
+    client: FlaskClient,
+) -> None:
+    response = client.get("/calendar/2022/01", headers=LV)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    html = response.text
+    page = Page(html)
+    assert page.lang == "lv"
+    assert "<h1>Notikumu kalendārs - Janvāris, 2022</h1>" in html
+    assert "Cilvēku tirdzniecības novēršanas starpinstitūciju darba grupas sēde" in cell(
+        html, "2022-01-12"
+    )
+    for day in ("2022-01-18", "2022-01-19", "2022-01-20"):  # a three-day training on each day
+        assert "Mācības pašvaldību sociālajiem darbiniekiem" in cell(html, day)
+    assert "Mācības pašvaldību" not in cell(html, "2022-01-21")
+    cancelled = cell(html, "2022-01-31")
+    assert "<del>Konference" in cancelled and "(Atcelts)" in cancelled
+    assert 'class="other"' in html and 'data-date="2021-12-27"' in html  # weeks start Monday
+    assert "pirmdiena" in html  # day names from CLDR
+    assert "Šī mēneša notikumi" in html
+
+
+def test_english_page_by_accept_language_and_lang_parameter_wins(client: FlaskClient) -> None:
+    english = client.get("/calendar/2022/01", headers=EN).text
+    assert "<h1>Notikumu kalendārs - January, 2022</h1>" in english
+    assert "Monday" in english and "Events this month" in english
+    forced = client.get("/calendar/2022/01?lang=lv", headers=EN).text
+    assert "Janvāris, 2022" in forced
+    assert Page(forced).lang == "lv"
+    # without either, the calendar's language
+    assert Page(client.get("/calendar/2022/01").text).lang == "lv"
+
+
+def test_month_navigation_and_topic_filter_links(client: FlaskClient) -> None:
+    page = Page(client.get("/calendar/2022/01?topic=training", headers=LV).text)
+    hrefs = {text: href for href, text in page.links}
+    assert hrefs["← Iepriekšējais mēnesis"] == "/calendar/2021/12?topic=training"
+    assert hrefs["Nākamais mēnesis →"] == "/calendar/2022/02?topic=training"
+    assert hrefs["Mācības"] == "/calendar/2022/01?topic=training"
+    assert hrefs["Visas tēmas"] == "/calendar/2022/01"
+    assert {a["href"] for a in page.alternates} == {
+        "https://calendar.example.lv/topics/training.atom",
+        "https://calendar.example.lv/topics/training.rss",
+    }
+
+
+def test_topic_filter_shows_only_that_topic(client: FlaskClient) -> None:
+    html = client.get("/calendar/2022/01?topic=meeting", headers=LV).text
+    assert "darba grupas sēde" in html
+    assert "Mācības pašvaldību" not in html
+
+
+def test_recurring_event_shows_on_each_occurrence_but_not_the_exception(
+    client: FlaskClient,
+) -> None:
+    for month, day in (("02", "2022-02-09"), ("04", "2022-04-13")):
+        assert "darba grupas sēde" in cell(client.get(f"/calendar/2022/{month}").text, day)
+    assert "darba grupas sēde" not in client.get("/calendar/2022/03").text
+
+
+def test_empty_month_says_so(client: FlaskClient) -> None:
+    assert "Šajā mēnesī notikumu nav." in client.get("/calendar/2030/07", headers=LV).text
+    assert "No events this month." in client.get("/calendar/2030/07", headers=EN).text
+
+
+def test_root_is_this_month(client: FlaskClient) -> None:
+    import datetime as dt
+
+    today = dt.datetime.now(dt.UTC).date()
+    html = client.get("/", headers=EN).text
+    assert f"{today.year}</h1>" in html
+
+
+def test_event_page_in_latvian(client: FlaskClient) -> None:
+    html = client.get("/events/frem-ii-macibas-2018-09", headers=LV).text
+    assert "<dd>2018. gada 25.–26. septembris</dd>" in html
+    assert "<dd>Rīga</dd>" in html
+    assert '<a href="tel:67829674">67829674</a>' in html
+    assert "Šā gada 25. un 26. septembrī" in html
+    page = Page(html)
+    hrefs = [href for href, _ in page.links]
+    assert "/events/frem-ii-macibas-2018-09.ics" in hrefs
+    google = next(h for h in hrefs if h.startswith("https://calendar.google.com/"))
+    query = parse_qs(urlsplit(google).query)
+    assert query["action"] == ["TEMPLATE"]
+    assert query["dates"] == ["20180925/20180927"]
+    assert query["location"] == ["Rīga"]
+    assert query["text"][0].startswith("Tiesībsarga biroja darbinieki")
+    outlook = next(h for h in hrefs if h.startswith("https://outlook.live.com/"))
+    office = next(h for h in hrefs if h.startswith("https://outlook.office.com/"))
+    for link in (outlook, office):
+        query = parse_qs(urlsplit(link).query)
+        assert query["startdt"] == ["2018-09-25"] and query["enddt"] == ["2018-09-27"]
+        assert query["allday"] == ["true"] and query["rru"] == ["addevent"]
+
+
+def test_timed_event_links_carry_utc_times_and_zone(client: FlaskClient) -> None:
+    html = client.get("/events/tiessaistes-seminars-2021-05", headers=EN).text
+    assert "May 20, 2021, 9:00\u202fAM–11:00\u202fAM (America/New_York)" in html or (
+        "May 20, 2021, 9:00 AM–11:00 AM (America/New_York)" in html
+    )
+    google = next(h for h, _ in Page(html).links if "calendar.google.com" in h)
+    query = parse_qs(urlsplit(google).query)
+    assert query["dates"] == ["20210520T130000Z/20210520T150000Z"]
+    assert query["ctz"] == ["America/New_York"]
+
+
+def test_recurring_event_page_lists_next_dates(client: FlaskClient) -> None:
+    html = client.get("/events/darba-grupa-2022?lang=en").text
+    # the series ended in 2022: no next dates from today on
+    assert "Next dates" not in html
+
+
+def test_cancelled_event_page_is_marked(client: FlaskClient) -> None:
+    html = client.get("/events/konference-2022-01", headers=LV).text
+    assert '<span class="flag">Atcelts:</span> <del>Konference' in html
+
+
+def test_unknown_event_page_is_404_naming_topics(client: FlaskClient) -> None:
+    response = client.get("/events/nope", headers=LV)
+    assert response.status_code == 404
+    assert "Notikuma ar šādu adresi nav." in response.text
+    assert "(training)" in response.text and "(conference)" in response.text
+
+
+@pytest.mark.parametrize(
+    "url", ["/nope", "/calendar/2022/13", "/calendar/2022/01?topic=zzz", "/subscribe?topic=zzz"]
+)
+def test_unknown_pages_are_html_404s(client: FlaskClient, url: str) -> None:
+    response = client.get(url, headers=EN)
+    assert response.status_code == 404
+    assert "Page not found" in response.text
+
+
+def test_subscribe_page_without_javascript_rebuilds_urls(client: FlaskClient) -> None:
+    html = client.get("/subscribe?topic=training&topic=meeting", headers=LV).text
+    assert (
+        'value="https://calendar.example.lv/calendar.ics?topic=meeting&amp;topic=training"' in html
+    )
+    assert (
+        'value="webcal://calendar.example.lv/calendar.ics?topic=meeting&amp;topic=training"' in html
+    )
+    page = Page(html)
+    links = [href for href, _ in page.links]
+    google = next(h for h in links if h.startswith("https://calendar.google.com/"))
+    assert unquote(parse_qs(urlsplit(google).query)["cid"][0]) == (
+        "webcal://calendar.example.lv/calendar.ics?topic=meeting&topic=training"
+    )
+    outlook = next(h for h in links if h.startswith("https://outlook.live.com/owa?"))
+    query = parse_qs(urlsplit(outlook).query)
+    assert query["url"] == ["https://calendar.example.lv/calendar.ics?topic=meeting&topic=training"]
+    assert query["rru"] == ["addsubscription"]
+    assert query["name"] == ["Notikumu kalendārs: Sanāksmes, Mācības"]
+    assert any(h.startswith("https://outlook.office.com/owa?") for h in links)
+    assert "webcal://calendar.example.lv/calendar.ics?topic=meeting&topic=training" in links
+    assert "https://calendar.example.lv/feed.atom?topic=meeting&topic=training" in links
+    assert "reizi 12–24 stundās" in html
+    assert 'name="topic" value="training" checked' in html
+
+
+def test_subscribe_single_topic_uses_the_topic_file(client: FlaskClient) -> None:
+    html = client.get("/subscribe?topic=training", headers=EN).text
+    assert 'value="https://calendar.example.lv/topics/training.ics"' in html
+
+
+def test_editor_text_is_escaped_everywhere(site: Path, client: FlaskClient) -> None:
+    text = site.read_text("utf-8")
+    site.write_text(
+        text
+        + (
+            '\n  - id: xss\n    title: "<script>alert(1)</script>"\n    start: 2022-01-05\n'
+            '    location: "<img src=x onerror=alert(2)>"\n'
+            '    description: "<b onmouseover=alert(3)>hi</b> [x](javascript:alert(4))"\n'
+            '    contact: {name: "<i>n</i>", phone: "\\"><script>"}\n'
+        ),
+        "utf-8",
+    )
+    from icalpub.live import Live
+    from icalpub.web import create_app
+
+    fresh = create_app(live=Live(site, background=False)).test_client()
+    for url in ("/calendar/2022/01", "/events/xss", "/subscribe"):
+        html = fresh.get(url).text
+        assert "<script>alert" not in html
+        assert "<img src=x" not in html
+        assert "onmouseover=alert" not in html.replace("&lt;b onmouseover=alert", "")
+        assert 'href="javascript:' not in html
+    event = fresh.get("/events/xss").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in event
+
+
+def test_pages_set_language_and_caching_headers(client: FlaskClient) -> None:
+    response = client.get("/calendar/2022/01", headers=EN)
+    assert response.headers["Content-Language"] == "en"
+    assert response.headers["Vary"] == "Accept-Language"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_every_page_word_has_a_latvian_translation() -> None:
+    from babel.messages.pofile import read_po
+
+    from icalpub.i18n import translations
+
+    root = Path(__file__).resolve().parent.parent / "src" / "icalpub" / "web" / "templates"
+    used = set()
+    for template in root.glob("*.html"):
+        used |= set(re.findall(r"_\('((?:[^'\\]|\\.)*)'", template.read_text("utf-8")))
+    catalog = translations("lv")
+    missing = sorted(m for m in used if catalog.gettext(m) == m)
+    assert missing == []
+    assert read_po  # the catalog is read with Babel
