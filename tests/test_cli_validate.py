@@ -91,3 +91,24 @@ def test_every_command_is_documented_in_the_readme() -> None:
     readme = (ROOT / "README.md").read_text("utf-8")
     for name in cli.list_commands(None):  # type: ignore[arg-type]
         assert f"icalpub {name}" in readme, f"README does not mention 'icalpub {name}'"
+
+
+def test_validate_warns_when_a_calendar_exceeds_google_s_limit(registry_file: Write) -> None:
+    long = "Garš apraksts ar garumzīmēm. " * 400  # ~12 KB a description
+    events = "".join(
+        f"- id: e{i}\n  title: E{i}\n  start: 2022-01-{1 + i % 28:02d}\n  topics: [training]\n"
+        f"  description: {long}\n"
+        for i in range(100)
+    )
+    path = registry_file(events)
+    result = CliRunner().invoke(cli, ["validate", str(path)])
+    assert result.exit_code == 0
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"{path}:1:1: warning: calendar.ics would be ")
+    assert lines[0].endswith(
+        "MB; Google Calendar silently drops events beyond about 1 MB; set calendar.keep_past "
+        "(e.g. P24M) or shorten descriptions"
+    )
+    assert lines[1].startswith(f"{path}:1:1: warning: topics/training.ics would be ")
+    assert "2 warnings" in result.stdout

@@ -14,7 +14,7 @@ import click
 from . import __version__, ledger
 from .build import write_file, write_tree
 from .errors import BuildError, Problem, RegistryError
-from .publish import publish
+from .publish import publish, size_warnings
 from .registry import ledger_path, read_source
 from .zones import zone
 
@@ -31,6 +31,9 @@ def validate(registry: str) -> None:
     """Check REGISTRY and print every problem as file:line:col; exit 1 on any error."""
     source = read_source(registry)
     model, problems = source.registry, source.problems
+    if model is not None:
+        today = dt.datetime.now(dt.UTC).astimezone(zone(model.calendar.timezone)).date()
+        problems = sorted(problems + size_warnings(model, source.ledger, today))
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from . import feeds, ical
+from .errors import Problem
 from .ledger import Ledger, Reconciled, Stamp, reconcile
 from .model import Registry
 from .urls import FORMATS, event_ics_path, feed_path
@@ -79,6 +80,30 @@ def publish(
     for event in registry.events:
         files[event_ics_path(event.id)] = ical.event_ics(registry, stamps, event)
     return Publication(registry, reconciled, dict(sorted(files.items())), today)
+
+
+GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB
+
+
+def size_warnings(registry: Registry, ledger: Ledger, today: dt.date | None) -> list[Problem]:
+    """Return a warning for each calendar larger than Google Calendar accepts."""
+    stamps = reconcile(registry, ledger, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).stamps
+    warnings = []
+    for topics in [[], *([t.id] for t in registry.topics)]:
+        size = len(ical.calendar_ics(registry, stamps, topics, today))
+        if size > GOOGLE_LIMIT:
+            warnings.append(
+                Problem(
+                    registry.source,
+                    1,
+                    1,
+                    f"{feed_path('ics', topics)} would be {size / 1e6:.1f} MB; Google Calendar "
+                    "silently drops events beyond about 1 MB",
+                    "set calendar.keep_past (e.g. P24M) or shorten descriptions",
+                    severity="warning",
+                )
+            )
+    return warnings
 
 
 def content_type(path: str) -> str:
