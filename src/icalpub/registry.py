@@ -531,6 +531,10 @@ class _Reader:
         return event if ok else None
 
     def event_topics(self, node: Node, what: str, declared: list[str]) -> tuple[str, ...]:
+        if isinstance(node, Mapping):
+            raise self.fail(
+                node, f"{what} topics must be a list", "e.g. topics: [training, project]"
+            )
         items = node.items if isinstance(node, Sequence) else [node]
         result: list[str] = []
         for item in items:
@@ -637,13 +641,6 @@ def parse_rule(event: Event) -> rrule.rrule | str:
         return "write the rule without 'RRULE:'"
     start = event.start
     first = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
-    try:
-        vRecur.from_ical(text)
-        rule = rrule.rrulestr(text, dtstart=first, forceset=False)
-    except (ValueError, TypeError, KeyError, IndexError) as exc:
-        return str(exc) or exc.__class__.__name__
-    if not isinstance(rule, rrule.rrule):  # pragma: no cover - forceset=False
-        return "only one rule is allowed"
     until = re.search(r"UNTIL=([0-9TZ]+)", text.upper())
     if until:
         value = until.group(1)
@@ -651,6 +648,13 @@ def parse_rule(event: Event) -> rrule.rrule | str:
             return "UNTIL of a timed event must be in UTC, e.g. UNTIL=20220630T235959Z"
         if not isinstance(start, dt.datetime) and "T" in value:
             return "UNTIL of an all-day event must be a date, e.g. UNTIL=20220630"
+    try:
+        vRecur.from_ical(text)
+        rule = rrule.rrulestr(text, dtstart=first, forceset=False)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        return str(exc) or exc.__class__.__name__
+    if not isinstance(rule, rrule.rrule):  # pragma: no cover - forceset=False
+        return "only one rule is allowed"
     return rule
 
 
