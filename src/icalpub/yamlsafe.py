@@ -178,7 +178,7 @@ def compose(text: str) -> Node | None:
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
         opened = exc.context_mark
-        if opened is not None and exc.problem_mark is not None and opened.line != mark.line:
+        if opened is not None and exc.problem_mark is not None and opened.line + 1 != line:
             context += f", which began at line {opened.line + 1}, column {opened.column + 1}"
         raise YamlProblem(line, column, f"YAML syntax: {problem}{context}") from None
     except yaml.YAMLError as exc:
