@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from flask import Blueprint, Response, jsonify
 
 from .respond import live
@@ -26,6 +28,7 @@ def healthz() -> Response:
             if state.error_at
             else None,
             "registry": str(state.path),
+            "worker": os.getpid(),
         }
     )
     response.headers["Cache-Control"] = "no-store"
