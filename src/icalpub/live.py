@@ -170,6 +170,10 @@ class Live:
         started = time.perf_counter()
         try:
             served = compile_served(self.path, self._served)
+            if self._stat()[1:] != signature[1:]:
+                # Saved again while compiling (perhaps half-written): try again next time.
+                log.info("%s changed while loading; loading it again", self.path)
+                return
         except RegistryError as exc:
             self.error = [str(p) for p in exc.problems if p.severity == "error"]
             self.error_at = dt.datetime.now(dt.UTC).replace(microsecond=0)

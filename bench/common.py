@@ -1,0 +1,184 @@
+"""Shared by the bench scripts: generated registries, a gunicorn under test, HTTP helpers."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ZONES = (
+    "Europe/Riga",
+    "Europe/Riga",
+    "Europe/Riga",
+    "Europe/Vilnius",
+    "America/New_York",
+    "Asia/Tokyo",
+)
+TOPICS = ("training", "project", "campaign", "meeting", "conference")
+LV_WORDS = (
+    "mācības",
+    "sanāksme",
+    "cilvēku",
+    "tirdzniecības",
+    "novēršana",
+    "pašvaldību",
+    "sociālajiem",
+    "darbiniekiem",
+    "robežsardze",
+    "konference",
+    "Rīgā",
+    "Liepājā",
+    "Daugavpilī",
+    "informatīvā",
+    "kampaņa",
+    "sadarbība",
+    "upuru",
+    "atpazīšana",
+)
+EN_WORDS = (
+    "training",
+    "meeting",
+    "human",
+    "trafficking",
+    "prevention",
+    "municipal",
+    "social",
+    "workers",
+    "border",
+    "guard",
+    "conference",
+    "campaign",
+    "cooperation",
+    "victims",
+)
+
+
+def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
+    """Return a realistic registry of `count` events, the same for the same seed.
+
+    10% all-day (half of them multi-day), 5% repeating, 3% cancelled, several
+    zones, five topics, Latvian and English text.
+    """
+    rng = random.Random(seed)
+    out = [
+        "calendar:\n  title: Notikumu kalendārs\n  base_url: https://calendar.example.lv/\n"
+        "  timezone: Europe/Riga\n  language: lv\n"
+        '  contact: {name: Iekšlietu ministrija, phone: "+371 67829674"}\n'
+        "  refresh: PT12H\n  feed_items: 50\n",
+        "topics:\n"
+        + "".join(f"  {t}: {{title: {{lv: {t.capitalize()}, en: {t}}}}}\n" for t in TOPICS),
+        "events:\n",
+    ]
+    for i in range(count):
+        words = LV_WORDS if rng.random() < 0.7 else EN_WORDS
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(3, 9))).capitalize()
+        paragraphs = [
+            " ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) + "."
+            for _ in range(rng.randint(1, 3))
+        ]
+        day = 1 + rng.randrange(365 * 3)
+        start_day = f"{2021 + day // 365}-{1 + (day % 365) // 31 % 12:02d}-{1 + day % 28:02d}"
+        kind = rng.random()
+        lines = [f"  - id: event-{i:06d}\n", f'    title: "{title}{title_suffix}"\n']
+        if kind < 0.10:
+            lines.append(f"    start: {start_day}\n")
+            if kind < 0.05:
+                end_day = start_day[:-2] + f"{min(28, int(start_day[-2:]) + rng.randint(1, 3)):02d}"
+                lines.append(f"    end: {end_day}\n")
+        else:
+            hour = rng.randint(8, 17)
+            lines.append(f"    start: {start_day} {hour:02d}:{rng.choice(('00', '30'))}\n")
+            lines.append(f"    end: {start_day} {hour + 1:02d}:30\n")
+            zone = rng.choice(ZONES)
+            if zone != "Europe/Riga":
+                lines.append(f"    timezone: {zone}\n")
+            if rng.random() < 0.05:
+                lines.append(f"    repeat: FREQ=WEEKLY;COUNT={rng.randint(2, 12)}\n")
+        lines.append(f"    location: {rng.choice(('Rīga', 'Liepāja', 'Tiešsaistē', 'Valmiera'))}\n")
+        lines.append(f"    topics: [{', '.join(rng.sample(TOPICS, rng.randint(1, 2)))}]\n")
+        lines.append(f'    summary: "{paragraphs[0][:120]}"\n')
+        lines.append(
+            "    description: |\n"
+            + "".join(f"      {p}\n\n" for p in paragraphs).rstrip("\n")
+            + "\n"
+        )
+        lines.append('    contact: {name: Iekšlietu ministrija, phone: "67829674"}\n')
+        if rng.random() < 0.03:
+            lines.append("    status: cancelled\n")
+        out.append("".join(lines))
+    return "".join(out)
+
+
+def free_port() -> int:
+    """Return a free TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 60.0) -> None:
+    """Wait until 127.0.0.1:`port` accepts connections."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@contextmanager
+def gunicorn(
+    registry: Path, port: int, log: Path, workers: int = 2
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `gunicorn wsgi:app` with the production config for `registry` on `port`."""
+    env = {
+        **os.environ,
+        "ICALPUB_REGISTRY": str(registry),
+        "ICALPUB_BIND": f"127.0.0.1:{port}",
+        "ICALPUB_WORKERS": str(workers),
+        "ICALPUB_ACCESS_LOG": "/dev/null",
+    }
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdout=stream,
+            stderr=stream,
+        )
+        try:
+            wait_for_port(port)
+            yield process
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def worker_pids(master: int) -> list[int]:
+    """Return the pids of gunicorn's workers (the master's children)."""
+    found = []
+    for task in Path(f"/proc/{master}/task").iterdir():
+        children = (task / "children").read_text().split()
+        found.extend(int(c) for c in children)
+    return sorted(found)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Save `path` as an editor that writes a temporary file and renames it would."""
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)
