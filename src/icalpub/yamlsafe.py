@@ -9,8 +9,10 @@ and alias expansion are bounded, and every node keeps its line and column.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import yaml
 
@@ -20,6 +22,7 @@ MAX_ALIASED_NODES = 100_000
 _PARSER_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # What YAML 1.1 forbids in a stream (it allows tab, LF, CR, NEL and printable text).
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+_LINE_BREAK = re.compile("\r\n|\r|\n")
 _PLAIN_NULLS = frozenset({"", "~", "null", "Null", "NULL"})
 _STANDARD_TAGS = frozenset(
     "tag:yaml.org,2002:" + name
@@ -103,8 +106,30 @@ def decode(data: bytes) -> str:
     return text
 
 
+class _Mark(Protocol):
+    index: int
+
+
+class _Lines:
+    """Turn a character offset into the line and column an editor shows.
+
+    YAML also breaks lines at NEL, LS and PS, which editors show inside a
+    line; positions are counted from LF, CRLF and CR only, as editors do.
+    """
+
+    def __init__(self, text: str) -> None:
+        self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+
+    def position(self, mark: _Mark | None) -> tuple[int, int]:
+        if mark is None:
+            return 1, 1
+        line = bisect.bisect_right(self.starts, mark.index)
+        return line, mark.index - self.starts[line - 1] + 1
+
+
 def compose(text: str) -> Node | None:
     """Return the single document of `text` as nodes, or None for an empty file."""
+    lines = _Lines(text)
     stack: list[tuple[Node, Node | None]] = []  # (collection, pending mapping key)
     anchors: dict[str, Node] = {}
     aliased = 0
@@ -112,8 +137,7 @@ def compose(text: str) -> Node | None:
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_PARSER_LOADER):
-            start = event.start_mark
-            line, column = (start.line + 1, start.column + 1) if start else (1, 1)
+            line, column = lines.position(event.start_mark)
             node: Node | None = None
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
@@ -173,13 +197,13 @@ def compose(text: str) -> Node | None:
                 parent.pairs.append((pending, node))
                 stack[-1] = (parent, None)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = lines.position(exc.problem_mark or exc.context_mark)
         problem = exc.problem or exc.context or "invalid YAML"
         context = f" ({exc.context})" if exc.context and exc.problem else ""
-        opened = exc.context_mark
-        if opened is not None and exc.problem_mark is not None and opened.line + 1 != line:
-            context += f", which began at line {opened.line + 1}, column {opened.column + 1}"
+        if exc.context_mark is not None and exc.problem_mark is not None:
+            opened = lines.position(exc.context_mark)
+            if opened[0] != line:
+                context += f", which began at line {opened[0]}, column {opened[1]}"
         raise YamlProblem(line, column, f"YAML syntax: {problem}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(1, 1, f"YAML syntax: {exc}") from None
