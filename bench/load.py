@@ -44,11 +44,17 @@ class Result:
     ended: float
     status: int  # 0: connection error
     digest: str | None
+    error: str = ""
 
 
 def client(port: int, stop: threading.Event, results: list[Result], number: int) -> None:
     etag: str | None = None
     mode = number % 3  # 0 unconditional, 1 conditional, 2 gzip
+    # Sync workers close every connection, and the server keeps each closed one in
+    # TIME_WAIT for a minute: from one source address, a long run would use up the
+    # ephemeral ports. Each client gets its own loopback address, as real clients
+    # have their own machines.
+    source = (f"127.{1 + number // 250}.{number % 250}.{1 + number % 7}", 0)
     while not stop.is_set():
         headers = {}
         if mode == 1 and etag:
@@ -57,13 +63,18 @@ def client(port: int, stop: threading.Event, results: list[Result], number: int)
             headers["Accept-Encoding"] = "gzip"
         started = time.monotonic()
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection = http.client.HTTPConnection(
+                "127.0.0.1", port, timeout=30, source_address=source
+            )
             connection.request("GET", "/calendar.ics", headers=headers)
             response = connection.getresponse()
             body = response.read()
             connection.close()
-        except (OSError, http.client.HTTPException):
-            results.append(Result(started, time.monotonic(), 0, None))
+        except (OSError, http.client.HTTPException) as exc:
+            results.append(
+                Result(started, time.monotonic(), 0, None, f"{type(exc).__name__}: {exc}")
+            )
+            time.sleep(0.1)  # a real client backs off; errors must not spin
             continue
         digest = None
         if response.status == 200:
@@ -100,6 +111,7 @@ def run(clients: int, rewrites: int, window: float, events: int) -> dict[str, ob
     windows: list[tuple[float, float, str]] = []
     kills: list[float] = []
     stop = threading.Event()
+    os.environ["ICALPUB_STATE_DIR"] = str(folder / "state")
     with gunicorn(registry, port, folder / "gunicorn.log") as master:
         threads = [
             threading.Thread(target=client, args=(port, stop, results, n), daemon=True)
@@ -109,13 +121,17 @@ def run(clients: int, rewrites: int, window: float, events: int) -> dict[str, ob
             thread.start()
         time.sleep(window)
         for step in range(rewrites):
-            if step == rewrites // 2:
-                victim = worker_pids(master.pid)[0]
-                kills.append(time.monotonic())
-                os.kill(victim, signal.SIGKILL)
             if step % 2 == 0:  # break it: a YAML syntax error an editor might make
                 broken_at = time.monotonic()
                 write_atomically(registry, good.replace("events:\n", "events: [\n", 1))
+                if step == (rewrites // 2) // 2 * 2:
+                    # Kill a worker while the file is broken: its replacement must
+                    # boot and serve the last good version, not take the server down.
+                    time.sleep(window / 2)
+                    victim = worker_pids(master.pid)[0]
+                    kills.append(time.monotonic())
+                    os.kill(victim, signal.SIGKILL)
+                    time.sleep(window / 2)
                 time.sleep(window)
                 windows.append((broken_at, time.monotonic(), last_good))
             else:  # fix it, with an edit, and sometimes update the ledger as a build would
@@ -165,6 +181,10 @@ def run(clients: int, rewrites: int, window: float, events: int) -> dict[str, ob
             1,
         ),
     }
+    kinds: dict[str, int] = {}
+    for r in errors:
+        kinds[r.error] = kinds.get(r.error, 0) + 1
+    summary["errors"] = dict(sorted(kinds.items(), key=lambda kv: -kv[1])[:5])
     summary["ok"] = (
         summary["status_5xx"] == 0
         and summary["status_other"] == 0

@@ -122,3 +122,9 @@ def app(site: Path, clock: FakeClock):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the service's last-good snapshots inside the test's temporary folders."""
+    monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path_factory.mktemp("state")))

@@ -214,3 +214,30 @@ def test_invalid_registry_at_start_up_refuses_to_start(tmp_path: Path) -> None:
     path.write_text("calendar: {title: X}\nevents: []\n")
     with pytest.raises(RegistryError, match="calendar has no 'base_url'"):
         create_app(path)
+
+
+def test_a_replacement_worker_serves_the_last_good_version_while_the_file_is_broken(
+    site: Path, client: FlaskClient
+) -> None:
+    good = client.get("/calendar.ics")
+    site.write_text(site.read_text("utf-8").replace("events:\n", "events: [\n"), "utf-8")
+    # A worker started now, under the same server (same parent process), as gunicorn
+    # does after a crash: the file is broken, the last good version is served.
+    replacement = create_app(live=Live(site, background=False)).test_client()
+    again = replacement.get("/calendar.ics")
+    assert again.status_code == 200
+    assert again.data == good.data
+    assert again.headers["ETag"] == good.headers["ETag"]
+    health = replacement.get("/healthz").get_json()
+    assert health["status"] == "degraded"
+    assert "YAML syntax" in health["last_error"][0]
+
+
+def test_a_new_server_with_a_broken_file_still_refuses_to_start(
+    site: Path, client: FlaskClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    client.get("/calendar.ics")
+    site.write_text(site.read_text("utf-8").replace("events:\n", "events: [\n"), "utf-8")
+    monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path / "another-server"))
+    with pytest.raises(RegistryError, match="YAML syntax"):
+        create_app(site)

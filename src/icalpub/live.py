@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import os
+import tempfile
 import threading
 import time
 from collections import OrderedDict
@@ -20,10 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .build import gzip_bytes
-from .errors import RegistryError
+from .build import gzip_bytes, write_file
+from .errors import BuildError, RegistryError
 from .publish import Publication, content_type, manifest, publish
-from .registry import ledger_path, read_source
+from .registry import Raw, Source, interpret, ledger_path, read_source
 from .urls import canonical_topics
 from .zones import zone
 
@@ -58,6 +60,7 @@ class Served:
     version: str
     loaded_at: dt.datetime
     ledger_behind: bool
+    raw: Raw | None = None
     _combinations: OrderedDict[tuple[str, tuple[str, ...]], Resource] = field(
         default_factory=OrderedDict
     )
@@ -80,9 +83,11 @@ class Served:
         return resource
 
 
-def compile_served(path: Path, previous: Served | None = None) -> Served:
+def compile_served(
+    path: Path, previous: Served | None = None, source: Source | None = None
+) -> Served:
     """Read and compile the registry at `path`; raise RegistryError if it is invalid."""
-    source = read_source(path)
+    source = source or read_source(path)
     if source.registry is None:
         raise RegistryError(source.problems)
     registry = source.registry
@@ -100,6 +105,7 @@ def compile_served(path: Path, previous: Served | None = None) -> Served:
         version=hashlib.sha256(manifest(publication.files)).hexdigest()[:16],
         loaded_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         ledger_behind=publication.reconciled.behind,
+        raw=source.raw,
     )
 
 
@@ -113,9 +119,26 @@ class Live:
         self.background = background
         self.clock = clock
         self.error: list[str] | None = None
+        self._saved: Raw | None = None
         self.error_at: dt.datetime | None = None
         self._signature = self._stat()
-        self._served = compile_served(self.path)  # invalid at start-up: refuse to start
+        try:
+            self._served = compile_served(self.path)
+        except RegistryError as exc:
+            # Invalid at start-up: refuse to start, unless this is a worker replacing
+            # one of the same server, which must go on with the last good version.
+            served = self._from_snapshot()
+            if served is None:
+                raise
+            self._served = served
+            self.error = [str(p) for p in exc.problems if p.severity == "error"]
+            self.error_at = dt.datetime.now(dt.UTC).replace(microsecond=0)
+            log.error(
+                "%s is invalid; serving the last good version %s from before this worker started",
+                self.path,
+                served.version,
+            )
+        self._save_snapshot()
         self._checked = self.clock()
         self._reloading = threading.Lock()
         log.info(
@@ -187,6 +210,7 @@ class Live:
             self._served = served
             self.error = None
             self.error_at = None
+            self._save_snapshot()
             log.info(
                 "reloaded %s in %.2f s: %d events, version %s",
                 self.path,
@@ -195,6 +219,61 @@ class Live:
                 served.version,
             )
         self._signature = signature
+
+    def _snapshot_path(self) -> Path:
+        """Return where this server keeps its last good input: one file per registry and server.
+
+        The key includes the parent process (gunicorn's master) and its start
+        time, so a replaced worker finds it and a new server never does.
+        """
+        state = os.environ.get("ICALPUB_STATE_DIR") or os.path.join(
+            tempfile.gettempdir(), f"icalpub-{os.getuid()}"
+        )
+        parent = os.getppid()
+        try:
+            started = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[19]
+        except (OSError, IndexError):
+            started = "0"
+        key = hashlib.sha256(f"{self.path.resolve()}|{parent}|{started}".encode()).hexdigest()
+        return Path(state) / f"{key[:24]}.last-good"
+
+    def _save_snapshot(self) -> None:
+        raw = self._served.raw
+        if raw is None or raw == self._saved:
+            return
+        meta = json.dumps(
+            {
+                "modified": int(raw.modified.timestamp()),
+                "registry": len(raw.registry),
+                "ledger": -1 if raw.ledger is None else len(raw.ledger),
+            }
+        )
+        path = self._snapshot_path()
+        try:
+            path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            write_file(path, meta.encode() + b"\n" + raw.registry + (raw.ledger or b""))
+        except (OSError, BuildError) as exc:
+            log.warning("cannot keep the last good version at %s: %s", path, exc)
+            return
+        self._saved = raw
+
+    def _from_snapshot(self) -> Served | None:
+        try:
+            data = self._snapshot_path().read_bytes()
+            head, _, body = data.partition(b"\n")
+            meta = json.loads(head)
+            registry = body[: meta["registry"]]
+            ledger = None if meta["ledger"] < 0 else body[meta["registry"] :]
+            modified = dt.datetime.fromtimestamp(meta["modified"], dt.UTC)
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        raw = Raw(registry, ledger, modified)
+        try:
+            served = compile_served(self.path, source=interpret(str(self.path), raw))
+        except RegistryError:
+            return None
+        self._saved = raw
+        return served
 
     def _stat(self) -> tuple[object, ...]:
         # The local date is part of the signature: keep_past's window moves with it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import functools
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from . import ledger as ledger_module
 from .errors import LedgerError, Problem, RegistryError
 from .ledger import Ledger
 from .model import Calendar, Contact, Duration, Event, Registry, Status, Topic
-from .yamlsafe import Mapping, Node, Scalar, Sequence, YamlProblem, compose, decode
+from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, YamlProblem, compose, decode
 from .zones import LocalTimeError, is_zone, known_zones, localize
 from .zones import zone as tzinfo
 
@@ -76,6 +77,15 @@ TOP_KEYS = ("calendar", "topics", "events")
 
 
 @dataclass(frozen=True)
+class Raw:
+    """The bytes a publication is compiled from: registry, ledger, and the registry's save time."""
+
+    registry: bytes
+    ledger: bytes | None
+    modified: dt.datetime  # the registry file's modification time, UTC, whole seconds
+
+
+@dataclass(frozen=True)
 class Source:
     """A registry file with its ledger, as read from disk at one moment."""
 
@@ -83,6 +93,7 @@ class Source:
     ledger: Ledger
     problems: list[Problem]
     modified: dt.datetime  # the registry file's modification time, UTC, whole seconds
+    raw: Raw | None = None
 
 
 def ledger_path(registry_path: str | Path) -> Path:
@@ -90,30 +101,48 @@ def ledger_path(registry_path: str | Path) -> Path:
     return Path(registry_path).with_suffix(".lock")
 
 
+def read_raw(path: str | Path) -> Raw | Problem:
+    """Read the registry's and ledger's bytes and the registry's save time, or say why not."""
+    try:
+        with open(path, "rb") as handle:
+            modified = os.fstat(handle.fileno()).st_mtime
+            data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        return Problem(str(path), 1, 1, f"cannot read the registry: {exc.strerror}")
+    lock = ledger_path(path)
+    try:
+        ledger: bytes | None = lock.read_bytes()
+    except FileNotFoundError:
+        ledger = None
+    except OSError as exc:
+        return Problem(str(lock), 1, 1, f"cannot read the ledger: {exc.strerror}")
+    return Raw(data, ledger, dt.datetime.fromtimestamp(int(modified), dt.UTC))
+
+
 def read_source(path: str | Path) -> Source:
     """Read a registry and its ledger; the registry is None if either has an error."""
-    registry, problems = read(path)
-    lock = ledger_path(path)
+    raw = read_raw(path)
+    if isinstance(raw, Problem):
+        return Source(None, Ledger(), [raw], dt.datetime.fromtimestamp(0, dt.UTC))
+    return interpret(str(path), raw)
+
+
+def interpret(name: str, raw: Raw) -> Source:
+    """Validate registry and ledger bytes together; the registry is None on any error."""
+    registry, problems = parse(raw.registry, name)
+    lock = str(ledger_path(name))
     ledger = Ledger()
-    try:
-        ledger = ledger_module.loads(lock.read_bytes(), str(lock))
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        problems.append(Problem(str(lock), 1, 1, f"cannot read the ledger: {exc.strerror}"))
-    except LedgerError as exc:
-        problems.append(Problem(str(lock), 1, 1, str(exc).split(": ", 1)[-1]))
+    if raw.ledger is not None:
+        try:
+            ledger = ledger_module.loads(raw.ledger, lock)
+        except LedgerError as exc:
+            problems.append(Problem(lock, 1, 1, str(exc).split(": ", 1)[-1]))
     if registry is not None:
         problems.extend(ledger_module.reused_ids(registry, ledger))
-    try:
-        stamp = Path(path).stat().st_mtime
-    except OSError:
-        stamp = 0
-    modified = dt.datetime.fromtimestamp(int(stamp), dt.UTC)
     problems = sorted(problems)
     if any(p.severity == "error" for p in problems):
         registry = None
-    return Source(registry, ledger, problems, modified)
+    return Source(registry, ledger, problems, raw.modified, raw)
 
 
 class _Invalid(Exception):
@@ -130,13 +159,10 @@ def load(path: str | Path) -> Registry:
 
 def read(path: str | Path) -> tuple[Registry | None, list[Problem]]:
     """Read the registry at `path`; return it (None if invalid) and every problem found."""
-    name = str(path)
-    try:
-        with open(path, "rb") as handle:
-            data = handle.read(16 * 1024 * 1024 + 1)
-    except OSError as exc:
-        return None, [Problem(name, 1, 1, f"cannot read the registry: {exc.strerror}")]
-    return parse(data, name)
+    raw = read_raw(path)
+    if isinstance(raw, Problem):
+        return None, [raw]
+    return parse(raw.registry, str(path))
 
 
 def parse(data: bytes, filename: str = "events.yaml") -> tuple[Registry | None, list[Problem]]:
