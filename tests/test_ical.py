@@ -343,3 +343,21 @@ def test_backslash_n_survives_as_text() -> None:
     data = compile_all(Registry(calendar, (), (event,)))
     assert b"SUMMARY:C:\\\\Notes\\, a\\; b\r\n" in data
     assert vobject.readOne(data.decode()).vevent.summary.value == "C:\\Notes, a; b"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    text=st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=400),
+    prefix=st.integers(0, 80),
+)
+def test_fold_never_splits_a_character_and_unfolds_to_the_line(text: str, prefix: int) -> None:
+    from icalpub.ical import fold
+
+    line = "X" * prefix + text.replace("\r", "").replace("\n", "") + "😀ā" * 3
+    folded = fold(line)
+    physical = folded.split(b"\r\n")
+    assert all(len(p) <= 75 for p in physical)
+    for piece in physical:
+        piece.decode("utf-8")  # raises if a character was cut
+    assert all(p.startswith(b" ") for p in physical[1:])
+    assert folded.replace(b"\r\n ", b"").decode("utf-8") == line

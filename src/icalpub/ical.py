@@ -7,8 +7,8 @@ import re
 from collections.abc import Iterable, Mapping
 
 from icalendar import Calendar as VCalendar
+from icalendar import Component, vDuration, vRecur, vText
 from icalendar import Event as VEvent
-from icalendar import vDuration, vRecur, vText
 
 from .display import publication_title
 from .i18n import _
@@ -60,8 +60,12 @@ def calendar_ics(
     stamps: Mapping[str, Stamp],
     topics: Iterable[str] = (),
     today: dt.date | None = None,
+    rendered: dict[str, bytes] | None = None,
 ) -> bytes:
-    """Return the calendar of the whole registry, or of the union of `topics`."""
+    """Return the calendar of the whole registry, or of the union of `topics`.
+
+    `rendered` is a publication's cache of VEVENT bytes by event id (see `_finish`).
+    """
     chosen = sorted(set(topics))
     events = in_order(kept(registry, by_topics(registry, chosen), today))
     cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
@@ -71,13 +75,18 @@ def calendar_ics(
     if registry.calendar.description:
         cal.add("description", Text(registry.calendar.description))
         cal.add("x-wr-caldesc", Text(registry.calendar.description))
-    return _finish(registry, cal, events, stamps)
+    return _finish(registry, cal, events, stamps, rendered)
 
 
-def event_ics(registry: Registry, stamps: Mapping[str, Stamp], event: Event) -> bytes:
+def event_ics(
+    registry: Registry,
+    stamps: Mapping[str, Stamp],
+    event: Event,
+    rendered: dict[str, bytes] | None = None,
+) -> bytes:
     """Return one event as a calendar without NAME (Outlook would add it as a new calendar)."""
     cal = _calendar(registry, source=absolute(registry.calendar, event_ics_path(event.id)))
-    return _finish(registry, cal, [event], stamps)
+    return _finish(registry, cal, [event], stamps, rendered)
 
 
 def _calendar(registry: Registry, source: str) -> VCalendar:
@@ -101,13 +110,56 @@ def _calendar(registry: Registry, source: str) -> VCalendar:
 
 
 def _finish(
-    registry: Registry, cal: VCalendar, events: list[Event], stamps: Mapping[str, Stamp]
+    registry: Registry,
+    cal: VCalendar,
+    events: list[Event],
+    stamps: Mapping[str, Stamp],
+    rendered: dict[str, bytes] | None,
 ) -> bytes:
+    """Assemble the calendar from its header, its VTIMEZONEs and each VEVENT's bytes.
+
+    A VEVENT is the same bytes in every calendar that holds it, so `rendered`
+    (one per publication) keeps each event's bytes for the next calendar.
+    """
+    rendered = {} if rendered is None else rendered
+    end = b"END:VCALENDAR\r\n"
+    parts = [serialize(cal).removesuffix(end)]
     for name, (first, last) in sorted(_zone_years(events).items()):
-        cal.add_component(vtimezone(name, first, last))
+        parts.append(serialize(vtimezone(name, first, last)))
     for event in events:
-        cal.add_component(_vevent(registry, event, stamps[event.id]))
-    return bytes(cal.to_ical())
+        data = rendered.get(event.id)
+        if data is None:
+            data = rendered[event.id] = serialize(_vevent(registry, event, stamps[event.id]))
+        parts.append(data)
+    parts.append(end)
+    return b"".join(parts)
+
+
+def serialize(component: Component) -> bytes:
+    """Return a component's content lines, each folded by `fold`, with CRLF line ends."""
+    return b"".join(fold(str(line)) + b"\r\n" for line in component.content_lines() if line)
+
+
+def fold(line: str) -> bytes:
+    """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character.
+
+    icalendar's own folding walks the line character by character in Python;
+    most lines are short, and a long one is cut on bytes, stepping back over
+    UTF-8 continuation bytes (10xxxxxx) to the start of a character.
+    """
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return data
+    pieces = []
+    start, limit = 0, 75
+    while len(data) - start > limit:
+        cut = start + limit
+        while data[cut] & 0xC0 == 0x80:
+            cut -= 1
+        pieces.append(data[start:cut])
+        start, limit = cut, 74  # a continuation line begins with a space
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces)
 
 
 def _vevent(registry: Registry, event: Event, stamp: Stamp) -> VEvent:

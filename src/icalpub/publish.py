@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import feeds, ical
 from .errors import Problem
@@ -32,6 +32,7 @@ class Publication:
     reconciled: Reconciled
     files: Mapping[str, bytes]
     today: dt.date | None
+    rendered: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def modified(self) -> dt.datetime:
@@ -40,7 +41,7 @@ class Publication:
 
     def render(self, fmt: str, topics: Iterable[str]) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
-        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today)
+        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today, self.rendered)
 
 
 def render(
@@ -49,10 +50,11 @@ def render(
     fmt: str,
     topics: Iterable[str],
     today: dt.date | None,
+    rendered: dict[str, bytes] | None = None,
 ) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
     if fmt == "ics":
-        return ical.calendar_ics(registry, stamps, topics, today)
+        return ical.calendar_ics(registry, stamps, topics, today, rendered)
     if fmt == "rss":
         return feeds.rss(registry, stamps, topics)
     if fmt == "atom":
@@ -72,14 +74,16 @@ def publish(
     """
     reconciled = reconcile(registry, ledger, now)
     stamps = reconciled.stamps
+    rendered: dict[str, bytes] = {}
     files: dict[str, bytes] = {}
     for fmt in FORMATS:
-        files[feed_path(fmt)] = render(registry, stamps, fmt, (), today)
+        files[feed_path(fmt)] = render(registry, stamps, fmt, (), today, rendered)
         for topic in registry.topics:
-            files[feed_path(fmt, [topic.id])] = render(registry, stamps, fmt, [topic.id], today)
+            topic_path = feed_path(fmt, [topic.id])
+            files[topic_path] = render(registry, stamps, fmt, [topic.id], today, rendered)
     for event in registry.events:
-        files[event_ics_path(event.id)] = ical.event_ics(registry, stamps, event)
-    return Publication(registry, reconciled, dict(sorted(files.items())), today)
+        files[event_ics_path(event.id)] = ical.event_ics(registry, stamps, event, rendered)
+    return Publication(registry, reconciled, dict(sorted(files.items())), today, rendered)
 
 
 GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB
