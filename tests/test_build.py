@@ -6,6 +6,7 @@ import datetime as dt
 import errno
 import gzip
 import hashlib
+import io
 import json
 import os
 import random
@@ -26,7 +27,7 @@ from icalpub.errors import BuildError
 from icalpub.publish import publish
 from icalpub.registry import read_source
 
-from .conftest import ROOT, SHIPPED
+from .conftest import ROOT, SHIPPED, missing
 
 EXPECTED = ROOT / "tests" / "expected"
 REGENERATE = "icalpub build events.yaml --out tests/expected"
@@ -115,20 +116,47 @@ def test_disk_full_midway_leaves_the_old_tree(
     out = tmp_path / "feeds"
     write_tree(out, {"calendar.ics": b"old"})
     before = tree(out)
-    calls = {"n": 0}
-    real_fsync = os.fsync
+    real_open = open
+    opened = {"n": 0}
 
-    def failing_fsync(fd: int) -> None:
-        calls["n"] += 1
-        if calls["n"] == 3:
+    class Full(io.BufferedWriter):
+        def write(self, data: object) -> int:
             raise OSError(errno.ENOSPC, "No space left on device")
-        real_fsync(fd)
 
-    monkeypatch.setattr(build_module.os, "fsync", failing_fsync)
+    def filling_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
+        opened["n"] += 1
+        if opened["n"] == 3:
+            return Full(io.FileIO(str(path), mode))
+        return real_open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(build_module, "open", filling_open, raising=False)
     with pytest.raises(BuildError, match="No space left on device"):
         write_tree(out, {"calendar.ics": b"new", "feed.rss": b"new"})
     assert tree(out) == before
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".feeds.new")] == []
+
+
+def test_a_really_full_file_system_leaves_the_old_tree(tmp_path: Path) -> None:
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        missing(f"permission to mount a small tmpfs ({mounted.stderr.decode().strip()})")
+    try:
+        out = small / "feeds"
+        write_tree(out, {"calendar.ics": b"old" * 1000})
+        before = tree(out)
+        big = {f"events/e{i}.ics": os.urandom(60_000) for i in range(8)}
+        with pytest.raises(BuildError, match="No space left on device"):
+            write_tree(out, {"calendar.ics": b"new", **big})
+        assert tree(out) == before
+        assert sorted(p.name for p in small.iterdir()) == [".feeds.lock", "feeds"]
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
 
 
 def test_read_only_file_system_is_one_clear_error(

@@ -79,7 +79,7 @@ def _write_all(root: Path, files: Mapping[str, bytes]) -> None:
     folders = {root}
     everything = dict(files)
     for path, data in files.items():
-        everything[path + ".gz"] = gzip_bytes(data)
+        everything[path + ".gz"] = gzip_bytes(data, level=6)
     everything["index.json"] = manifest(files)
     for path, data in sorted(everything.items()):
         target = root / path
@@ -88,12 +88,10 @@ def _write_all(root: Path, files: Mapping[str, bytes]) -> None:
             folders.add(target.parent)
         with open(target, "xb") as stream:  # "x": two paths can never write one file
             stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
         os.chmod(target, 0o644)
     os.chmod(root, 0o755)
-    for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
-        _fsync_dir(folder)
+    # One flush of the whole file system before the swap, rather than one per file.
+    _sync_file_system(root)
 
 
 def _swap(staging: Path, out: Path) -> None:
@@ -144,6 +142,22 @@ def _lock(path: Path) -> Iterator[None]:
 def _remove_leftovers(parent: Path, name: str) -> None:
     for leftover in parent.glob(f".{name}.new-*"):
         shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _sync_file_system(folder: Path) -> None:
+    """Flush every file of the file system holding `folder` to disk (Linux syncfs)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        try:
+            syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+        except (OSError, AttributeError):
+            os.sync()
+            return
+        if syncfs(handle) != 0:
+            code = ctypes.get_errno()
+            raise OSError(code, os.strerror(code), str(folder))
+    finally:
+        os.close(handle)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterable, Mapping
 
@@ -21,6 +22,7 @@ from .vtimezone import vtimezone
 from .zones import is_fixed, zone
 
 PRODID = "-//icalpub//icalpub//EN"
+_END = b"END:VCALENDAR\r\n"
 
 
 class Text(vText):
@@ -55,38 +57,78 @@ def escape_text(value: str) -> str:
     return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 
 
+class Writer:
+    """Render one registry's calendars, reusing what repeats between them.
+
+    A VEVENT is the same bytes in every calendar that holds it (the whole
+    calendar, its topics', unions, its own file), and so are a VTIMEZONE and
+    the per-event header; one Writer per publication keeps them.
+    """
+
+    _PLACEHOLDER = "\x00source\x00"
+
+    def __init__(
+        self, registry: Registry, stamps: Mapping[str, Stamp], today: dt.date | None = None
+    ) -> None:
+        self.registry = registry
+        self.stamps = stamps
+        self.today = today
+        self._events: dict[str, bytes] = {}
+        self._event_header: tuple[bytes, bytes] | None = None
+
+    def calendar(self, topics: Iterable[str] = ()) -> bytes:
+        """Return the calendar of the whole registry, or of the union of `topics`."""
+        registry = self.registry
+        chosen = sorted(set(topics))
+        events = in_order(kept(registry, by_topics(registry, chosen), self.today))
+        cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
+        title = publication_title(registry, chosen)
+        cal.add("name", Text(title))
+        cal.add("x-wr-calname", Text(title))
+        if registry.calendar.description:
+            cal.add("description", Text(registry.calendar.description))
+            cal.add("x-wr-caldesc", Text(registry.calendar.description))
+        return self._assemble(serialize(cal).removesuffix(_END), events)
+
+    def event(self, event: Event) -> bytes:
+        """Return one event as a calendar without NAME (Outlook would add it as a new one)."""
+        if self._event_header is None:
+            header = serialize(_calendar(self.registry, source=self._PLACEHOLDER))
+            line = fold(f"SOURCE;VALUE=URI:{self._PLACEHOLDER}") + b"\r\n"
+            before, _, after = header.removesuffix(_END).partition(line)
+            self._event_header = (before, after)
+        before, after = self._event_header
+        source = absolute(self.registry.calendar, event_ics_path(event.id))
+        header = before + fold(f"SOURCE;VALUE=URI:{source}") + b"\r\n" + after
+        return self._assemble(header, [event])
+
+    def _assemble(self, header: bytes, events: list[Event]) -> bytes:
+        parts = [header]
+        for name, (first, last) in sorted(_zone_years(events).items()):
+            parts.append(_vtimezone_bytes(name, first, last))
+        for event in events:
+            data = self._events.get(event.id)
+            if data is None:
+                vevent = _vevent(self.registry, event, self.stamps[event.id])
+                data = self._events[event.id] = serialize(vevent)
+            parts.append(data)
+        parts.append(_END)
+        return b"".join(parts)
+
+
 def calendar_ics(
     registry: Registry,
     stamps: Mapping[str, Stamp],
     topics: Iterable[str] = (),
     today: dt.date | None = None,
-    rendered: dict[str, bytes] | None = None,
 ) -> bytes:
-    """Return the calendar of the whole registry, or of the union of `topics`.
-
-    `rendered` is a publication's cache of VEVENT bytes by event id (see `_finish`).
-    """
-    chosen = sorted(set(topics))
-    events = in_order(kept(registry, by_topics(registry, chosen), today))
-    cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
-    title = publication_title(registry, chosen)
-    cal.add("name", Text(title))
-    cal.add("x-wr-calname", Text(title))
-    if registry.calendar.description:
-        cal.add("description", Text(registry.calendar.description))
-        cal.add("x-wr-caldesc", Text(registry.calendar.description))
-    return _finish(registry, cal, events, stamps, rendered)
+    """Return the calendar of the whole registry, or of the union of `topics`."""
+    return Writer(registry, stamps, today).calendar(topics)
 
 
-def event_ics(
-    registry: Registry,
-    stamps: Mapping[str, Stamp],
-    event: Event,
-    rendered: dict[str, bytes] | None = None,
-) -> bytes:
-    """Return one event as a calendar without NAME (Outlook would add it as a new calendar)."""
-    cal = _calendar(registry, source=absolute(registry.calendar, event_ics_path(event.id)))
-    return _finish(registry, cal, [event], stamps, rendered)
+def event_ics(registry: Registry, stamps: Mapping[str, Stamp], event: Event) -> bytes:
+    """Return one event as a calendar without NAME (Outlook would add it as a new one)."""
+    return Writer(registry, stamps).event(event)
 
 
 def _calendar(registry: Registry, source: str) -> VCalendar:
@@ -109,30 +151,9 @@ def _calendar(registry: Registry, source: str) -> VCalendar:
     return cal
 
 
-def _finish(
-    registry: Registry,
-    cal: VCalendar,
-    events: list[Event],
-    stamps: Mapping[str, Stamp],
-    rendered: dict[str, bytes] | None,
-) -> bytes:
-    """Assemble the calendar from its header, its VTIMEZONEs and each VEVENT's bytes.
-
-    A VEVENT is the same bytes in every calendar that holds it, so `rendered`
-    (one per publication) keeps each event's bytes for the next calendar.
-    """
-    rendered = {} if rendered is None else rendered
-    end = b"END:VCALENDAR\r\n"
-    parts = [serialize(cal).removesuffix(end)]
-    for name, (first, last) in sorted(_zone_years(events).items()):
-        parts.append(serialize(vtimezone(name, first, last)))
-    for event in events:
-        data = rendered.get(event.id)
-        if data is None:
-            data = rendered[event.id] = serialize(_vevent(registry, event, stamps[event.id]))
-        parts.append(data)
-    parts.append(end)
-    return b"".join(parts)
+@functools.cache
+def _vtimezone_bytes(name: str, first: int, last: int) -> bytes:
+    return serialize(vtimezone(name, first, last))
 
 
 def serialize(component: Component) -> bytes:

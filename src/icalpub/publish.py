@@ -32,7 +32,7 @@ class Publication:
     reconciled: Reconciled
     files: Mapping[str, bytes]
     today: dt.date | None
-    rendered: dict[str, bytes] = field(default_factory=dict, compare=False, repr=False)
+    writer: ical.Writer = field(compare=False, repr=False)
 
     @property
     def modified(self) -> dt.datetime:
@@ -41,7 +41,9 @@ class Publication:
 
     def render(self, fmt: str, topics: Iterable[str]) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
-        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today, self.rendered)
+        if fmt == "ics":
+            return self.writer.calendar(topics)
+        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today)
 
 
 def render(
@@ -50,11 +52,10 @@ def render(
     fmt: str,
     topics: Iterable[str],
     today: dt.date | None,
-    rendered: dict[str, bytes] | None = None,
 ) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
     if fmt == "ics":
-        return ical.calendar_ics(registry, stamps, topics, today, rendered)
+        return ical.calendar_ics(registry, stamps, topics, today)
     if fmt == "rss":
         return feeds.rss(registry, stamps, topics)
     if fmt == "atom":
@@ -74,16 +75,17 @@ def publish(
     """
     reconciled = reconcile(registry, ledger, now)
     stamps = reconciled.stamps
-    rendered: dict[str, bytes] = {}
+    writer = ical.Writer(registry, stamps, today)
     files: dict[str, bytes] = {}
     for fmt in FORMATS:
-        files[feed_path(fmt)] = render(registry, stamps, fmt, (), today, rendered)
-        for topic in registry.topics:
-            topic_path = feed_path(fmt, [topic.id])
-            files[topic_path] = render(registry, stamps, fmt, [topic.id], today, rendered)
+        for topics in [[], *([t.id] for t in registry.topics)]:
+            if fmt == "ics":
+                files[feed_path(fmt, topics)] = writer.calendar(topics)
+            else:
+                files[feed_path(fmt, topics)] = render(registry, stamps, fmt, topics, today)
     for event in registry.events:
-        files[event_ics_path(event.id)] = ical.event_ics(registry, stamps, event, rendered)
-    return Publication(registry, reconciled, dict(sorted(files.items())), today, rendered)
+        files[event_ics_path(event.id)] = writer.event(event)
+    return Publication(registry, reconciled, dict(sorted(files.items())), today, writer)
 
 
 GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB

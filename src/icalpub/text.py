@@ -42,9 +42,16 @@ def _markdown() -> MarkdownIt:
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
 
+@functools.lru_cache(maxsize=256)
+def _tokens(markdown: str) -> tuple[Token, ...]:
+    # A description is rendered as HTML and as plain text: parse it once for both.
+    return tuple(_markdown().parse(markdown))
+
+
 def to_html(markdown: str) -> str:
     """Render Markdown to HTML that carries no script, style, handler or unsafe URL."""
-    rendered = _markdown().render(markdown)
+    md = _markdown()
+    rendered = md.renderer.render(list(_tokens(markdown)), md.options, {})
     return nh3.clean(
         rendered,
         tags=set(ALLOWED_TAGS),
@@ -60,7 +67,7 @@ def to_plain(markdown: str) -> str:
     lines: list[str] = []  # lines of the block being built (a whole list is one block)
     counters: list[int] = []  # per open list: the next number, or -1 for bullets
     prefix = ""
-    for token in _markdown().parse(markdown):
+    for token in _tokens(markdown):
         kind = token.type
         if kind in ("bullet_list_open", "ordered_list_open"):
             counters.append(int(token.attrGet("start") or 1) if kind[0] == "o" else -1)
