@@ -92,17 +92,14 @@ def reconcile(registry: Registry, ledger: Ledger, now: dt.datetime) -> Reconcile
         old = entries.get(event.id)
         if old is None or old.deleted is not None:
             entry = Entry(digest, event.sequence or 0, created, _utc(event.updated_at))
-            changed.append(event.id)
         elif old.hash != digest:
             entry = Entry(digest, old.sequence + 1, old.first_seen, now)
-            changed.append(event.id)
         else:
             entry = old
         sequence = event.sequence if event.sequence is not None else entry.sequence
         modified = _utc(event.updated) if event.updated is not None else entry.changed
         entry = replace(entry, sequence=sequence, changed=modified)
-        behind = old != entry
-        if behind and event.id not in changed:
+        if old != entry:  # new, edited, or given another sequence/updated by hand
             changed.append(event.id)
         entries[event.id] = entry
         stamps[event.id] = Stamp(sequence, created, modified)
