@@ -77,6 +77,9 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
         + "".join(f"  {t}: {{title: {{lv: {t.capitalize()}, en: {t}}}}}\n" for t in TOPICS),
         "events:\n",
     ]
+    if count > 10_000:
+        out.extend(_compact_events(rng, count, title_suffix))
+        return "".join(out)
     for i in range(count):
         words = LV_WORDS if rng.random() < 0.7 else EN_WORDS
         title = " ".join(rng.choice(words) for _ in range(rng.randint(3, 9))).capitalize()
@@ -115,6 +118,29 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
             lines.append("    status: cancelled\n")
         out.append("".join(lines))
     return "".join(out)
+
+
+def _compact_events(rng: random.Random, count: int, title_suffix: str) -> list[str]:
+    """Return `count` one-line events: SPEC §1 caps a registry at 16 MiB (~160 bytes an event)."""
+    lines = []
+    for i in range(count):
+        words = LV_WORDS if rng.random() < 0.7 else EN_WORDS
+        title = " ".join(rng.choice(words) for _ in range(rng.randint(2, 4))).capitalize()
+        day = 1 + rng.randrange(365 * 3)
+        start_day = f"{2021 + day // 365}-{1 + (day % 365) // 31 % 12:02d}-{1 + day % 28:02d}"
+        kind = rng.random()
+        topic = rng.choice(TOPICS)
+        if kind < 0.10:
+            when = f"start: {start_day}"
+        else:
+            hour = rng.randint(8, 17)
+            when = f"start: {start_day} {hour:02d}:00, end: {start_day} {hour + 1:02d}:30"
+            if kind > 0.95:
+                when += f", repeat: FREQ=WEEKLY;COUNT={rng.randint(2, 12)}"
+        status = ", status: cancelled" if rng.random() < 0.03 else ""
+        fields = f"id: e{i:06d}, title: {title}{title_suffix}, {when}, topics: [{topic}]"
+        lines.append(f"  - {{{fields}{status}}}\n")
+    return lines
 
 
 def free_port() -> int:

@@ -94,9 +94,10 @@ GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1
 def size_warnings(registry: Registry, ledger: Ledger, today: dt.date | None) -> list[Problem]:
     """Return a warning for each calendar larger than Google Calendar accepts."""
     stamps = reconcile(registry, ledger, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).stamps
+    writer = ical.Writer(registry, stamps, today)
     warnings = []
     for topics in [[], *([t.id] for t in registry.topics)]:
-        size = len(ical.calendar_ics(registry, stamps, topics, today))
+        size = len(writer.calendar(topics))
         if size > GOOGLE_LIMIT:
             warnings.append(
                 Problem(
