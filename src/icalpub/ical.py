@@ -54,12 +54,26 @@ class Writer:
     _PLACEHOLDER = "\x00source\x00"
 
     def __init__(
-        self, registry: Registry, stamps: Mapping[str, Stamp], today: dt.date | None = None
+        self,
+        registry: Registry,
+        stamps: Mapping[str, Stamp],
+        today: dt.date | None = None,
+        hashes: Mapping[str, str] | None = None,
+        previous: Writer | None = None,
     ) -> None:
+        """Prepare to render; with the events' content `hashes`, reuse `previous`'s VEVENTs.
+
+        A VEVENT's bytes depend only on the event's content (its hash), its
+        stamp and the calendar's settings, so a reload after an edit renders
+        just the edited events again.
+        """
         self.registry = registry
         self.stamps = stamps
         self.today = today
+        self.hashes = hashes or {}
         self._events: dict[str, bytes] = {}
+        self._by_content: dict[tuple[object, ...], bytes] = {}
+        self._earlier = previous._by_content if previous is not None else {}
         self._event_header: tuple[bytes, bytes] | None = None
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
@@ -95,11 +109,22 @@ class Writer:
         for event in events:
             data = self._events.get(event.id)
             if data is None:
-                data = vevent_bytes(self.registry, event, self.stamps[event.id])
-                self._events[event.id] = data
+                data = self._event_bytes(event)
             parts.append(data)
         parts.append(_END)
         return b"".join(parts)
+
+    def _event_bytes(self, event: Event) -> bytes:
+        stamp = self.stamps[event.id]
+        digest = self.hashes.get(event.id)
+        key = (event.id, digest, stamp, self.registry.calendar)
+        data = self._earlier.get(key) if digest is not None else None
+        if data is None:
+            data = vevent_bytes(self.registry, event, stamp)
+        if digest is not None:
+            self._by_content[key] = data
+        self._events[event.id] = data
+        return data
 
 
 def calendar_ics(

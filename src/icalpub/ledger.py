@@ -54,6 +54,7 @@ class Reconciled:
     deleted: tuple[str, ...]
     modified: dt.datetime  # the publication's last change; never goes backwards
     behind: bool  # the given ledger did not already describe this registry
+    hashes: dict[str, str] = field(default_factory=dict)  # event id → content hash
 
 
 def content_hash(registry: Registry, event: Event) -> str:
@@ -85,9 +86,10 @@ def reconcile(registry: Registry, ledger: Ledger, now: dt.datetime) -> Reconcile
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
+    hashes: dict[str, str] = {}
     changed: list[str] = []
     for event in registry.events:
-        digest = content_hash(registry, event)
+        digest = hashes[event.id] = content_hash(registry, event)
         created = _utc(event.published_at)
         old = entries.get(event.id)
         if old is None or old.deleted is not None:
@@ -115,6 +117,7 @@ def reconcile(registry: Registry, ledger: Ledger, now: dt.datetime) -> Reconcile
         deleted=tuple(deleted),
         modified=max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
         behind=bool(changed or deleted),
+        hashes=hashes,
     )
 
 

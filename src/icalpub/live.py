@@ -93,8 +93,13 @@ def compile_served(
     registry = source.registry
     today = dt.datetime.now(dt.UTC).astimezone(zone(registry.calendar.timezone)).date()
     # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
-    publication = publish(registry, source.ledger, source.modified, today)
-    resources = {p: Resource.of(p, body) for p, body in publication.files.items()}
+    earlier = previous.publication if previous is not None else None
+    publication = publish(registry, source.ledger, source.modified, today, earlier)
+    resources: dict[str, Resource] = {}
+    for name, body in publication.files.items():
+        old = previous.resources.get(name) if previous is not None else None
+        # An unchanged file keeps its hash and gzip bytes: a reload pays for what changed.
+        resources[name] = old if old is not None and old.body == body else Resource.of(name, body)
     modified = publication.modified
     if previous is not None:
         modified = max(modified, previous.last_modified)  # never backwards

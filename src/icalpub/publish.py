@@ -66,16 +66,22 @@ def render(
 
 
 def publish(
-    registry: Registry, ledger: Ledger, now: dt.datetime, today: dt.date | None = None
+    registry: Registry,
+    ledger: Ledger,
+    now: dt.datetime,
+    today: dt.date | None = None,
+    previous: Publication | None = None,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
     `now` is when changes found against the ledger count as made; `today`
     (the calendar's local date) moves the keep_past window, if there is one.
+    Events unchanged since `previous` reuse its rendered bytes.
     """
     reconciled = reconcile(registry, ledger, now)
     stamps = reconciled.stamps
-    writer = ical.Writer(registry, stamps, today)
+    earlier = previous.writer if previous is not None else None
+    writer = ical.Writer(registry, stamps, today, reconciled.hashes, earlier)
     files: dict[str, bytes] = {}
     for fmt in FORMATS:
         for topics in [[], *([t.id] for t in registry.topics)]:

@@ -1,0 +1,453 @@
+"""icalpub's benchmarks, side by side with their floors, as ratios measured in one run.
+
+    python bench/run.py            # the full run (about ten minutes on 2 cores)
+    python bench/run.py --smoke    # seconds: the same code on small sizes (CI runs it)
+
+Needs Debian's `wrk` and `nginx` for the serving part (skipped with a note when
+missing). Prints a Markdown table and writes it to --out (bench/results.md).
+
+1. Build: `icalpub build` as a whole process for N events (median of --runs,
+   peak RSS) against the floor, a process that only loads the same file with
+   libyaml (`yaml.CSafeLoader`).
+2. Serve: gunicorn with the production gunicorn.conf.py against (a) a bare
+   Flask app under the same settings answering the same bytes from memory and
+   (b) nginx with deploy/nginx.conf on the static build; wrk on loopback.
+3. Reload: the time from saving a changed registry to every worker serving it,
+   and the worst request latency during the recompile against the median before.
+4. Memory: each worker's RSS with the publication loaded, against the
+   publication's bytes (plain + gzip).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import http.client
+import json
+import os
+import platform
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import itertools
+
+from common import (
+    ROOT,
+    free_port,
+    gunicorn,
+    registry_text,
+    wait_for_port,
+    worker_pids,
+    write_atomically,
+)
+
+BENCH = Path(__file__).resolve().parent
+
+
+def timed_process(command: list[str], cwd: Path) -> tuple[float, int]:
+    """Run `command`; return its wall time in seconds and peak RSS in MiB."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - started
+    if status != 0:
+        raise RuntimeError(f"{command} failed with status {status}")
+    return elapsed, usage.ru_maxrss // 1024
+
+
+def bench_build(sizes: list[int], runs: int, folder: Path) -> list[dict[str, Any]]:
+    rows = []
+    for count in sizes:
+        registry = folder / f"r{count}.yaml"
+        registry.write_text(registry_text(count, seed=1), "utf-8")
+        builds, floors, peaks = [], [], []
+        for _ in range(runs):
+            shutil.rmtree(folder / f"out{count}", ignore_errors=True)
+            registry.with_suffix(".lock").unlink(missing_ok=True)
+            seconds, peak = timed_process(
+                [
+                    sys.executable,
+                    "-m",
+                    "icalpub",
+                    "build",
+                    str(registry),
+                    "--out",
+                    str(folder / f"out{count}"),
+                    "-q",
+                ],
+                folder,
+            )
+            builds.append(seconds)
+            peaks.append(peak)
+            floor, _ = timed_process(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys, yaml; yaml.load(open(sys.argv[1], 'rb'), Loader=yaml.CSafeLoader)",
+                    str(registry),
+                ],
+                folder,
+            )
+            floors.append(floor)
+        build, floor = statistics.median(builds), statistics.median(floors)
+        rows.append(
+            {
+                "events": count,
+                "build_s": build,
+                "floor_s": floor,
+                "ratio": build / floor,
+                "peak_mib": max(peaks),
+                "registry_mib": registry.stat().st_size / 2**20,
+            }
+        )
+    return rows
+
+
+def wrk(url: str, seconds: float, headers: dict[str, str]) -> float:
+    """Return requests per second that wrk measures for `url` (0 when any answer failed)."""
+    command = ["wrk", "-t2", "-c32", f"-d{max(1, round(seconds))}s"]
+    for name, value in headers.items():
+        command += ["-H", f"{name}: {value}"]
+    output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    if "Non-2xx or 3xx responses" in output or ("Socket errors" in output and "timeout" in output):
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+        if errors and int(errors.group(1)) > 0:
+            return 0.0
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    return float(match.group(1)) if match else 0.0
+
+
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+@contextmanager
+def nginx(root: Path, folder: Path, port: int):  # type: ignore[no-untyped-def]
+    home = folder / f"nginx-{port}"
+    (home / "logs").mkdir(parents=True)
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
+    conf = conf.replace("root /srv/icalpub/feeds;", f"root {root};")
+    conf = conf.replace("worker_processes auto;", "worker_processes 2;")
+    conf = conf.replace("sendfile on;", "sendfile on;\n    access_log off;")
+    (home / "nginx.conf").write_text(conf)
+    directives = f"daemon off; pid {home}/nginx.pid; error_log {home}/logs/error.log;"
+    if os.geteuid() == 0:
+        directives += " user root;"
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    process = subprocess.Popen(
+        [
+            binary,
+            "-p",
+            str(home),
+            "-c",
+            str(home / "nginx.conf"),
+            "-g",
+            directives,
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def floor_server(responses: Path, port: int, log: Path):  # type: ignore[no-untyped-def]
+    env = {
+        **os.environ,
+        "FLOOR_RESPONSES": str(responses),
+        "ICALPUB_BIND": f"127.0.0.1:{port}",
+        "ICALPUB_ACCESS_LOG": "/dev/null",
+    }
+    with log.open("ab") as stream:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-c",
+                str(ROOT / "gunicorn.conf.py"),
+                "floor_app:app",
+            ],
+            cwd=BENCH,
+            env=env,
+            stdout=stream,
+            stderr=stream,
+        )
+        try:
+            wait_for_port(port)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def bench_serve(count: int, seconds: float, folder: Path) -> list[dict[str, Any]]:
+    registry = folder / f"serve{count}.yaml"
+    registry.write_text(registry_text(count, seed=2), "utf-8")
+    out = folder / f"serve{count}-feeds"
+    subprocess.run(
+        [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out), "-q"],
+        check=True,
+    )
+    event_id = "event-000007" if count <= 10_000 else "e000007"
+    paths = {
+        "304 (If-None-Match)": "/calendar.ics",
+        "calendar.ics": "/calendar.ics",
+        "calendar.ics, gzip": "/calendar.ics",
+        "two topics, gzip": "/calendar.ics?topic=project&topic=training",
+        "event page (HTML)": f"/events/{event_id}",
+    }
+    rows = []
+    icalpub_port, floor_port, nginx_port = free_port(), free_port(), free_port()
+    with gunicorn(registry, icalpub_port, folder / "gunicorn.log"):
+        # Record icalpub's answers: the floor serves exactly these bytes.
+        responses = {}
+        for path in set(paths.values()):
+            _, headers, plain = get(icalpub_port, path)
+            _, _, gzipped = get(icalpub_port, path, {"Accept-Encoding": "gzip"})
+            if headers.get("content-encoding") == "gzip":  # pragma: no cover - never for plain
+                plain = gzip.decompress(plain)
+            responses[path] = {
+                "plain": base64.b64encode(plain).decode(),
+                "gzip": base64.b64encode(gzipped or gzip.compress(plain)).decode(),
+                "etag": headers.get("etag", '"x"'),
+                "type": headers["content-type"],
+            }
+        record = folder / f"floor{count}.json"
+        record.write_text(json.dumps(responses))
+        etag = responses["/calendar.ics"]["etag"]
+        have_nginx = bool(shutil.which("nginx") or Path("/usr/sbin/nginx").exists())
+        with floor_server(record, floor_port, folder / "floor.log"):
+            nginx_etag = None
+            context = nginx(out, folder, nginx_port) if have_nginx else None
+            if context:
+                context.__enter__()
+                nginx_etag = get(nginx_port, "/calendar.ics")[1]["etag"]
+            try:
+                for label, path in paths.items():
+                    headers: dict[str, str] = {}
+                    if label.startswith("304"):
+                        headers["If-None-Match"] = etag
+                    if "gzip" in label:
+                        headers["Accept-Encoding"] = "gzip"
+                    get(icalpub_port, path, headers)  # warm: a topic union is computed once
+                    ours = wrk(f"http://127.0.0.1:{icalpub_port}{path}", seconds, headers)
+                    floor = wrk(f"http://127.0.0.1:{floor_port}{path}", seconds, headers)
+                    static = None
+                    if context and path == "/calendar.ics":
+                        if nginx_etag and label.startswith("304"):
+                            headers = {**headers, "If-None-Match": nginx_etag}
+                        static = wrk(f"http://127.0.0.1:{nginx_port}{path}", seconds, headers)
+                    rows.append(
+                        {
+                            "events": count,
+                            "request": label,
+                            "icalpub": ours,
+                            "floor": floor,
+                            "nginx": static,
+                            "bytes": len(
+                                base64.b64decode(
+                                    responses[path]["gzip" if "gzip" in label else "plain"]
+                                )
+                            )
+                            if not label.startswith("304")
+                            else 0,
+                        }
+                    )
+            finally:
+                if context:
+                    context.__exit__(None, None, None)
+    return rows
+
+
+def bench_reload_and_memory(count: int, folder: Path) -> dict[str, Any]:
+    registry = folder / f"reload{count}.yaml"
+    text = registry_text(count, seed=3)
+    registry.write_text(text, "utf-8")
+    out = folder / f"reload{count}-feeds"
+    subprocess.run(
+        [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out), "-q"],
+        check=True,
+    )
+    publication_bytes = sum(
+        p.stat().st_size for p in out.rglob("*") if p.is_file() and p.name != "index.json"
+    )
+    port = free_port()
+    with gunicorn(registry, port, folder / "reload.log") as master:
+        for _ in range(20):
+            get(port, "/calendar.ics", {"Accept-Encoding": "gzip"})
+            get(port, "/calendar.ics")
+        workers = worker_pids(master.pid)
+        rss = [_rss_mib(pid) for pid in workers]
+        before = json.loads(get(port, "/healthz")[2])["version"]
+        latencies: list[tuple[float, float]] = []
+        stop = threading.Event()
+
+        def probe() -> None:
+            while not stop.is_set():
+                started = time.perf_counter()
+                get(port, "/calendar.ics", {"If-None-Match": '"probe"', "Accept-Encoding": "gzip"})
+                latencies.append((started, time.perf_counter() - started))
+                time.sleep(0.01)
+
+        thread = threading.Thread(target=probe, daemon=True)
+        thread.start()
+        time.sleep(2)
+        saved = time.perf_counter()
+        write_atomically(registry, text.replace('title: "', 'title: "Labots: ', 1))
+        seen: dict[int, float] = {}
+        deadline = saved + 120
+        while len(seen) < len(workers) and time.perf_counter() < deadline:
+            health = json.loads(get(port, "/healthz")[2])
+            if health["version"] != before and health["worker"] not in seen:
+                seen[health["worker"]] = time.perf_counter() - saved
+            time.sleep(0.02)
+        time.sleep(1)
+        stop.set()
+        thread.join()
+    baseline = [d for t, d in latencies if t < saved]
+    during = [d for t, d in latencies if saved <= t <= saved + max(seen.values(), default=0) + 0.5]
+    return {
+        "events": count,
+        "first_served_s": min(seen.values(), default=float("nan")),
+        "all_workers_s": max(seen.values(), default=float("nan")),
+        "median_latency_ms": statistics.median(baseline) * 1000 if baseline else float("nan"),
+        "worst_latency_during_reload_ms": max(during, default=float("nan")) * 1000,
+        "worker_rss_mib": rss,
+        "publication_mib": publication_bytes / 2**20,
+        "rss_ratio": max(rss) / (publication_bytes / 2**20) if rss else float("nan"),
+    }
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def table(
+    build: list[dict[str, Any]],
+    serve: list[dict[str, Any]],
+    reload: dict[str, Any] | None,
+    note: str,
+) -> str:
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}. {note}",
+        "",
+        "| build | registry | icalpub build | libyaml load (floor) | build / floor | peak RSS |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in build:
+        lines.append(
+            f"| {row['events']:,} events | {row['registry_mib']:.1f} MiB | "
+            f"{row['build_s']:.2f} s | {row['floor_s']:.2f} s | {row['ratio']:.1f}× | "
+            f"{row['peak_mib']} MiB |"
+        )
+    if len(build) >= 2:
+        for small, large in itertools.pairwise(build):
+            lines.append(
+                f"\n{large['events'] // small['events']}× the events took "
+                f"{large['build_s'] / small['build_s']:.1f}× the time "
+                f"({small['events']:,} → {large['events']:,})."
+            )
+    if serve:
+        lines += [
+            "",
+            "| serve (requests/s, wrk -t2 -c32) | icalpub | bare Flask floor | "
+            "icalpub / floor | nginx static | nginx / icalpub |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
+        ]
+        for row in serve:
+            ratio = row["icalpub"] / row["floor"] if row["floor"] else float("nan")
+            static = f"{row['nginx']:,.0f}" if row["nginx"] else "n/a"
+            versus = (
+                f"{row['nginx'] / row['icalpub']:.1f}×"
+                if row["nginx"] and row["icalpub"]
+                else "n/a"
+            )
+            lines.append(
+                f"| {row['events']:,} events: {row['request']} | {row['icalpub']:,.0f} | "
+                f"{row['floor']:,.0f} | {ratio:.0%} | {static} | {versus} |"
+            )
+    if reload:
+        lines += [
+            "",
+            "| reload and memory | |",
+            "| --- | ---: |",
+            f"| events | {reload['events']:,} |",
+            f"| saved → first worker serves it | {reload['first_served_s']:.2f} s |",
+            f"| saved → every worker serves it | {reload['all_workers_s']:.2f} s |",
+            f"| median request before | {reload['median_latency_ms']:.1f} ms |",
+            "| worst request during the recompile | "
+            f"{reload['worst_latency_during_reload_ms']:.1f} ms |",
+            f"| publication (plain + gzip) | {reload['publication_mib']:.1f} MiB |",
+            f"| RSS of each worker | {', '.join(f'{r:.0f}' for r in reload['worker_rss_mib'])}"
+            " MiB |",
+            f"| worker RSS / publication | {reload['rss_ratio']:.2f}× |",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, seconds in all")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=BENCH / "results.md")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="icalpub-bench-"))
+    os.environ["ICALPUB_STATE_DIR"] = str(folder / "state")
+    if args.smoke:
+        sizes, serve_sizes, reload_size, seconds, runs = [100, 300], [100], 300, 1.0, 1
+        note = "Smoke run: tiny sizes, figures are not meaningful."
+    else:
+        sizes, serve_sizes, reload_size, seconds, runs = (
+            [1_000, 10_000, 100_000],
+            [1_000, 10_000],
+            10_000,
+            5.0,
+            args.runs,
+        )
+        note = f"Median of {runs} runs for builds; {seconds:.0f} s of wrk per figure."
+    build = bench_build(sizes, runs, folder)
+    serve: list[dict[str, Any]] = []
+    if shutil.which("wrk"):
+        for count in serve_sizes:
+            serve += bench_serve(count, seconds, folder)
+    else:
+        note += " wrk is not installed: serving not measured."
+    reload = bench_reload_and_memory(reload_size, folder)
+    text = table(build, serve, reload, note)
+    print(text)
+    args.out.write_text(text)
+    shutil.rmtree(folder, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
