@@ -37,7 +37,7 @@ def test_reusing_a_previous_publication_gives_the_same_bytes_as_a_fresh_one(
         for i in range(12)
     )
     first = publish(load(registry_file(events)), Ledger(), NOW)
-    edited_text = events.replace("Event 3\n", "Event 3, edited\n").replace(
+    edited_text = events.replace("Event 3\n", "Event 3 edited\n").replace(
         "- id: e7\n", "- id: e7\n  status: cancelled\n"
     )
     edited = load(registry_file(edited_text))
@@ -45,8 +45,6 @@ def test_reusing_a_previous_publication_gives_the_same_bytes_as_a_fresh_one(
     reused = publish(edited, first.reconciled.ledger, later, previous=first)
     fresh = publish(edited, first.reconciled.ledger, later)
     assert reused.files == fresh.files
-    assert reused.files["events/e5.ics"] is first.files["events/e5.ics"] or (
-        reused.files["events/e5.ics"] == first.files["events/e5.ics"]
-    )
-    assert b"Event 3, edited" in reused.files["calendar.ics"]
+    assert reused.files["events/e5.ics"] == first.files["events/e5.ics"]
+    assert b"Event 3 edited" in reused.files["calendar.ics"]
     assert b"SEQUENCE:1" in reused.files["events/e3.ics"]
