@@ -32,6 +32,7 @@ from .zones import zone
 log = logging.getLogger("icalpub")
 CHECK_INTERVAL = 1.0  # seconds between stat() checks, per process
 COMBINATIONS = 256  # filtered topic sets kept, least recently used dropped first
+PAGES = 256  # rendered HTML pages kept per publication
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,21 @@ class Served:
         default_factory=OrderedDict
     )
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _pages: OrderedDict[tuple[object, ...], str] = field(default_factory=OrderedDict)
+
+    def page(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
+        """Return a rendered page for `key`, rendering it once per publication (LRU-bounded)."""
+        with self._lock:
+            found = self._pages.get(key)
+            if found is not None:
+                self._pages.move_to_end(key)
+                return found
+        html = render()
+        with self._lock:
+            self._pages[key] = html
+            while len(self._pages) > PAGES:
+                self._pages.popitem(last=False)
+        return html
 
     def combination(self, fmt: str, topics: Iterable[str]) -> Resource:
         """Return the calendar or feed of a topic union, computed once per canonical set."""

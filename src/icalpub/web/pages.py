@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar as monthcalendar
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -91,27 +92,29 @@ def month(year: int, number: int) -> Response:
     month_name = get_month_names("wide", context="stand-alone", locale=loc)[number]
     previous = dt.date(year, number, 1) - dt.timedelta(days=1)
     following = dt.date(year, number, 28) + dt.timedelta(days=7)
-    html = render_template(
-        "month.html",
-        heading=f"{publication_title(registry, [])} - {month_name.capitalize()}, {year}",
-        month_label=f"{month_name.capitalize()}, {year}",
-        year=year,
-        number=number,
-        weeks=weeks,
-        days=days,
-        events=in_month,
-        weekdays=[get_day_names("wide", locale=loc)[i] for i in range(7)],
-        weekdays_short=[get_day_names("abbreviated", locale=loc)[i] for i in range(7)],
-        previous=previous,
-        following=following,
-        topics=topics,
-        all_topics=registry.topics,
-        topic_title=lambda t: _topic_title(registry, t),
-        occurrence_when=lambda o: (
-            _occurrence_text(o) if o.event.repeat else when(o.event, g.lang, settings.timezone)
-        ),
-        time_of=_time_of,
-        feeds=_feeds(registry, topics),
+    html = _cached(
+        lambda: render_template(
+            "month.html",
+            heading=f"{publication_title(registry, [])} - {month_name.capitalize()}, {year}",
+            month_label=f"{month_name.capitalize()}, {year}",
+            year=year,
+            number=number,
+            weeks=weeks,
+            days=days,
+            events=in_month,
+            weekdays=[get_day_names("wide", locale=loc)[i] for i in range(7)],
+            weekdays_short=[get_day_names("abbreviated", locale=loc)[i] for i in range(7)],
+            previous=previous,
+            following=following,
+            topics=topics,
+            all_topics=registry.topics,
+            topic_title=lambda t: _topic_title(registry, t),
+            occurrence_when=lambda o: (
+                _occurrence_text(o) if o.event.repeat else when(o.event, g.lang, settings.timezone)
+            ),
+            time_of=_time_of,
+            feeds=_feeds(registry, topics),
+        )
     )
     return _page(html)
 
@@ -127,22 +130,24 @@ def event_page(event_id: str) -> Response:
     page = absolute(settings, event_page_path(event.id))
     title = event.title
     today = dt.datetime.now(dt.UTC).astimezone(zone(settings.timezone)).date()
-    html = render_template(
-        "event.html",
-        event=event,
-        title=title,
-        when=when(event, g.lang, settings.timezone),
-        description=Markup(to_html(event.description)) if event.description else None,
-        contact=event.contact or settings.contact,
-        topic_title=lambda t: _topic_title(registry, t),
-        ics_url=url_for("feeds.event", name=event.id),
-        google=links.google_event(event, title, page),
-        outlook=links.outlook_event(event, title, page, "outlook.com"),
-        office=links.outlook_event(event, title, page, "office365"),
-        next_dates=[_occurrence_text(o) for o in upcoming(event, today, settings.timezone)]
-        if event.repeat
-        else [],
-        feeds=_feeds(registry, []),
+    html = _cached(
+        lambda: render_template(
+            "event.html",
+            event=event,
+            title=title,
+            when=when(event, g.lang, settings.timezone),
+            description=Markup(to_html(event.description)) if event.description else None,
+            contact=event.contact or settings.contact,
+            topic_title=lambda t: _topic_title(registry, t),
+            ics_url=url_for("feeds.event", name=event.id),
+            google=links.google_event(event, title, page),
+            outlook=links.outlook_event(event, title, page, "outlook.com"),
+            office=links.outlook_event(event, title, page, "office365"),
+            next_dates=[_occurrence_text(o) for o in upcoming(event, today, settings.timezone)]
+            if event.repeat
+            else [],
+            feeds=_feeds(registry, []),
+        )
     )
     return _page(html)
 
@@ -155,22 +160,24 @@ def subscribe() -> Response:
     settings = registry.calendar
     url = absolute(settings, feed_path("ics", topics))
     name = publication_title(registry, topics)
-    html = render_template(
-        "subscribe.html",
-        topics=topics,
-        all_topics=registry.topics,
-        topic_title=lambda t: _topic_title(registry, t),
-        url=url,
-        webcal=links.webcal(url),
-        name=name,
-        google=links.google_subscribe(url),
-        outlook=links.outlook_subscribe(url, name, "outlook.com"),
-        office=links.outlook_subscribe(url, name, "office365"),
-        feed_links=[
-            (label, absolute(settings, feed_path(fmt, topics)))
-            for fmt, label in (("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
-        ],
-        feeds=_feeds(registry, topics),
+    html = _cached(
+        lambda: render_template(
+            "subscribe.html",
+            topics=topics,
+            all_topics=registry.topics,
+            topic_title=lambda t: _topic_title(registry, t),
+            url=url,
+            webcal=links.webcal(url),
+            name=name,
+            google=links.google_subscribe(url),
+            outlook=links.outlook_subscribe(url, name, "outlook.com"),
+            office=links.outlook_subscribe(url, name, "office365"),
+            feed_links=[
+                (label, absolute(settings, feed_path(fmt, topics)))
+                for fmt, label in (("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
+            ],
+            feeds=_feeds(registry, topics),
+        )
     )
     return _page(html)
 
@@ -187,6 +194,14 @@ def not_found(registry: Registry, message_key: str = "") -> Response:
     response = _page(html)
     response.status_code = 404
     return response
+
+
+def _cached(render: Callable[[], str]) -> str:
+    """Render once per publication, page address, language and day."""
+    served: Served = g.served
+    timezone = served.publication.registry.calendar.timezone
+    today = dt.datetime.now(dt.UTC).astimezone(zone(timezone)).date()
+    return served.page((request.full_path, g.lang, today), render)
 
 
 def _topics(registry: Registry) -> list[str]:
