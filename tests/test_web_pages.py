@@ -264,3 +264,25 @@ def test_every_page_word_has_a_latvian_translation() -> None:
     missing = sorted(m for m in used if catalog.gettext(m) == m)
     assert missing == []
     assert read_po  # the catalog is read with Babel
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/calendar/2022/01",
+        "/calendar/2022/01?topic=training&lang=en",
+        "/calendar/2030/07",
+        "/events/frem-ii-macibas-2018-09",
+        "/events/darba-grupa-2022?lang=en",
+        "/events/konference-2022-01",
+        "/subscribe",
+        "/subscribe?topic=meeting&topic=project",
+        "/events/nope",
+    ],
+)
+def test_every_page_is_valid_html5(client: FlaskClient, url: str) -> None:
+    import html5lib
+
+    parser = html5lib.HTMLParser(strict=True)
+    parser.parse(client.get(url).text)  # raises ParseError at the first error
+    assert parser.errors == []
