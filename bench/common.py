@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import random
 import signal
@@ -164,20 +165,28 @@ def wait_for_port(port: int, timeout: float = 60.0) -> None:
 
 @contextmanager
 def gunicorn(
-    registry: Path, port: int, log: Path, workers: int = 2
+    registry: Path | None,
+    port: int,
+    log: Path,
+    workers: int = 2,
+    app: str = "wsgi:app",
+    cwd: Path = ROOT,
+    env: dict[str, str] | None = None,
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `gunicorn wsgi:app` with the production config for `registry` on `port`."""
+    """Run gunicorn with the production gunicorn.conf.py: icalpub for `registry`, or `app`."""
     env = {
         **os.environ,
-        "ICALPUB_REGISTRY": str(registry),
+        **(env or {}),
         "ICALPUB_BIND": f"127.0.0.1:{port}",
         "ICALPUB_WORKERS": str(workers),
         "ICALPUB_ACCESS_LOG": "/dev/null",
     }
+    if registry is not None:
+        env["ICALPUB_REGISTRY"] = str(registry)
     with log.open("ab") as stream:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-            cwd=ROOT,
+            [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), app],
+            cwd=cwd,
             env=env,
             stdout=stream,
             stderr=stream,
@@ -192,6 +201,18 @@ def gunicorn(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def get(
+    port: int, path: str, headers: dict[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """GET `path` from 127.0.0.1:`port`: status, lower-cased headers, body."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("GET", path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
 def worker_pids(master: int) -> list[int]:

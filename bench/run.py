@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
-import http.client
 import json
 import os
 import platform
@@ -45,6 +44,7 @@ import itertools
 from common import (
     ROOT,
     free_port,
+    get,
     gunicorn,
     registry_text,
     wait_for_port,
@@ -128,17 +128,6 @@ def wrk(url: str, seconds: float, headers: dict[str, str]) -> float:
     return float(match.group(1)) if match else 0.0
 
 
-def get(
-    port: int, path: str, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    connection.request("GET", path, headers=headers or {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-
-
 @contextmanager
 def nginx(root: Path, folder: Path, port: int):  # type: ignore[no-untyped-def]
     home = folder / f"nginx-{port}"
@@ -174,35 +163,11 @@ def nginx(root: Path, folder: Path, port: int):  # type: ignore[no-untyped-def]
         process.wait(timeout=10)
 
 
-@contextmanager
 def floor_server(responses: Path, port: int, log: Path):  # type: ignore[no-untyped-def]
-    env = {
-        **os.environ,
-        "FLOOR_RESPONSES": str(responses),
-        "ICALPUB_BIND": f"127.0.0.1:{port}",
-        "ICALPUB_ACCESS_LOG": "/dev/null",
-    }
-    with log.open("ab") as stream:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "-c",
-                str(ROOT / "gunicorn.conf.py"),
-                "floor_app:app",
-            ],
-            cwd=BENCH,
-            env=env,
-            stdout=stream,
-            stderr=stream,
-        )
-        try:
-            wait_for_port(port)
-            yield process
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    """Run the bare Flask floor app under the same gunicorn settings as icalpub."""
+    return gunicorn(
+        None, port, log, app="floor_app:app", cwd=BENCH, env={"FLOOR_RESPONSES": str(responses)}
+    )
 
 
 def bench_serve(count: int, seconds: float, folder: Path) -> list[dict[str, Any]]:

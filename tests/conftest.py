@@ -128,3 +128,17 @@ def client(app):  # type: ignore[no-untyped-def]
 def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Keep the service's last-good snapshots inside the test's temporary folders."""
     monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+
+
+def http_get(
+    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
+) -> tuple[int, dict[str, str], bytes]:
+    """Ask 127.0.0.1:`port` for `path`: status, lower-cased headers, body."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request(method, path, headers=headers or {})
+    response = connection.getresponse()
+    body = response.read()
+    connection.close()
+    return response.status, {k.lower(): v for k, v in response.getheaders()}, body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import json
 import os
 import shutil
@@ -16,20 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SHIPPED, free_port, wait_for_port
+from .conftest import ROOT, SHIPPED, free_port, http_get, wait_for_port
 
 EXPECTED = ROOT / "tests" / "expected"
-
-
-def get(
-    port: int, path: str, headers: dict[str, str] | None = None
-) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    connection.request("GET", path, headers=headers or {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
 
 
 @pytest.fixture
@@ -65,7 +53,7 @@ def every_worker(port: int, check) -> bool:  # type: ignore[no-untyped-def]
     """Ask /healthz until both workers have answered; return whether all of them pass `check`."""
     latest: dict[int, dict[str, object]] = {}
     for _ in range(40):
-        answer = json.loads(get(port, "/healthz")[2])
+        answer = json.loads(http_get(port, "/healthz")[2])
         latest[answer["worker"]] = answer
         if len(latest) == 2:
             break
@@ -89,13 +77,13 @@ def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -
         if p.suffix in {".ics", ".rss", ".atom", ".json"} and p.name != "index.json"
     )
     for path in paths:
-        status, _, body = get(port, "/" + path)
+        status, _, body = http_get(port, "/" + path)
         assert status == 200 and body == (EXPECTED / path).read_bytes(), path
-    etags = {get(port, "/calendar.ics")[1]["etag"] for _ in range(50)}  # both workers answer
+    etags = {http_get(port, "/calendar.ics")[1]["etag"] for _ in range(50)}  # both workers answer
     assert len(etags) == 1
     [etag] = etags
-    assert get(port, "/calendar.ics", {"If-None-Match": etag})[0] == 304
-    status, headers, body = get(port, "/calendar.ics", {"Accept-Encoding": "gzip"})
+    assert http_get(port, "/calendar.ics", {"If-None-Match": etag})[0] == 304
+    status, headers, body = http_get(port, "/calendar.ics", {"Accept-Encoding": "gzip"})
     assert headers["content-encoding"] == "gzip"
     assert gzip.decompress(body) == (EXPECTED / "calendar.ics").read_bytes()
 
@@ -104,7 +92,7 @@ def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -
 
     wait_until(lambda: every_worker(port, lambda a: a["status"] == "degraded"))
     for _ in range(10):
-        assert get(port, "/calendar.ics")[2] == (EXPECTED / "calendar.ics").read_bytes()
+        assert http_get(port, "/calendar.ics")[2] == (EXPECTED / "calendar.ics").read_bytes()
 
     registry.write_text(
         good + "\n  - id: extra-event\n    title: Papildu\n    start: 2024-02-02\n", "utf-8"
@@ -112,5 +100,5 @@ def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -
 
     wait_until(lambda: every_worker(port, lambda a: (a["status"], a["events"]) == ("ok", 18)))
     for _ in range(10):
-        _, headers, body = get(port, "/calendar.ics")
+        _, headers, body = http_get(port, "/calendar.ics")
         assert headers["etag"] != etag and b"UID:extra-event@" in body

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gzip
-import http.client
 import os
 import shutil
 import subprocess
@@ -12,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port, require, wait_for_port
+from .conftest import ROOT, free_port, http_get, require, wait_for_port
 
 EXPECTED = ROOT / "tests" / "expected"
 TYPES = {
@@ -52,17 +51,6 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
         process.wait(timeout=10)
 
 
-def get(
-    port: int, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> tuple[int, dict[str, str], bytes]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    connection.request(method, path, headers=headers or {})
-    response = connection.getresponse()
-    body = response.read()
-    connection.close()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, body
-
-
 def published_paths() -> list[str]:
     return sorted(
         str(p.relative_to(EXPECTED))
@@ -75,7 +63,7 @@ def test_every_path_has_its_bytes_type_and_caching_headers(nginx: int) -> None:
     paths = published_paths()
     assert len(paths) == 41
     for path in paths:
-        status, headers, body = get(nginx, "/" + path)
+        status, headers, body = http_get(nginx, "/" + path)
         assert status == 200, path
         assert body == (EXPECTED / path).read_bytes(), path
         assert headers["content-type"] == TYPES[path.rsplit(".", 1)[1]], path
@@ -85,7 +73,7 @@ def test_every_path_has_its_bytes_type_and_caching_headers(nginx: int) -> None:
 
 
 def test_gzip_is_served_from_the_precompressed_twin(nginx: int) -> None:
-    status, headers, body = get(nginx, "/calendar.ics", {"Accept-Encoding": "gzip"})
+    status, headers, body = http_get(nginx, "/calendar.ics", {"Accept-Encoding": "gzip"})
     assert status == 200
     assert headers["content-encoding"] == "gzip"
     assert headers["vary"] == "Accept-Encoding"
@@ -94,19 +82,19 @@ def test_gzip_is_served_from_the_precompressed_twin(nginx: int) -> None:
 
 
 def test_conditional_requests_answer_304(nginx: int) -> None:
-    _, headers, _ = get(nginx, "/feed.atom")
-    status, _, body = get(nginx, "/feed.atom", {"If-None-Match": headers["etag"]})
+    _, headers, _ = http_get(nginx, "/feed.atom")
+    status, _, body = http_get(nginx, "/feed.atom", {"If-None-Match": headers["etag"]})
     assert (status, body) == (304, b"")
-    status, _, _ = get(nginx, "/feed.atom", {"If-Modified-Since": headers["last-modified"]})
+    status, _, _ = http_get(nginx, "/feed.atom", {"If-Modified-Since": headers["last-modified"]})
     assert status == 304
 
 
 def test_single_topic_query_is_the_topic_file_and_unions_are_refused(nginx: int) -> None:
-    status, headers, body = get(nginx, "/calendar.ics?topic=training")
+    status, headers, body = http_get(nginx, "/calendar.ics?topic=training")
     assert status == 200
     assert body == (EXPECTED / "topics" / "training.ics").read_bytes()
     assert headers["content-type"] == TYPES["ics"]
-    status, _, body = get(nginx, "/feed.rss?topic=training&topic=project")
+    status, _, body = http_get(nginx, "/feed.rss?topic=training&topic=project")
     assert status == 404
     assert b"live icalpub service" in body
 
@@ -118,12 +106,12 @@ def test_unknown_paths_and_gz_twins_are_404(nginx: int) -> None:
         "/events/../calendar.ics.gz",
         "/.feeds.lock",
     ):
-        status, _, _ = get(nginx, path)
+        status, _, _ = http_get(nginx, path)
         assert status == 404, path
 
 
 def test_head_works(nginx: int) -> None:
-    status, headers, body = get(nginx, "/calendar.ics", method="HEAD")
+    status, headers, body = http_get(nginx, "/calendar.ics", method="HEAD")
     assert (status, body) == (200, b"")
     assert int(headers["content-length"]) == (EXPECTED / "calendar.ics").stat().st_size
 
