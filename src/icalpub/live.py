@@ -19,6 +19,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,6 +83,24 @@ class Served:
                 self._pages.popitem(last=False)
         return html
 
+    def event(self, event_id: str) -> Resource | None:
+        """Return `events/<id>.ics`, made on first request and kept (LRU), or None."""
+        key = ("event", (event_id,))
+        with self._lock:
+            found = self._combinations.get(key)
+            if found is not None:
+                self._combinations.move_to_end(key)
+                return found
+        body = self.publication.event_file(event_id)
+        if body is None:
+            return None
+        resource = Resource.of(f"{event_id}.ics", body)
+        with self._lock:
+            self._combinations[key] = resource
+            while len(self._combinations) > COMBINATIONS:
+                self._combinations.popitem(last=False)
+        return resource
+
     def combination(self, fmt: str, topics: Iterable[str]) -> Resource:
         """Return the calendar or feed of a topic union, computed once per canonical set."""
         key = (fmt, canonical_topics(topics))
@@ -110,12 +129,23 @@ def compile_served(
     today = dt.datetime.now(dt.UTC).astimezone(zone(registry.calendar.timezone)).date()
     # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
     earlier = previous.publication if previous is not None else None
-    publication = publish(registry, source.ledger, source.modified, today, earlier)
+    publication = publish(
+        registry, source.ledger, source.modified, today, earlier, event_files=False
+    )
     resources: dict[str, Resource] = {}
+    changed: list[str] = []
     for name, body in publication.files.items():
         old = previous.resources.get(name) if previous is not None else None
         # An unchanged file keeps its hash and gzip bytes: a reload pays for what changed.
-        resources[name] = old if old is not None and old.body == body else Resource.of(name, body)
+        if old is not None and old.body == body:
+            resources[name] = old
+        else:
+            changed.append(name)
+    # zlib and hashlib let go of the GIL on large buffers: prepare on every core.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        prepared = pool.map(lambda name: Resource.of(name, publication.files[name]), changed)
+        resources.update(zip(changed, prepared, strict=True))
+    resources = {name: resources[name] for name in publication.files}
     modified = publication.modified
     if previous is not None:
         modified = max(modified, previous.last_modified)  # never backwards
@@ -123,11 +153,21 @@ def compile_served(
         publication=publication,
         resources=resources,
         last_modified=modified,
-        version=hashlib.sha256(manifest(publication.files)).hexdigest()[:16],
+        version=_version(publication),
         loaded_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         ledger_behind=publication.reconciled.behind,
         raw=source.raw,
     )
+
+
+def _version(publication: Publication) -> str:
+    """Return a short hash of everything published, the per-event files included."""
+    digest = hashlib.sha256(manifest(publication.files))
+    reconciled = publication.reconciled
+    for event_id in sorted(reconciled.stamps):
+        stamp = reconciled.stamps[event_id]
+        digest.update(f"{event_id} {reconciled.hashes[event_id]} {stamp}\n".encode())
+    return digest.hexdigest()[:16]
 
 
 class Live:

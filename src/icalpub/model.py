@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -131,6 +132,14 @@ class Registry:
     topics: tuple[Topic, ...]
     events: tuple[Event, ...]
     source: str = field(default="events.yaml", compare=False)
+
+    @functools.cached_property
+    def _events_by_id(self) -> dict[str, Event]:
+        return {event.id: event for event in self.events}
+
+    def event(self, event_id: str) -> Event | None:
+        """Return the event with this id, or None."""
+        return self._events_by_id.get(event_id)
 
     def topic_title(self, topic_id: str) -> str:
         """Return a topic's title in the calendar's language (its id if undeclared)."""

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import feeds, ical
 from .errors import Problem
 from .ledger import Ledger, Reconciled, Stamp, reconcile
-from .model import Registry
+from .model import Event, Registry
+from .query import newest_first
 from .urls import FORMATS, event_ics_path, feed_path
 
 CONTENT_TYPES = {
@@ -33,17 +34,26 @@ class Publication:
     files: Mapping[str, bytes]
     today: dt.date | None
     writer: ical.Writer = field(compare=False, repr=False)
+    newest: Sequence[Event] = field(default=(), compare=False, repr=False)
 
     @property
     def modified(self) -> dt.datetime:
         """Return the publication's last change: HTTP Last-Modified, never going backwards."""
         return self.reconciled.modified
 
+    def event_file(self, event_id: str) -> bytes | None:
+        """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event."""
+        found = self.files.get(event_ics_path(event_id))
+        if found is not None:
+            return found
+        event = self.registry.event(event_id)
+        return self.writer.event(event) if event is not None else None
+
     def render(self, fmt: str, topics: Iterable[str]) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
         if fmt == "ics":
             return self.writer.calendar(topics)
-        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today)
+        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today, self.newest)
 
 
 def render(
@@ -52,16 +62,17 @@ def render(
     fmt: str,
     topics: Iterable[str],
     today: dt.date | None,
+    newest: Sequence[Event] | None = None,
 ) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
     if fmt == "ics":
         return ical.calendar_ics(registry, stamps, topics, today)
     if fmt == "rss":
-        return feeds.rss(registry, stamps, topics)
+        return feeds.rss(registry, stamps, topics, newest)
     if fmt == "atom":
-        return feeds.atom(registry, stamps, topics)
+        return feeds.atom(registry, stamps, topics, newest)
     if fmt == "json":
-        return feeds.json_feed(registry, stamps, topics)
+        return feeds.json_feed(registry, stamps, topics, newest)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -71,27 +82,33 @@ def publish(
     now: dt.datetime,
     today: dt.date | None = None,
     previous: Publication | None = None,
+    event_files: bool = True,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
     `now` is when changes found against the ledger count as made; `today`
     (the calendar's local date) moves the keep_past window, if there is one.
-    Events unchanged since `previous` reuse its rendered bytes.
+    Events unchanged since `previous` reuse its rendered bytes. Without
+    `event_files`, the per-event files are left to `Publication.event_file`
+    (the web service makes them when asked, instead of holding them all).
     """
     reconciled = reconcile(registry, ledger, now)
     stamps = reconciled.stamps
     earlier = previous.writer if previous is not None else None
     writer = ical.Writer(registry, stamps, today, reconciled.hashes, earlier)
+    newest = newest_first(registry.events)
     files: dict[str, bytes] = {}
     for fmt in FORMATS:
         for topics in [[], *([t.id] for t in registry.topics)]:
             if fmt == "ics":
                 files[feed_path(fmt, topics)] = writer.calendar(topics)
             else:
-                files[feed_path(fmt, topics)] = render(registry, stamps, fmt, topics, today)
-    for event in registry.events:
-        files[event_ics_path(event.id)] = writer.event(event)
-    return Publication(registry, reconciled, dict(sorted(files.items())), today, writer)
+                files[feed_path(fmt, topics)] = render(registry, stamps, fmt, topics, today, newest)
+    if event_files:
+        for event in registry.events:
+            files[event_ics_path(event.id)] = writer.event(event)
+    files = dict(sorted(files.items()))
+    return Publication(registry, reconciled, files, today, writer, newest)
 
 
 GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB

@@ -32,11 +32,21 @@ _STANDARD_TAGS = frozenset(
 
 @dataclass
 class Node:
-    """A YAML node with its 1-based line and column."""
+    """A YAML node; its 1-based line and column are worked out when asked for (errors)."""
 
-    line: int
-    column: int
+    index: int  # character offset in the text
+    lines: _Lines = field(repr=False, compare=False)
     size: int = field(default=1, repr=False)  # nodes it expands to, aliases included
+
+    @property
+    def line(self) -> int:
+        """Return the 1-based line, counted as editors count."""
+        return self.lines.at(self.index)[0]
+
+    @property
+    def column(self) -> int:
+        """Return the 1-based column, in characters."""
+        return self.lines.at(self.index)[1]
 
 
 @dataclass
@@ -121,10 +131,11 @@ class _Lines:
         self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
 
     def position(self, mark: _Mark | None) -> tuple[int, int]:
-        if mark is None:
-            return 1, 1
-        line = bisect.bisect_right(self.starts, mark.index)
-        return line, mark.index - self.starts[line - 1] + 1
+        return (1, 1) if mark is None else self.at(mark.index)
+
+    def at(self, index: int) -> tuple[int, int]:
+        line = bisect.bisect_right(self.starts, index)
+        return line, index - self.starts[line - 1] + 1
 
 
 def compose(text: str) -> Node | None:
@@ -137,39 +148,40 @@ def compose(text: str) -> Node | None:
     documents = 0
     try:
         for event in yaml.parse(text, Loader=_PARSER_LOADER):
-            line, column = lines.position(event.start_mark)
+            index = event.start_mark.index if event.start_mark else 0
             node: Node | None = None
             if isinstance(event, yaml.DocumentStartEvent):
                 documents += 1
                 if documents > 1:
-                    raise YamlProblem(line, column, "only one YAML document is allowed")
+                    raise YamlProblem(*lines.at(index), "only one YAML document is allowed")
                 continue
             if isinstance(event, yaml.AliasEvent):
                 target = anchors.get(event.anchor or "")
                 if target is None:
-                    raise YamlProblem(line, column, f"unknown alias *{event.anchor}")
+                    raise YamlProblem(*lines.at(index), f"unknown alias *{event.anchor}")
                 if any(target is open_node for open_node, _ in stack):
-                    raise YamlProblem(line, column, f"alias *{event.anchor} refers to itself")
+                    raise YamlProblem(*lines.at(index), f"alias *{event.anchor} refers to itself")
                 aliased += target.size
                 if aliased > MAX_ALIASED_NODES:
                     raise YamlProblem(
-                        line,
-                        column,
+                        *lines.at(index),
                         f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes",
                     )
                 node = target
             elif isinstance(event, yaml.ScalarEvent):
-                _check_tag(event.tag, line, column)
+                _check_tag(event.tag, lines, index)
                 plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
-                node = Scalar(line, column, value=event.value, plain=plain)
+                node = Scalar(index, lines, value=event.value, plain=plain)
             elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-                _check_tag(event.tag, line, column)
+                _check_tag(event.tag, lines, index)
                 if len(stack) >= MAX_DEPTH:
-                    raise YamlProblem(line, column, f"nesting is deeper than {MAX_DEPTH} levels")
+                    raise YamlProblem(
+                        *lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels"
+                    )
                 collection: Node = (
-                    Sequence(line, column)
+                    Sequence(index, lines)
                     if isinstance(event, yaml.SequenceStartEvent)
-                    else Mapping(line, column)
+                    else Mapping(index, lines)
                 )
                 if event.anchor:
                     anchors[event.anchor] = collection
@@ -178,7 +190,7 @@ def compose(text: str) -> Node | None:
             elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
                 node, pending = stack.pop()
                 if pending is not None:  # pragma: no cover - the parser forbids this
-                    raise YamlProblem(line, column, "mapping key without a value")
+                    raise YamlProblem(*lines.at(index), "mapping key without a value")
             else:
                 continue
             if isinstance(event, yaml.ScalarEvent) and event.anchor:
@@ -210,8 +222,8 @@ def compose(text: str) -> Node | None:
     return root
 
 
-def _check_tag(tag: str | None, line: int, column: int) -> None:
+def _check_tag(tag: str | None, lines: _Lines, index: int) -> None:
     if tag is not None and tag not in _STANDARD_TAGS:
         raise YamlProblem(
-            line, column, f"YAML tag {tag!r} is not allowed; write plain values without tags"
+            *lines.at(index), f"YAML tag {tag!r} is not allowed; write plain values without tags"
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from ..live import Served
-from ..urls import FORMATS, event_ics_path, feed_path
+from ..urls import FORMATS, feed_path
 from .respond import live, send, text
 
 blueprint = Blueprint("feeds", __name__)
@@ -50,7 +50,7 @@ def topic(name: str) -> Response:
 def event(name: str) -> Response:
     """Serve one event as its own .ics file, for "add to calendar"."""
     served = live().current()
-    resource = served.resources.get(event_ics_path(name))
+    resource = served.event(name)
     if resource is None:
         return text(404, f"No event has the id {name!r}. {_known_topics(served)}")
     return send(request, served, resource, filename=f"{name}.ics")

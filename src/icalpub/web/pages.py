@@ -123,7 +123,7 @@ def month(year: int, number: int) -> Response:
 def event_page(event_id: str) -> Response:
     """Show one event with its description, contact and "add to calendar" links."""
     registry: Registry = g.served.publication.registry
-    event = next((e for e in registry.events if e.id == event_id), None)
+    event = registry.event(event_id)
     if event is None:
         return not_found(registry, message_key="There is no event with this address.")
     settings = registry.calendar
