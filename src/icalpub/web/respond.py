@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Request, Response, current_app
@@ -30,7 +31,7 @@ def send(
     etag = resource.etag[:-1] + '-gz"' if gzip else resource.etag
     headers = {
         "ETag": etag,
-        "Last-Modified": format_datetime(served.last_modified, usegmt=True),
+        "Last-Modified": _http_date(served.last_modified),
         "Cache-Control": f"public, max-age={max_age(served)}",
         "Vary": "Accept-Encoding",
     }
@@ -43,6 +44,12 @@ def send(
     if gzip:
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+@functools.lru_cache(maxsize=16)
+def _http_date(value: dt.datetime) -> str:
+    # The same few values on every request of a publication: format them once.
+    return format_datetime(value, usegmt=True)
 
 
 def text(status: int, message: str) -> Response:
