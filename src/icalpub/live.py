@@ -20,9 +20,10 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from .build import gzip_bytes, write_file
 from .errors import BuildError, RegistryError
@@ -32,6 +33,7 @@ from .urls import canonical_topics
 from .zones import zone
 
 log = logging.getLogger("icalpub")
+T = TypeVar("T")
 CHECK_INTERVAL = 1.0  # seconds between stat() checks, per process
 COMBINATIONS = 256  # filtered topic sets kept, least recently used dropped first
 PAGES = 256  # rendered HTML pages kept per publication
@@ -53,9 +55,36 @@ class Resource:
         return cls(body, gzip_bytes(body, level=6), f'"{digest}"', content_type(path))
 
 
+class Lru(Generic[T]):
+    """A bounded, thread-safe map that makes a missing value once and drops the least used."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, T] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], T]) -> T:
+        """Return the value for `key`, calling `make` (outside the lock) when it is missing."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = make()
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def keys(self) -> list[Hashable]:
+        """Return the keys, least recently used first."""
+        with self._lock:
+            return list(self._items)
+
+
 @dataclass
 class Served:
-    """A compiled publication with its resources, and a bounded cache of topic unions."""
+    """A compiled publication with its resources, and bounded caches of what requests made."""
 
     publication: Publication
     resources: dict[str, Resource]
@@ -64,59 +93,32 @@ class Served:
     loaded_at: dt.datetime
     ledger_behind: bool
     raw: Raw | None = None
-    _combinations: OrderedDict[tuple[str, tuple[str, ...]], Resource] = field(
-        default_factory=OrderedDict
-    )
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _pages: OrderedDict[tuple[object, ...], str] = field(default_factory=OrderedDict)
+    made: Lru[Resource | None] = field(default_factory=lambda: Lru(COMBINATIONS))
+    pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))
 
     def page(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
-        """Return a rendered page for `key`, rendering it once per publication (LRU-bounded)."""
-        with self._lock:
-            found = self._pages.get(key)
-            if found is not None:
-                self._pages.move_to_end(key)
-                return found
-        html = render()
-        with self._lock:
-            self._pages[key] = html
-            while len(self._pages) > PAGES:
-                self._pages.popitem(last=False)
-        return html
+        """Return a rendered page for `key`, rendering it once per publication."""
+        return self.pages.get(key, render)
 
     def event(self, event_id: str) -> Resource | None:
-        """Return `events/<id>.ics`, made on first request and kept (LRU), or None."""
-        key = ("event", (event_id,))
-        with self._lock:
-            found = self._combinations.get(key)
-            if found is not None:
-                self._combinations.move_to_end(key)
-                return found
-        body = self.publication.event_file(event_id)
-        if body is None:
-            return None
-        resource = Resource.of(f"{event_id}.ics", body)
-        with self._lock:
-            self._combinations[key] = resource
-            while len(self._combinations) > COMBINATIONS:
-                self._combinations.popitem(last=False)
-        return resource
+        """Return `events/<id>.ics`, made on first request and kept, or None."""
+
+        def make() -> Resource | None:
+            body = self.publication.event_file(event_id)
+            return Resource.of(f"{event_id}.ics", body) if body is not None else None
+
+        return self.made.get(("event", event_id), make)
 
     def combination(self, fmt: str, topics: Iterable[str]) -> Resource:
         """Return the calendar or feed of a topic union, computed once per canonical set."""
-        key = (fmt, canonical_topics(topics))
-        with self._lock:
-            found = self._combinations.get(key)
-            if found is not None:
-                self._combinations.move_to_end(key)
-                return found
-        body = self.publication.render(fmt, key[1])
-        resource = Resource.of(f"x.{fmt}", body)
-        with self._lock:
-            self._combinations[key] = resource
-            while len(self._combinations) > COMBINATIONS:
-                self._combinations.popitem(last=False)
-        return resource
+        chosen = canonical_topics(topics)
+
+        def make() -> Resource:
+            return Resource.of(f"x.{fmt}", self.publication.render(fmt, chosen))
+
+        found = self.made.get((fmt, chosen), make)
+        assert found is not None
+        return found
 
 
 def compile_served(
