@@ -6,7 +6,6 @@ import datetime as dt
 import errno
 import gzip
 import hashlib
-import io
 import json
 import os
 import random
@@ -116,20 +115,16 @@ def test_disk_full_midway_leaves_the_old_tree(
     out = tmp_path / "feeds"
     write_tree(out, {"calendar.ics": b"old"})
     before = tree(out)
-    real_open = open
-    opened = {"n": 0}
+    real_create = build_module._create
+    created = {"n": 0}
 
-    class Full(io.BufferedWriter):
-        def write(self, data: object) -> int:
-            raise OSError(errno.ENOSPC, "No space left on device")
+    def filling_create(path: Path, data: bytes) -> None:
+        created["n"] += 1
+        if created["n"] == 3:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_create(path, data)
 
-    def filling_open(path: object, mode: str = "r", *args: object, **kwargs: object) -> object:
-        opened["n"] += 1
-        if opened["n"] == 3:
-            return Full(io.FileIO(str(path), mode))
-        return real_open(path, mode, *args, **kwargs)  # type: ignore[call-overload]
-
-    monkeypatch.setattr(build_module, "open", filling_open, raising=False)
+    monkeypatch.setattr(build_module, "_create", filling_create)
     with pytest.raises(BuildError, match="No space left on device"):
         write_tree(out, {"calendar.ics": b"new", "feed.rss": b"new"})
     assert tree(out) == before

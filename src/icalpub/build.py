@@ -91,12 +91,22 @@ def _write_all(root: Path, files: Mapping[str, bytes]) -> None:
         if target.parent not in folders:
             target.parent.mkdir(parents=True, exist_ok=True)
             folders.add(target.parent)
-        with open(target, "xb") as stream:  # "x": two paths can never write one file
-            stream.write(data)
-        os.chmod(target, 0o644)
+        _create(target, data)
     os.chmod(root, 0o755)
     # One flush of the whole file system before the swap, rather than one per file.
     _sync_file_system(root)
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Write a new file (never an existing one: two paths can never write one file)."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+    try:
+        os.fchmod(handle, 0o644)  # whatever the umask
+        view = memoryview(data)
+        while view:
+            view = view[os.write(handle, view) :]
+    finally:
+        os.close(handle)
 
 
 def _swap(staging: Path, out: Path) -> None:
