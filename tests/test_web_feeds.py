@@ -241,3 +241,8 @@ def test_a_new_server_with_a_broken_file_still_refuses_to_start(
     monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path / "another-server"))
     with pytest.raises(RegistryError, match="YAML syntax"):
         create_app(site)
+
+
+def test_if_modified_since_in_the_future_is_ignored(client: FlaskClient) -> None:
+    future = "Fri, 01 Jan 2100 00:00:00 GMT"
+    assert client.get("/feed.atom", headers={"If-Modified-Since": future}).status_code == 200

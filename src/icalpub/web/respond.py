@@ -73,5 +73,7 @@ def _not_modified(request: Request, resource: Resource, modified: dt.datetime) -
             return False  # a malformed date is ignored, as RFC 9110 says
         if when.tzinfo is None:
             when = when.replace(tzinfo=dt.UTC)
+        if when > dt.datetime.now(dt.UTC):
+            return False  # a date in the future is invalid (RFC 9110 §13.1.3): ignore it
         return modified.replace(microsecond=0) <= when
     return False
