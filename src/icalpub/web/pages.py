@@ -31,6 +31,8 @@ PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
 
 @blueprint.before_app_request
 def _choose_language() -> None:
+    if request.blueprint in ("feeds", "health"):
+        return  # feeds have no language to negotiate: keep the polling path short
     served = live().current()
     g.served = served
     g.lang, g.lang_explicit = language.choose(served.publication.registry.calendar.language)
