@@ -9,8 +9,19 @@ from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import get_day_names, get_month_names
-from flask import Blueprint, Response, abort, g, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import links
 from ..display import publication_title, when
@@ -75,6 +86,16 @@ def month_page(year: int, month_number: int) -> Response:
     if not (1 <= month_number <= 12 and 1 <= year <= 9998):
         abort(404)
     return month(year, month_number)
+
+
+@blueprint.get("/calendar/<int:year>/<int:month_number>")
+def month_page_loose(year: int, month_number: int) -> WerkzeugResponse:
+    """Send /calendar/2022/1 (and other spellings) to the one address, /calendar/2022/01."""
+    if not (1 <= month_number <= 12 and 1 <= year <= 9998):
+        abort(404)
+    target = url_for("pages.month_page", year=year, month_number=month_number)
+    query = request.query_string.decode("latin-1")
+    return redirect(target + ("?" + query if query else ""), code=301)
 
 
 def month(year: int, number: int) -> Response:
