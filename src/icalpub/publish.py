@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import feeds, ical
 from .errors import Problem
-from .ledger import Ledger, Reconciled, Stamp, reconcile
+from .ledger import Ledger, Reconciled, reconcile
 from .model import Event, Registry
 from .query import newest_first
 from .urls import FORMATS, event_ics_path, feed_path
@@ -21,8 +21,6 @@ CONTENT_TYPES = {
     "atom": "application/atom+xml; charset=utf-8",
     "json": "application/feed+json; charset=utf-8",
 }
-
-Renderer = Callable[[Registry, Mapping[str, Stamp], Iterable[str], "dt.date | None"], bytes]
 
 
 @dataclass(frozen=True)
@@ -51,28 +49,19 @@ class Publication:
 
     def render(self, fmt: str, topics: Iterable[str]) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
-        if fmt == "ics":
-            return self.writer.calendar(topics)
-        return render(self.registry, self.reconciled.stamps, fmt, topics, self.today, self.newest)
+        return _render(self.writer, self.newest, fmt, topics)
 
 
-def render(
-    registry: Registry,
-    stamps: Mapping[str, Stamp],
-    fmt: str,
-    topics: Iterable[str],
-    today: dt.date | None,
-    newest: Sequence[Event] | None = None,
-) -> bytes:
+def _render(writer: ical.Writer, newest: Sequence[Event], fmt: str, topics: Iterable[str]) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
     if fmt == "ics":
-        return ical.calendar_ics(registry, stamps, topics, today)
+        return writer.calendar(topics)
     if fmt == "rss":
-        return feeds.rss(registry, stamps, topics, newest)
+        return feeds.rss(writer.registry, writer.stamps, topics, newest)
     if fmt == "atom":
-        return feeds.atom(registry, stamps, topics, newest)
+        return feeds.atom(writer.registry, writer.stamps, topics, newest)
     if fmt == "json":
-        return feeds.json_feed(registry, stamps, topics, newest)
+        return feeds.json_feed(writer.registry, writer.stamps, topics, newest)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -93,17 +82,13 @@ def publish(
     (the web service makes them when asked, instead of holding them all).
     """
     reconciled = reconcile(registry, ledger, now)
-    stamps = reconciled.stamps
     earlier = previous.writer if previous is not None else None
-    writer = ical.Writer(registry, stamps, today, reconciled.hashes, earlier)
+    writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier)
     newest = newest_first(registry.events)
     files: dict[str, bytes] = {}
     for fmt in FORMATS:
         for topics in [[], *([t.id] for t in registry.topics)]:
-            if fmt == "ics":
-                files[feed_path(fmt, topics)] = writer.calendar(topics)
-            else:
-                files[feed_path(fmt, topics)] = render(registry, stamps, fmt, topics, today, newest)
+            files[feed_path(fmt, topics)] = _render(writer, newest, fmt, topics)
     if event_files:
         for event in registry.events:
             files[event_ics_path(event.id)] = writer.event(event)
