@@ -126,7 +126,9 @@ def test_odd_headers_get_correct_answers(client: FlaskClient, header: str, value
 def test_random_urls_never_500(client: FlaskClient, prefix: str, path: str) -> None:
     from urllib.parse import quote
 
-    response = client.get(prefix + quote(path, safe="/?=&"))
+    # A leading "//" would make the test client read a host name out of the path
+    # (an IDNA error in the client, before any request); "//etc/passwd" is in TRAVERSALS.
+    response = client.get(prefix + quote(path, safe="/?=&").lstrip("/"))
     assert response.status_code < 500
 
 
