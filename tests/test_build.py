@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
-from icalpub.build import write_tree
+from icalpub.build import GZIP_LEVEL, Compressor, gzip_bytes, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
 from icalpub.publish import publish
@@ -90,6 +90,23 @@ def test_gzip_twins_have_no_name_or_timestamp() -> None:
     data = (EXPECTED / "calendar.ics.gz").read_bytes()
     assert data[3] == 0  # FLG: no FNAME, no comment
     assert data[4:8] == b"\0\0\0\0"  # MTIME
+
+
+def test_compressor_gives_each_file_the_twin_compressing_it_alone_would() -> None:
+    rng = random.Random(7)
+    files = {
+        f"events/e{i}.ics": rng.randbytes(rng.randrange(0, 3000)) * rng.randrange(1, 40)
+        for i in range(300)
+    }
+    files["calendar.ics"] = b"BEGIN:VEVENT\r\n" * 40_000  # alone larger than a batch
+    with Compressor() as compressor:
+        for path, data in files.items():
+            if path != "events/e5.ics":  # one never handed over: compressed on demand
+                compressor.add(path, data)
+        twins = {path: compressor.gzipped(path, data) for path, data in files.items()}
+    for path, data in files.items():
+        assert twins[path] == gzip_bytes(data, level=GZIP_LEVEL), path
+        assert gzip.decompress(twins[path]) == data
 
 
 def test_a_failing_build_leaves_the_old_tree_byte_identical(tmp_path: Path) -> None:

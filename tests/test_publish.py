@@ -28,6 +28,16 @@ def test_every_spec_path_is_published() -> None:
     assert content_type("topics/training.atom") == "application/atom+xml; charset=utf-8"
 
 
+def test_each_file_is_handed_over_once_as_soon_as_it_is_made() -> None:
+    source = read_source(SHIPPED)
+    assert source.registry is not None
+    handed: list[tuple[str, bytes]] = []
+    files = publish(source.registry, source.ledger, NOW, on_file=lambda *f: handed.append(f)).files
+    assert len(handed) == len(files)
+    assert dict(handed) == files
+    assert handed[0][0] == "calendar.ics"  # the largest first, while the rest are rendered
+
+
 def test_reusing_a_previous_publication_gives_the_same_bytes_as_a_fresh_one(
     registry_file: Write,
 ) -> None:

@@ -12,14 +12,13 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import functools
 import gzip
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,12 +26,68 @@ from .errors import BuildError
 from .publish import manifest
 
 SAFE_PATH = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,79}/)?[a-z0-9][a-z0-9.-]{0,90}")
+GZIP_LEVEL = 6  # zlib's default: calendars 2% larger than at level 9, in half the time
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
-    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically."""
+class Compressor:
+    """Gzip files on every core as they are handed over, so compression overlaps rendering.
+
+    zlib lets go of the GIL while it compresses; small files go in batches so
+    that thousands of event files do not cost a thread hand-over each.
+    """
+
+    BATCH = 256 * 1024  # bytes of small files compressed by one task
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self._done: dict[str, tuple[Future[list[bytes]], int]] = {}
+        self._batch: list[tuple[str, bytes]] = []
+        self._batch_size = 0
+
+    def add(self, path: str, data: bytes) -> None:
+        """Start compressing `data`, published at `path`."""
+        self._batch.append((path, data))
+        self._batch_size += len(data)
+        if self._batch_size >= self.BATCH:
+            self._submit()
+
+    def gzipped(self, path: str, data: bytes) -> bytes:
+        """Return the gzip twin of `data` at `path`, compressing it now if it was never added."""
+        self._submit()
+        found = self._done.get(path)
+        if found is None:
+            return gzip_bytes(data, level=GZIP_LEVEL)
+        future, index = found
+        return future.result()[index]
+
+    def close(self) -> None:
+        """Stop the threads, dropping work not yet started."""
+        self._pool.shutdown(cancel_futures=True)
+
+    def __enter__(self) -> Compressor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _submit(self) -> None:
+        if not self._batch:
+            return
+        batch = [data for _, data in self._batch]
+        future = self._pool.submit(lambda: [gzip_bytes(d, level=GZIP_LEVEL) for d in batch])
+        for index, (path, _) in enumerate(self._batch):
+            self._done[path] = (future, index)
+        self._batch, self._batch_size = [], 0
+
+
+def write_tree(out: Path, files: Mapping[str, bytes], compressor: Compressor | None = None) -> None:
+    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically.
+
+    A `compressor` that was handed the files while they were made has their
+    gzip twins ready or under way; the rest are compressed here.
+    """
     for path in files:
         _check_path(path)
     out = Path(os.path.abspath(out))
@@ -45,7 +100,13 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
             _remove_leftovers(parent, out.name)
             staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
             try:
-                _write_all(staging, files)
+                if compressor is None:
+                    with Compressor() as own:
+                        for path, data in files.items():
+                            own.add(path, data)
+                        _write_all(staging, files, own)
+                else:
+                    _write_all(staging, files, compressor)
                 _swap(staging, out)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -77,14 +138,11 @@ def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     return gzip.compress(data, compresslevel=level, mtime=0)
 
 
-def _write_all(root: Path, files: Mapping[str, bytes]) -> None:
+def _write_all(root: Path, files: Mapping[str, bytes], compressor: Compressor) -> None:
     folders = {root}
     everything = dict(files)
-    # zlib lets go of the GIL while it compresses: use every core.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
-        compressed = pool.map(functools.partial(gzip_bytes, level=6), files.values())
-        for path, data in zip(files, compressed, strict=True):
-            everything[path + ".gz"] = data
+    for path, data in files.items():
+        everything[path + ".gz"] = compressor.gzipped(path, data)
     everything["index.json"] = manifest(files)
     for path, data in sorted(everything.items()):
         target = root / path

@@ -12,7 +12,7 @@ from typing import NoReturn
 import click
 
 from . import __version__, ledger
-from .build import write_file, write_tree
+from .build import Compressor, write_file, write_tree
 from .errors import BuildError, Problem, RegistryError
 from .publish import publish, size_warnings
 from .registry import ledger_path, read_source
@@ -73,10 +73,11 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     model = source.registry
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
     today = now.astimezone(zone(model.calendar.timezone)).date()
-    publication = publish(model, source.ledger, now, today)
     lock = ledger_path(registry)
     try:
-        write_tree(Path(out), publication.files)
+        with Compressor() as compressor:
+            publication = publish(model, source.ledger, now, today, on_file=compressor.add)
+            write_tree(Path(out), publication.files, compressor)
         new_ledger = ledger.dumps(publication.reconciled.ledger)
         if not lock.exists() or lock.read_bytes() != new_ledger:
             write_file(lock, new_ledger)

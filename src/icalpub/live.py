@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from .build import gzip_bytes, write_file
+from .build import GZIP_LEVEL, gzip_bytes, write_file
 from .errors import BuildError, RegistryError
 from .publish import Publication, content_type, manifest, publish
 from .registry import Raw, Source, interpret, ledger_path, read_source
@@ -52,7 +52,7 @@ class Resource:
     def of(cls, path: str, body: bytes) -> Resource:
         """Prepare `body` published at `path`."""
         digest = hashlib.sha256(body).hexdigest()[:32]
-        return cls(body, gzip_bytes(body, level=6), f'"{digest}"', content_type(path))
+        return cls(body, gzip_bytes(body, level=GZIP_LEVEL), f'"{digest}"', content_type(path))
 
 
 class Lru(Generic[T]):

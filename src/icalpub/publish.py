@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import feeds, ical
@@ -72,6 +72,7 @@ def publish(
     today: dt.date | None = None,
     previous: Publication | None = None,
     event_files: bool = True,
+    on_file: Callable[[str, bytes], None] | None = None,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
@@ -80,18 +81,26 @@ def publish(
     Events unchanged since `previous` reuse its rendered bytes. Without
     `event_files`, the per-event files are left to `Publication.event_file`
     (the web service makes them when asked, instead of holding them all).
+    `on_file` is handed each file as soon as it is made (the build starts
+    compressing it while the rest are rendered).
     """
     reconciled = reconcile(registry, ledger, now)
     earlier = previous.writer if previous is not None else None
     writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier)
     newest = newest_first(registry.events)
     files: dict[str, bytes] = {}
+
+    def made(path: str, data: bytes) -> None:
+        files[path] = data
+        if on_file is not None:
+            on_file(path, data)
+
     for fmt in FORMATS:
         for topics in [[], *([t.id] for t in registry.topics)]:
-            files[feed_path(fmt, topics)] = _render(writer, newest, fmt, topics)
+            made(feed_path(fmt, topics), _render(writer, newest, fmt, topics))
     if event_files:
         for event in registry.events:
-            files[event_ics_path(event.id)] = writer.event(event)
+            made(event_ics_path(event.id), writer.event(event))
     files = dict(sorted(files.items()))
     return Publication(registry, reconciled, files, today, writer, newest)
 
