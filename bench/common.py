@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -66,7 +67,8 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
     """Return a realistic registry of `count` events, the same for the same seed.
 
     10% all-day (half of them multi-day), 5% repeating, 3% cancelled, several
-    zones, five topics, Latvian and English text.
+    zones, five topics, Latvian and English text; a quarter of the descriptions
+    use Markdown (the rest are plain prose, which skips the Markdown parser).
     """
     rng = random.Random(seed)
     out = [
@@ -88,6 +90,11 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
             " ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) + "."
             for _ in range(rng.randint(1, 3))
         ]
+        if rng.random() < 0.25:  # a quarter with some Markdown: emphasis, a link, a list
+            paragraphs.append(
+                f"**{rng.choice(words)}** [{rng.choice(words)}](https://example.lv/{i})\n\n"
+                + "\n".join(f"- {rng.choice(words)}" for _ in range(rng.randint(2, 4)))
+            )
         day = 1 + rng.randrange(365 * 3)
         start_day = f"{2021 + day // 365}-{1 + (day % 365) // 31 % 12:02d}-{1 + day % 28:02d}"
         kind = rng.random()
@@ -110,9 +117,7 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
         lines.append(f"    topics: [{', '.join(rng.sample(TOPICS, rng.randint(1, 2)))}]\n")
         lines.append(f'    summary: "{paragraphs[0][:120]}"\n')
         lines.append(
-            "    description: |\n"
-            + "".join(f"      {p}\n\n" for p in paragraphs).rstrip("\n")
-            + "\n"
+            "    description: |\n" + textwrap.indent("\n\n".join(paragraphs), "      ") + "\n"
         )
         lines.append('    contact: {name: Iekšlietu ministrija, phone: "67829674"}\n')
         if rng.random() < 0.03:

@@ -20,7 +20,7 @@ import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
-from icalpub.build import GZIP_LEVEL, Compressor, gzip_bytes, write_tree
+from icalpub.build import GZIP_LEVEL, Tree, gzip_bytes, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
 from icalpub.publish import publish
@@ -92,21 +92,39 @@ def test_gzip_twins_have_no_name_or_timestamp() -> None:
     assert data[4:8] == b"\0\0\0\0"  # MTIME
 
 
-def test_compressor_gives_each_file_the_twin_compressing_it_alone_would() -> None:
+def test_files_handed_over_while_rendering_make_the_same_tree_as_at_commit(tmp_path: Path) -> None:
     rng = random.Random(7)
     files = {
         f"events/e{i}.ics": rng.randbytes(rng.randrange(0, 3000)) * rng.randrange(1, 40)
         for i in range(300)
     }
     files["calendar.ics"] = b"BEGIN:VEVENT\r\n" * 40_000  # alone larger than a batch
-    with Compressor() as compressor:
+    with Tree(tmp_path / "early") as early:
         for path, data in files.items():
-            if path != "events/e5.ics":  # one never handed over: compressed on demand
-                compressor.add(path, data)
-        twins = {path: compressor.gzipped(path, data) for path, data in files.items()}
+            if path != "events/e5.ics":  # one never handed over: written at commit
+                early.add(path, data)
+        early.commit(files)
+    write_tree(tmp_path / "late", files)
+    assert tree(tmp_path / "early") == tree(tmp_path / "late")
+    assert_consistent(tmp_path / "early")
     for path, data in files.items():
-        assert twins[path] == gzip_bytes(data, level=GZIP_LEVEL), path
-        assert gzip.decompress(twins[path]) == data
+        twin = (tmp_path / "early" / f"{path}.gz").read_bytes()
+        assert twin == gzip_bytes(data, level=GZIP_LEVEL), path
+
+
+def test_a_tree_left_without_commit_changes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "feeds"
+    write_tree(out, {"calendar.ics": b"old"})
+    before = tree(out)
+    with pytest.raises(BuildError, match="outside the output folder"), Tree(out) as unfinished:
+        unfinished.add("calendar.ics", b"new" * 100_000)
+        unfinished.add("../escape.ics", b"evil")
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".feeds.lock", "feeds"]
+    with pytest.raises(BuildError, match="handed over but not published"), Tree(out) as stray:
+        stray.add("feed.rss", b"x")
+        stray.commit({"calendar.ics": b"new"})
+    assert tree(out) == before
 
 
 def test_a_failing_build_leaves_the_old_tree_byte_identical(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from .errors import BuildError
@@ -31,87 +31,98 @@ _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
 
-class Compressor:
-    """Gzip files on every core as they are handed over, so compression overlaps rendering.
+class Tree:
+    """A new output tree, written beside the old one while the publication is rendered.
 
-    zlib lets go of the GIL while it compresses; small files go in batches so
-    that thousands of event files do not cost a thread hand-over each.
+    `add` hands a file over as soon as it is made: threads compress it and
+    write it and its gzip twin (zlib and file I/O let go of the GIL), small
+    files in batches so thousands of event files do not cost a hand-over
+    each. `commit` writes what is left and index.json, flushes the file
+    system and swaps the tree in. Leaving the `with` block without a commit
+    removes the new tree; the old one is never touched.
     """
 
-    BATCH = 256 * 1024  # bytes of small files compressed by one task
+    BATCH = 256 * 1024  # bytes of small files handled by one task
 
-    def __init__(self) -> None:
+    def __init__(self, out: Path) -> None:
+        self.out = Path(os.path.abspath(out))
+        if self.out.exists() and not self.out.is_dir():
+            raise BuildError(f"{self.out} exists and is not a folder")
+        self._stack = ExitStack()
+        self._root = Path()
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
-        self._done: dict[str, tuple[Future[list[bytes]], int]] = {}
-        self._batch: list[tuple[str, bytes]] = []
+        self._tasks: list[Future[None]] = []
+        self._added: set[str] = set()
+        self._folders: set[Path] = set()
+        self._batch: list[tuple[Path, bytes]] = []
         self._batch_size = 0
 
+    def __enter__(self) -> Tree:
+        parent = self.out.parent
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+            self._stack.enter_context(_lock(parent / f".{self.out.name}.lock"))
+            _remove_leftovers(parent, self.out.name)
+            self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=parent))
+        except OSError as exc:
+            self._stack.close()
+            self._pool.shutdown()
+            raise BuildError(_describe(exc)) from None
+        self._folders.add(self._root)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pool.shutdown(cancel_futures=True)  # waits for the writes under way
+        shutil.rmtree(self._root, ignore_errors=True)
+        self._stack.close()
+
     def add(self, path: str, data: bytes) -> None:
-        """Start compressing `data`, published at `path`."""
-        self._batch.append((path, data))
+        """Start compressing and writing the file `path` (refused if outside the layout)."""
+        _check_path(path)
+        target = self._root / path
+        if target.parent not in self._folders:
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise BuildError(_describe(exc)) from None
+            self._folders.add(target.parent)
+        self._added.add(path)
+        self._batch.append((target, data))
         self._batch_size += len(data)
         if self._batch_size >= self.BATCH:
             self._submit()
 
-    def gzipped(self, path: str, data: bytes) -> bytes:
-        """Return the gzip twin of `data` at `path`, compressing it now if it was never added."""
+    def commit(self, files: Mapping[str, bytes]) -> None:
+        """Make the tree exactly `files` (+ .gz twins and index.json) and swap it in."""
+        for path, data in files.items():
+            if path not in self._added:
+                self.add(path, data)
+        if self._added != files.keys():
+            raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
-        found = self._done.get(path)
-        if found is None:
-            return gzip_bytes(data, level=GZIP_LEVEL)
-        future, index = found
-        return future.result()[index]
-
-    def close(self) -> None:
-        """Stop the threads, dropping work not yet started."""
-        self._pool.shutdown(cancel_futures=True)
-
-    def __enter__(self) -> Compressor:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        try:
+            for task in self._tasks:
+                task.result()
+            _create(self._root / "index.json", manifest(files))
+            os.chmod(self._root, 0o755)
+            # One flush of the whole file system before the swap, rather than one per file.
+            _sync_file_system(self._root)
+            _swap(self._root, self.out)
+        except OSError as exc:
+            raise BuildError(_describe(exc)) from None
 
     def _submit(self) -> None:
-        if not self._batch:
-            return
-        batch = [data for _, data in self._batch]
-        future = self._pool.submit(lambda: [gzip_bytes(d, level=GZIP_LEVEL) for d in batch])
-        for index, (path, _) in enumerate(self._batch):
-            self._done[path] = (future, index)
-        self._batch, self._batch_size = [], 0
+        if self._batch:
+            self._tasks.append(self._pool.submit(_write_batch, self._batch))
+            self._batch, self._batch_size = [], 0
 
 
-def write_tree(out: Path, files: Mapping[str, bytes], compressor: Compressor | None = None) -> None:
-    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically.
-
-    A `compressor` that was handed the files while they were made has their
-    gzip twins ready or under way; the rest are compressed here.
-    """
+def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
+    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically."""
     for path in files:
         _check_path(path)
-    out = Path(os.path.abspath(out))
-    parent = out.parent
-    if out.exists() and not out.is_dir():
-        raise BuildError(f"{out} exists and is not a folder")
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        with _lock(parent / f".{out.name}.lock"):
-            _remove_leftovers(parent, out.name)
-            staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.new-", dir=parent))
-            try:
-                if compressor is None:
-                    with Compressor() as own:
-                        for path, data in files.items():
-                            own.add(path, data)
-                        _write_all(staging, files, own)
-                else:
-                    _write_all(staging, files, compressor)
-                _swap(staging, out)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-    except OSError as exc:
-        raise BuildError(_describe(exc)) from None
+    with Tree(out) as tree:
+        tree.commit(files)
 
 
 def write_file(path: Path, data: bytes) -> None:
@@ -138,21 +149,10 @@ def gzip_bytes(data: bytes, level: int = 9) -> bytes:
     return gzip.compress(data, compresslevel=level, mtime=0)
 
 
-def _write_all(root: Path, files: Mapping[str, bytes], compressor: Compressor) -> None:
-    folders = {root}
-    everything = dict(files)
-    for path, data in files.items():
-        everything[path + ".gz"] = compressor.gzipped(path, data)
-    everything["index.json"] = manifest(files)
-    for path, data in sorted(everything.items()):
-        target = root / path
-        if target.parent not in folders:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(target.parent)
+def _write_batch(batch: list[tuple[Path, bytes]]) -> None:
+    for target, data in batch:
         _create(target, data)
-    os.chmod(root, 0o755)
-    # One flush of the whole file system before the swap, rather than one per file.
-    _sync_file_system(root)
+        _create(target.with_name(target.name + ".gz"), gzip_bytes(data, level=GZIP_LEVEL))
 
 
 def _create(path: Path, data: bytes) -> None:

@@ -12,7 +12,7 @@ from typing import NoReturn
 import click
 
 from . import __version__, ledger
-from .build import Compressor, write_file, write_tree
+from .build import Tree, write_file
 from .errors import BuildError, Problem, RegistryError
 from .publish import publish, size_warnings
 from .registry import ledger_path, read_source
@@ -75,9 +75,10 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     today = now.astimezone(zone(model.calendar.timezone)).date()
     lock = ledger_path(registry)
     try:
-        with Compressor() as compressor:
-            publication = publish(model, source.ledger, now, today, on_file=compressor.add)
-            write_tree(Path(out), publication.files, compressor)
+        # Files go to disk (and gzip) on the other core while the rest are rendered.
+        with Tree(Path(out)) as tree:
+            publication = publish(model, source.ledger, now, today, on_file=tree.add)
+            tree.commit(publication.files)
         new_ledger = ledger.dumps(publication.reconciled.ledger)
         if not lock.exists() or lock.read_bytes() != new_ledger:
             write_file(lock, new_ledger)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import nh3
 from markdown_it import MarkdownIt
@@ -34,6 +35,11 @@ ALLOWED_TAGS = frozenset(
 )
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
 URL_SCHEMES = frozenset({"http", "https", "mailto", "tel"})
+# Prose with no Markdown in it has only letters and digits (not "_"), spaces, line breaks
+# and punctuation that starts no Markdown construct in markdown-it's CommonMark preset.
+_NOT_PROSE = re.compile("[^\\w \n.,;:?!'\"%$@/()\u2013\u2014+=^{}|«»„“”‘’…-]|_")
+# A line starting so might start a list or a heading underline.
+_LIST_OR_RULE = re.compile(r"[+=-]|\d{1,9}[.)]")
 
 
 @functools.cache
@@ -48,10 +54,46 @@ def _tokens(markdown: str) -> tuple[Token, ...]:
     return tuple(_markdown().parse(markdown))
 
 
+@functools.lru_cache(maxsize=256)
+def _prose(markdown: str) -> tuple[tuple[str, ...], ...] | None:
+    """Return the paragraphs' lines of text that has no Markdown syntax at all, else None.
+
+    Most descriptions are plain paragraphs; for them markdown-it's tokens are
+    exactly one paragraph per run of non-blank lines, which this gives
+    without running its parser (the same output, checked by the tests).
+    """
+    if _NOT_PROSE.search(markdown):
+        return None
+    paragraphs: list[list[str]] = [[]]
+    for line in markdown.split("\n"):
+        if not line:
+            if paragraphs[-1]:
+                paragraphs.append([])
+        elif line[0] == " " or line[-1] == " " or _LIST_OR_RULE.match(line):
+            return None  # code block, hard line break, list or heading underline
+        else:
+            paragraphs[-1].append(line)
+    return tuple(tuple(lines) for lines in paragraphs if lines)
+
+
 def to_html(markdown: str) -> str:
     """Render Markdown to HTML that carries no script, style, handler or unsafe URL."""
+    paragraphs = _prose(markdown)
+    if paragraphs is None:
+        return _sanitise(_parsed_html(markdown))
+    # markdown-it's rendering of such paragraphs, byte for byte.
+    return _sanitise(
+        "".join("<p>" + "\n".join(p).replace('"', "&quot;") + "</p>\n" for p in paragraphs)
+    )
+
+
+def _parsed_html(markdown: str) -> str:
     md = _markdown()
-    rendered = md.renderer.render(list(_tokens(markdown)), md.options, {})
+    rendered: str = md.renderer.render(list(_tokens(markdown)), md.options, {})
+    return rendered
+
+
+def _sanitise(rendered: str) -> str:
     return nh3.clean(
         rendered,
         tags=set(ALLOWED_TAGS),
@@ -63,6 +105,13 @@ def to_html(markdown: str) -> str:
 
 def to_plain(markdown: str) -> str:
     """Render Markdown as plain text: blank lines between blocks, '- ' items, 'text (url)' links."""
+    paragraphs = _prose(markdown)
+    if paragraphs is not None:
+        return "\n\n".join(" ".join(lines) for lines in paragraphs)
+    return _parsed_plain(markdown)
+
+
+def _parsed_plain(markdown: str) -> str:
     blocks: list[str] = []
     lines: list[str] = []  # lines of the block being built (a whole list is one block)
     counters: list[int] = []  # per open list: the next number, or -1 for bullets
