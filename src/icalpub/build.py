@@ -35,14 +35,16 @@ class Tree:
     """A new output tree, written beside the old one while the publication is rendered.
 
     `add` hands a file over as soon as it is made: threads compress it and
-    write it and its gzip twin (zlib and file I/O let go of the GIL), small
-    files in batches so thousands of event files do not cost a hand-over
-    each. `commit` writes what is left and index.json, flushes the file
-    system and swaps the tree in. Leaving the `with` block without a commit
-    removes the new tree; the old one is never touched.
+    write it and its gzip twin (zlib and file I/O let go of the GIL). Large
+    files go to a thread per core; small ones, in batches, to one thread of
+    their own: thousands of event files cost no hand-over each, and two
+    threads creating files in one folder only contend for it in the kernel.
+    `commit` writes what is left and index.json, flushes the file system and
+    swaps the tree in. Leaving the `with` block without a commit removes the
+    new tree; the old one is never touched.
     """
 
-    BATCH = 256 * 1024  # bytes of small files handled by one task
+    BATCH = 256 * 1024  # a file this large is large; small files are batched to this size
 
     def __init__(self, out: Path) -> None:
         self.out = Path(os.path.abspath(out))
@@ -51,6 +53,7 @@ class Tree:
         self._stack = ExitStack()
         self._root = Path()
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
+        self._small = ThreadPoolExecutor(max_workers=1)
         self._tasks: list[Future[None]] = []
         self._added: set[str] = set()
         self._folders: set[Path] = set()
@@ -67,12 +70,14 @@ class Tree:
         except OSError as exc:
             self._stack.close()
             self._pool.shutdown()
+            self._small.shutdown()
             raise BuildError(_describe(exc)) from None
         self._folders.add(self._root)
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(cancel_futures=True)  # waits for the writes under way
+        self._small.shutdown(cancel_futures=True)
         shutil.rmtree(self._root, ignore_errors=True)
         self._stack.close()
 
@@ -87,6 +92,9 @@ class Tree:
                 raise BuildError(_describe(exc)) from None
             self._folders.add(target.parent)
         self._added.add(path)
+        if len(data) >= self.BATCH:
+            self._tasks.append(self._pool.submit(_write_batch, [(target, data)]))
+            return
         self._batch.append((target, data))
         self._batch_size += len(data)
         if self._batch_size >= self.BATCH:
@@ -113,7 +121,7 @@ class Tree:
 
     def _submit(self) -> None:
         if self._batch:
-            self._tasks.append(self._pool.submit(_write_batch, self._batch))
+            self._tasks.append(self._small.submit(_write_batch, self._batch))
             self._batch, self._batch_size = [], 0
 
 
