@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
-from icalpub.build import GZIP_LEVEL, Tree, gzip_bytes, write_tree
+from icalpub import gzipped
+from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
 from icalpub.publish import publish
@@ -109,7 +110,7 @@ def test_files_handed_over_while_rendering_make_the_same_tree_as_at_commit(tmp_p
     assert_consistent(tmp_path / "early")
     for path, data in files.items():
         twin = (tmp_path / "early" / f"{path}.gz").read_bytes()
-        assert twin == gzip_bytes(data, level=GZIP_LEVEL), path
+        assert twin == gzipped.compress(data)[0], path
 
 
 def test_a_tree_left_without_commit_changes_nothing(tmp_path: Path) -> None:

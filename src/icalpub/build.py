@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import fcntl
-import gzip
 import os
 import re
 import shutil
@@ -22,11 +21,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+from . import gzipped
 from .errors import BuildError
 from .publish import manifest
 
 SAFE_PATH = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,79}/)?[a-z0-9][a-z0-9.-]{0,90}")
-GZIP_LEVEL = 6  # zlib's default: calendars 2% larger than at level 9, in half the time
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -152,15 +151,10 @@ def write_file(path: Path, data: bytes) -> None:
         raise BuildError(_describe(exc)) from None
 
 
-def gzip_bytes(data: bytes, level: int = 9) -> bytes:
-    """Compress `data` byte-stably: no file name, no timestamp in the header."""
-    return gzip.compress(data, compresslevel=level, mtime=0)
-
-
 def _write_batch(batch: list[tuple[Path, bytes]]) -> None:
     for target, data in batch:
         _create(target, data)
-        _create(target.with_name(target.name + ".gz"), gzip_bytes(data, level=GZIP_LEVEL))
+        _create(target.with_name(target.name + ".gz"), gzipped.compress(data)[0])
 
 
 def _create(path: Path, data: bytes) -> None:
