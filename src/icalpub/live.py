@@ -28,7 +28,7 @@ from typing import Generic, TypeVar
 from .build import write_file
 from .errors import BuildError, RegistryError
 from .gzipped import Pieces, compress
-from .publish import Publication, content_type, manifest, publish
+from .publish import Publication, content_type, publish
 from .registry import Raw, Source, interpret, ledger_path, read_source
 from .urls import canonical_topics
 from .zones import zone
@@ -160,7 +160,7 @@ def compile_served(
         publication=publication,
         resources=resources,
         last_modified=modified,
-        version=_version(publication),
+        version=_version(publication, resources),
         loaded_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         ledger_behind=publication.reconciled.behind,
         raw=source.raw,
@@ -178,9 +178,11 @@ def _settle() -> None:
     gc.freeze()
 
 
-def _version(publication: Publication) -> str:
+def _version(publication: Publication, resources: dict[str, Resource]) -> str:
     """Return a short hash of everything published, the per-event files included."""
-    digest = hashlib.sha256(manifest(publication.files))
+    digest = hashlib.sha256()
+    for name, resource in resources.items():  # their ETags are hashes of their bytes
+        digest.update(f"{name} {resource.etag}\n".encode())
     reconciled = publication.reconciled
     for event_id in sorted(reconciled.stamps):
         stamp = reconciled.stamps[event_id]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import yaml
 
@@ -30,7 +31,7 @@ _STANDARD_TAGS = frozenset(
 ) | {"!"}
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A YAML node; its 1-based line and column are worked out when asked for (errors)."""
 
@@ -49,7 +50,7 @@ class Node:
         return self.lines.at(self.index)[1]
 
 
-@dataclass
+@dataclass(slots=True)
 class Scalar(Node):
     """A scalar as written: its text and whether it was unquoted (plain)."""
 
@@ -62,14 +63,14 @@ class Scalar(Node):
         return self.plain and self.value in _PLAIN_NULLS
 
 
-@dataclass
+@dataclass(slots=True)
 class Sequence(Node):
     """A YAML list."""
 
     items: list[Node] = field(default_factory=list)
 
 
-@dataclass
+@dataclass(slots=True)
 class Mapping(Node):
     """A YAML mapping, its pairs in file order (duplicates kept for reporting)."""
 
@@ -146,16 +147,42 @@ def compose(text: str) -> Node | None:
     aliased = 0
     root: Node | None = None
     documents = 0
+    scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
+    starts = {yaml.SequenceStartEvent: Sequence, yaml.MappingStartEvent: Mapping}
+    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    events: Iterable[Any] = yaml.parse(text, Loader=_PARSER_LOADER)  # dispatched by class below
     try:
-        for event in yaml.parse(text, Loader=_PARSER_LOADER):
-            index = event.start_mark.index if event.start_mark else 0
-            node: Node | None = None
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    raise YamlProblem(*lines.at(index), "only one YAML document is allowed")
+        for event in events:
+            kind = type(event)  # dispatch on the exact class: most events are scalars
+            if kind is scalar_event:
+                index = event.start_mark.index
+                tag = event.tag
+                if tag is not None and tag not in _STANDARD_TAGS:
+                    _check_tag(tag, lines, index)
+                plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
+                node: Node = Scalar(index, lines, value=event.value, plain=plain)
+                if event.anchor:
+                    anchors[event.anchor] = node
+            elif kind in starts:
+                index = event.start_mark.index
+                _check_tag(event.tag, lines, index)
+                if len(stack) >= MAX_DEPTH:
+                    raise YamlProblem(
+                        *lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels"
+                    )
+                collection: Node = starts[kind](index, lines)
+                if event.anchor:
+                    anchors[event.anchor] = collection
+                stack.append((collection, None))
                 continue
-            if isinstance(event, yaml.AliasEvent):
+            elif kind in ends:
+                node, pending = stack.pop()
+                if pending is not None:  # pragma: no cover - the parser forbids this
+                    raise YamlProblem(
+                        *lines.at(event.start_mark.index), "mapping key without a value"
+                    )
+            elif kind is alias_event:
+                index = event.start_mark.index
                 target = anchors.get(event.anchor or "")
                 if target is None:
                     raise YamlProblem(*lines.at(index), f"unknown alias *{event.anchor}")
@@ -168,39 +195,21 @@ def compose(text: str) -> Node | None:
                         f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes",
                     )
                 node = target
-            elif isinstance(event, yaml.ScalarEvent):
-                _check_tag(event.tag, lines, index)
-                plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
-                node = Scalar(index, lines, value=event.value, plain=plain)
-            elif isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent):
-                _check_tag(event.tag, lines, index)
-                if len(stack) >= MAX_DEPTH:
+            elif kind is yaml.DocumentStartEvent:
+                documents += 1
+                if documents > 1:
                     raise YamlProblem(
-                        *lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels"
+                        *lines.at(event.start_mark.index), "only one YAML document is allowed"
                     )
-                collection: Node = (
-                    Sequence(index, lines)
-                    if isinstance(event, yaml.SequenceStartEvent)
-                    else Mapping(index, lines)
-                )
-                if event.anchor:
-                    anchors[event.anchor] = collection
-                stack.append((collection, None))
                 continue
-            elif isinstance(event, yaml.SequenceEndEvent | yaml.MappingEndEvent):
-                node, pending = stack.pop()
-                if pending is not None:  # pragma: no cover - the parser forbids this
-                    raise YamlProblem(*lines.at(index), "mapping key without a value")
             else:
                 continue
-            if isinstance(event, yaml.ScalarEvent) and event.anchor:
-                anchors[event.anchor] = node
             if not stack:
                 root = node
                 continue
             parent, pending = stack[-1]
             parent.size += node.size
-            if isinstance(parent, Sequence):
+            if parent.__class__ is Sequence:
                 parent.items.append(node)
             elif pending is None:
                 stack[-1] = (parent, node)
