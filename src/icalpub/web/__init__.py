@@ -22,6 +22,7 @@ def create_app(registry: str | Path | None = None, live: Live | None = None) -> 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    logging.getLogger("icalpub").setLevel(logging.INFO)
     if live is None:
         path = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
         live = Live(path)
@@ -37,5 +38,4 @@ def create_app(registry: str | Path | None = None, live: Live | None = None) -> 
     def not_found(error: Exception) -> Response:
         return pages.not_found(live.current().publication.registry)
 
-    logging.getLogger("icalpub").setLevel(logging.INFO)
     return app
