@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -28,6 +28,7 @@ from typing import Generic, TypeVar
 from .build import write_file
 from .errors import BuildError, RegistryError
 from .gzipped import Pieces, compress
+from .model import Event
 from .publish import Publication, content_type, publish
 from .registry import Raw, Source, interpret, ledger_path, read_source
 from .urls import canonical_topics
@@ -96,6 +97,7 @@ class Served:
     loaded_at: dt.datetime
     ledger_behind: bool
     raw: Raw | None = None
+    reusable: Mapping[bytes, Event] = field(default_factory=dict, repr=False)
     made: Lru[Resource | None] = field(default_factory=lambda: Lru(COMBINATIONS))
     pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))
 
@@ -128,7 +130,8 @@ def compile_served(
     path: Path, previous: Served | None = None, source: Source | None = None
 ) -> Served:
     """Read and compile the registry at `path`; raise RegistryError if it is invalid."""
-    source = source or read_source(path)
+    # Events whose text did not change are reused, not checked and built again.
+    source = source or read_source(path, previous.reusable if previous is not None else None)
     if source.registry is None:
         raise RegistryError(source.problems)
     registry = source.registry
@@ -164,6 +167,7 @@ def compile_served(
         loaded_at=dt.datetime.now(dt.UTC).replace(microsecond=0),
         ledger_behind=publication.reconciled.behind,
         raw=source.raw,
+        reusable=source.reusable,
     )
 
 

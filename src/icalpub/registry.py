@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import functools
+import hashlib
 import os
 import re
 from collections.abc import Callable
+from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -94,6 +97,7 @@ class Source:
     problems: list[Problem]
     modified: dt.datetime  # the registry file's modification time, UTC, whole seconds
     raw: Raw | None = None
+    reusable: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict, repr=False)
 
 
 def ledger_path(registry_path: str | Path) -> Path:
@@ -119,17 +123,21 @@ def read_raw(path: str | Path) -> Raw | Problem:
     return Raw(data, ledger, dt.datetime.fromtimestamp(int(modified), dt.UTC))
 
 
-def read_source(path: str | Path) -> Source:
-    """Read a registry and its ledger; the registry is None if either has an error."""
+def read_source(path: str | Path, known: AnyMapping[bytes, Event] | None = None) -> Source:
+    """Read a registry and its ledger; the registry is None if either has an error.
+
+    `known` is an earlier Source's `reusable`: events whose text is unchanged
+    are taken from it instead of being checked and built again (a reload).
+    """
     raw = read_raw(path)
     if isinstance(raw, Problem):
         return Source(None, Ledger(), [raw], dt.datetime.fromtimestamp(0, dt.UTC))
-    return interpret(str(path), raw)
+    return interpret(str(path), raw, known)
 
 
-def interpret(name: str, raw: Raw) -> Source:
+def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None) -> Source:
     """Validate registry and ledger bytes together; the registry is None on any error."""
-    registry, problems = parse(raw.registry, name)
+    registry, problems, reusable = _parse(raw.registry, name, known)
     lock = str(ledger_path(name))
     ledger = Ledger()
     if raw.ledger is not None:
@@ -142,7 +150,7 @@ def interpret(name: str, raw: Raw) -> Source:
     problems = sorted(problems)
     if any(p.severity == "error" for p in problems):
         registry = None
-    return Source(registry, ledger, problems, raw.modified, raw)
+    return Source(registry, ledger, problems, raw.modified, raw, reusable)
 
 
 class _Invalid(Exception):
@@ -167,24 +175,41 @@ def read(path: str | Path) -> tuple[Registry | None, list[Problem]]:
 
 def parse(data: bytes, filename: str = "events.yaml") -> tuple[Registry | None, list[Problem]]:
     """Parse registry bytes; return the registry (None on any error) and all problems."""
-    reader = _Reader(filename)
+    registry, problems, _ = _parse(data, filename, None)
+    return registry, problems
+
+
+def _parse(
+    data: bytes, filename: str, known: AnyMapping[bytes, Event] | None
+) -> tuple[Registry | None, list[Problem], dict[bytes, Event]]:
     try:
-        root = compose(decode(data))
+        text = decode(data)
+        root, aliased = compose(text)
     except YamlProblem as exc:
-        return None, [Problem(filename, exc.line, exc.column, exc.message)]
+        return None, [Problem(filename, exc.line, exc.column, exc.message)], {}
+    # With an alias, an event's values may come from text outside its own: no reuse.
+    reader = _Reader(filename, None if aliased else text, known or {})
     registry = reader.registry(root)
     problems = sorted(reader.problems)
     if any(p.severity == "error" for p in problems):
-        return None, problems
-    return registry, problems
+        return None, problems, {}
+    return registry, problems, reader.reusable
 
 
 class _Reader:
     """Walk the node tree by the registry's schema, collecting problems as it goes."""
 
-    def __init__(self, filename: str) -> None:
+    def __init__(
+        self,
+        filename: str,
+        text: str | None = None,
+        known: AnyMapping[bytes, Event] | None = None,
+    ) -> None:
         self.filename = filename
         self.problems: list[Problem] = []
+        self.source_text = text  # the registry's text, for reusing unchanged events; None: never
+        self.known = known or {}
+        self.reusable: dict[bytes, Event] = {}  # this text's faultless events, for the next
 
     # -- reporting -----------------------------------------------------------------
 
@@ -488,13 +513,25 @@ class _Reader:
         declared = [t.id for t in topics]
         seen: dict[str, Node] = {}
         events: list[Event] = []
-        for item in node.items:
-            try:
-                event = self.event(item, zone, declared)
-            except _Invalid:
-                continue
-            if event is None:
-                continue
+        items = node.items
+        for number, item in enumerate(items):
+            following = items[number + 1] if number + 1 < len(items) else None
+            key = self.event_key(item, following, zone, declared)
+            event = self.known.get(key) if key is not None else None
+            if event is not None:
+                event = dataclasses.replace(event, line=item.line, column=item.column)
+            else:
+                before = len(self.problems)
+                try:
+                    event = self.event(item, zone, declared)
+                except _Invalid:
+                    continue
+                if event is None:
+                    continue
+                if len(self.problems) > before:
+                    key = None  # an event with a warning is checked again each time
+            if key is not None:
+                self.reusable[key] = event
             if event.id in seen:
                 self.error(
                     _value_node(item, "id"),
@@ -505,6 +542,22 @@ class _Reader:
             seen[event.id] = _value_node(item, "id")
             events.append(event)
         return tuple(events)
+
+    def event_key(
+        self, item: Node, following: Node | None, zone: str, declared: list[str]
+    ) -> bytes | None:
+        """Return what an event's value depends on, hashed: its text, column and context.
+
+        An item's text runs to where the next item starts (the last item has
+        no known end and is never reused).
+        """
+        if self.source_text is None or following is None:
+            return None
+        digest = hashlib.blake2b(
+            self.source_text[item.index : following.index].encode(), digest_size=16
+        )
+        digest.update(f"\0{item.column}\0{zone}\0{' '.join(declared)}".encode())
+        return digest.digest()
 
     def event(self, node: Node, default_zone: str, declared: list[str]) -> Event | None:
         found = self.fields(node, EVENT_KEYS, "an event", required=("id", "title", "start"))

@@ -139,8 +139,9 @@ class _Lines:
         return line, index - self.starts[line - 1] + 1
 
 
-def compose(text: str) -> Node | None:
-    """Return the single document of `text` as nodes, or None for an empty file."""
+def compose(text: str) -> tuple[Node | None, bool]:
+    """Return the single document of `text` as nodes (None for an empty file), and whether
+    any alias was used (then a node's value may come from outside its own text)."""
     lines = _Lines(text)
     stack: list[tuple[Node, Node | None]] = []  # (collection, pending mapping key)
     anchors: dict[str, Node] = {}
@@ -228,7 +229,7 @@ def compose(text: str) -> Node | None:
         raise YamlProblem(line, column, f"YAML syntax: {problem}{context}") from None
     except yaml.YAMLError as exc:
         raise YamlProblem(1, 1, f"YAML syntax: {exc}") from None
-    return root
+    return root, aliased > 0
 
 
 def _check_tag(tag: str | None, lines: _Lines, index: int) -> None:
