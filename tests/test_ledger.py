@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
 import icalendar
+import pytest
 
 from icalpub import ledger
 from icalpub.ical import calendar_ics
 from icalpub.ledger import Ledger, reconcile
+from icalpub.model import Event, Registry
 from icalpub.registry import load, read_source
+
+from .conftest import SHIPPED
 
 Write = Callable[..., Path]
 T1 = dt.datetime(2026, 1, 1, 12, tzinfo=dt.UTC)
@@ -121,3 +126,28 @@ def test_ledger_bytes_are_sorted_and_stable(registry_file: Write) -> None:
     assert data.endswith(b"}\n")
     assert data.index(b'"a"') < data.index(b'"b"')
     assert ledger.dumps(ledger.loads(data)) == data
+
+
+def test_an_event_that_is_the_same_object_keeps_its_hash_unless_topics_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    registry = load(SHIPPED)
+    first = reconcile(registry, Ledger(), T1)
+    hashed: list[str] = []
+    real = ledger.content_hash
+
+    def counting(registry: Registry, event: Event) -> str:
+        hashed.append(event.id)
+        return real(registry, event)
+
+    monkeypatch.setattr(ledger, "content_hash", counting)
+    assert reconcile(registry, Ledger(), T1, (registry, first.hashes)) == first
+    assert hashed == []
+    topic = registry.topics[0]
+    retitled = dataclasses.replace(
+        registry,
+        topics=(dataclasses.replace(topic, titles=(("lv", "Cits"),)), *registry.topics[1:]),
+    )
+    again = reconcile(retitled, Ledger(), T1, (registry, first.hashes))
+    assert len(hashed) == len(registry.events)  # the category names are in the hash
+    assert again.hashes == reconcile(retitled, Ledger(), T1).hashes != first.hashes

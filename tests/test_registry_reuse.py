@@ -67,6 +67,14 @@ def test_an_edit_builds_only_the_events_it_touched(monkeypatch: pytest.MonkeyPat
     fresh, _, _ = _parse(("# top\n" + edited).encode(), "events.yaml", None)
     assert registry == fresh  # every reused event moved down a line with the text
 
+    # An edit in place moves nothing: the other events are the very same objects.
+    built.clear()
+    in_place = TEXT.replace("padomes konference", "padomes konference (2.)", 1)
+    again, _, _ = _parse(in_place.encode(), "events.yaml", known)
+    assert again is not None
+    assert sorted(built) == sorted({"baltijas-juras-valstu-konference-2020", again.events[-1].id})
+    assert sum(e is known_event for e in again.events for known_event in known.values()) == 15
+
 
 def test_a_registry_with_aliases_reuses_nothing() -> None:
     line = '    contact: {name: Iekšlietu ministrija, phone: "67829674"}\n'

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from .errors import LedgerError, Problem
@@ -81,15 +82,29 @@ def content_hash(registry: Registry, event: Event) -> str:
     return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
-def reconcile(registry: Registry, ledger: Ledger, now: dt.datetime) -> Reconciled:
-    """Return each event's stamp and the updated ledger, treating changes as seen at `now`."""
+def reconcile(
+    registry: Registry,
+    ledger: Ledger,
+    now: dt.datetime,
+    earlier: tuple[Registry, Mapping[str, str]] | None = None,
+) -> Reconciled:
+    """Return each event's stamp and the updated ledger, treating changes as seen at `now`.
+
+    With an `earlier` registry and its hashes, an event that is the very same
+    object there (a reload reuses unchanged events) keeps its hash, as long
+    as what the hash also covers (the topics, the default contact) is equal.
+    """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
     hashes: dict[str, str] = {}
     changed: list[str] = []
+    before, known = earlier if earlier is not None else (registry, {})
+    if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
+        known = {}
     for event in registry.events:
-        digest = hashes[event.id] = content_hash(registry, event)
+        digest = known.get(event.id) if before.event(event.id) is event else None
+        digest = hashes[event.id] = digest or content_hash(registry, event)
         created = _utc(event.published_at)
         old = entries.get(event.id)
         if old is None or old.deleted is not None:

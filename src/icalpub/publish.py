@@ -84,7 +84,8 @@ def publish(
     `on_file` is handed each file as soon as it is made (the build starts
     compressing it while the rest are rendered).
     """
-    reconciled = reconcile(registry, ledger, now)
+    known = (previous.registry, previous.reconciled.hashes) if previous is not None else None
+    reconciled = reconcile(registry, ledger, now, known)
     earlier = previous.writer if previous is not None else None
     writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier)
     newest = newest_first(registry.events)

@@ -518,9 +518,7 @@ class _Reader:
             following = items[number + 1] if number + 1 < len(items) else None
             key = self.event_key(item, following, zone, declared)
             event = self.known.get(key) if key is not None else None
-            if event is not None:
-                event = dataclasses.replace(event, line=item.line, column=item.column)
-            else:
+            if event is None:
                 before = len(self.problems)
                 try:
                     event = self.event(item, zone, declared)
@@ -530,6 +528,8 @@ class _Reader:
                     continue
                 if len(self.problems) > before:
                     key = None  # an event with a warning is checked again each time
+            elif (event.line, event.column) != (item.line, item.column):
+                event = dataclasses.replace(event, line=item.line, column=item.column)
             if key is not None:
                 self.reusable[key] = event
             if event.id in seen:
