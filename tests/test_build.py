@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
-from icalpub import gzipped
+from icalpub import gzipped, parallel
 from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
@@ -85,6 +86,29 @@ def test_cli_build_writes_the_complete_tree_and_is_byte_stable(tmp_path: Path) -
         "events.yaml",
         "feeds",
     ]
+
+
+def test_a_build_rendering_on_every_core_writes_the_same_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(SHIPPED, tmp_path / "events.yaml")
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    rendered: list[int] = []
+    real = parallel.vevents
+
+    def recording(*args: Any) -> dict[str, bytes]:
+        made = real(*args)
+        rendered.append(len(made))
+        return made
+
+    monkeypatch.setattr(parallel, "MINIMUM", 1)  # the shipped 17 events are too few otherwise
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)  # this process and two children
+    monkeypatch.setattr(parallel, "vevents", recording)
+    out = tmp_path / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert rendered == [17]
+    assert tree(out) == tree(EXPECTED)
 
 
 def test_gzip_twins_have_no_name_or_timestamp() -> None:

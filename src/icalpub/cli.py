@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from . import __version__, ledger
+from . import __version__, ledger, parallel
 from .build import Tree, write_file
 from .errors import BuildError, Problem, RegistryError
 from .publish import publish, size_warnings
@@ -77,7 +77,9 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     try:
         # Files go to disk (and gzip) on the other core while the rest are rendered.
         with Tree(Path(out)) as tree:
-            publication = publish(model, source.ledger, now, today, on_file=tree.add)
+            publication = publish(
+                model, source.ledger, now, today, on_file=tree.add, render=parallel.vevents
+            )
             tree.commit(publication.files)
         new_ledger = ledger.dumps(publication.reconciled.ledger)
         if not lock.exists() or lock.read_bytes() != new_ledger:

@@ -60,8 +60,12 @@ class Writer:
         today: dt.date | None = None,
         hashes: Mapping[str, str] | None = None,
         previous: Writer | None = None,
+        rendered: Mapping[str, bytes] | None = None,
     ) -> None:
         """Prepare to render; with the events' content `hashes`, reuse `previous`'s VEVENTs.
+
+        `rendered` holds VEVENTs already made for these stamps, by event id
+        (the build makes them on every core).
 
         A VEVENT's bytes depend only on the event's content (its hash), its
         stamp and the calendar's settings, so a reload after an edit renders
@@ -74,6 +78,7 @@ class Writer:
         self._events: dict[str, bytes] = {}
         self._by_content: dict[tuple[object, ...], bytes] = {}
         self._earlier = previous._by_content if previous is not None else {}
+        self._rendered = rendered or {}
         self._event_header: tuple[bytes, bytes] | None = None
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
@@ -120,7 +125,7 @@ class Writer:
         key = (event.id, digest, stamp, self.registry.calendar)
         data = self._earlier.get(key) if digest is not None else None
         if data is None:
-            data = vevent_bytes(self.registry, event, stamp)
+            data = self._rendered.get(event.id) or vevent_bytes(self.registry, event, stamp)
         if digest is not None:
             self._by_content[key] = data
         self._events[event.id] = data

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from . import feeds, ical
 from .errors import Problem
-from .ledger import Ledger, Reconciled, reconcile
+from .ledger import Ledger, Reconciled, Stamp, reconcile
 from .model import Event, Registry
 from .query import newest_first
 from .urls import FORMATS, event_ics_path, feed_path
@@ -73,6 +73,7 @@ def publish(
     previous: Publication | None = None,
     event_files: bool = True,
     on_file: Callable[[str, bytes], None] | None = None,
+    render: Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]] | None = None,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
@@ -82,12 +83,14 @@ def publish(
     `event_files`, the per-event files are left to `Publication.event_file`
     (the web service makes them when asked, instead of holding them all).
     `on_file` is handed each file as soon as it is made (the build starts
-    compressing it while the rest are rendered).
+    compressing it while the rest are rendered). `render` makes the VEVENTs
+    in advance, given the stamps (the build's `parallel.vevents`).
     """
     known = (previous.registry, previous.reconciled.hashes) if previous is not None else None
     reconciled = reconcile(registry, ledger, now, known)
     earlier = previous.writer if previous is not None else None
-    writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier)
+    rendered = render(registry, reconciled.stamps) if render is not None else None
+    writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier, rendered)
     newest = newest_first(registry.events)
     files: dict[str, bytes] = {}
 
