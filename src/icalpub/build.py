@@ -107,10 +107,11 @@ class Tree:
         if self._added != files.keys():
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
+        index = manifest(files)  # hashing (GIL released) beside the last writes
         try:
             for task in self._tasks:
                 task.result()
-            _create(self._root / "index.json", manifest(files))
+            _create(self._root / "index.json", index)
             os.chmod(self._root, 0o755)
             # One flush of the whole file system before the swap, rather than one per file.
             _sync_file_system(self._root)
@@ -154,7 +155,7 @@ def write_file(path: Path, data: bytes) -> None:
 def _write_batch(batch: list[tuple[Path, bytes]]) -> None:
     for target, data in batch:
         _create(target, data)
-        _create(target.with_name(target.name + ".gz"), gzipped.compress(data)[0])
+        _create(target.with_name(target.name + ".gz"), gzipped.compress(data, keep=False)[0])
 
 
 def _create(path: Path, data: bytes) -> None:

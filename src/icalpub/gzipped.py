@@ -30,12 +30,16 @@ Pieces = dict[bytes, memoryview]  # a piece's key -> its deflated bytes, in some
 
 
 def compress(
-    data: bytes, known: Mapping[bytes, memoryview] | None = None, level: int = LEVEL
+    data: bytes,
+    known: Mapping[bytes, memoryview] | None = None,
+    level: int = LEVEL,
+    keep: bool = True,
 ) -> tuple[bytes, Pieces]:
     """Return `data` gzipped, and its pieces for the next version to reuse.
 
     Pieces found in `known` (from an earlier version) are not deflated again;
-    the result is the same bytes with or without them.
+    the result is the same bytes with or without them. Without `keep`, no
+    piece is kept or looked up (a build has no next version).
     """
     view = memoryview(data)
     cuts = _cuts(data)
@@ -43,19 +47,22 @@ def compress(
     parts: list[bytes | memoryview] = []
     for start, end in itertools.pairwise(cuts):
         before = view[max(0, start - WINDOW) : start]
-        key = hashlib.blake2b(before, digest_size=16, person=b"icalpub-gz%d" % level)
-        key.update(view[start:end])
-        digest = key.digest()
-        reused = known.get(digest) if known else None
+        reused = None
+        if keep:
+            key = hashlib.blake2b(before, digest_size=16, person=b"icalpub-gz%d" % level)
+            key.update(view[start:end])
+            keys.append(key.digest())
+            reused = known.get(keys[-1]) if known else None
         if reused is not None:
             parts.append(reused)
         else:
             deflate = zlib.compressobj(level, zlib.DEFLATED, -15, zdict=before)
             parts.append(deflate.compress(view[start:end]) + deflate.flush(zlib.Z_SYNC_FLUSH))
-        keys.append(digest)
     trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
     member = b"".join([_HEADER, *parts, _FINAL, trailer])
     pieces: Pieces = {}
+    if not keep:
+        return member, pieces
     offset = len(_HEADER)
     whole = memoryview(member)
     for digest, part in zip(keys, parts, strict=True):
