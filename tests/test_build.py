@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import gc
 import gzip
 import hashlib
 import json
@@ -21,6 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
+from icalpub import cli as cli_module
 from icalpub import gzipped, parallel
 from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
@@ -109,6 +111,29 @@ def test_a_build_rendering_on_every_core_writes_the_same_tree(
     assert result.exit_code == 0, result.output
     assert rendered == [17]
     assert tree(out) == tree(EXPECTED)
+
+
+def test_the_cycle_collector_is_paused_during_a_build_and_resumes_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copy(SHIPPED, tmp_path / "events.yaml")
+    seen: list[bool] = []
+    real = cli_module.publish
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cli_module, "publish", recording)
+    out = tmp_path / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    assert result.exit_code == 0
+    assert seen == [False]
+    assert gc.isenabled()
+    (tmp_path / "events.yaml").write_text("calendar: [broken", "utf-8")
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    assert result.exit_code == 1
+    assert gc.isenabled()
 
 
 def test_gzip_twins_have_no_name_or_timestamp() -> None:

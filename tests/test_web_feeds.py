@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
 import logging
 from pathlib import Path
+from typing import Any
 
 import icalendar
 import pytest
 from flask.testing import FlaskClient
 
+from icalpub import live as live_module
 from icalpub.errors import RegistryError
 from icalpub.live import Live
 from icalpub.web import create_app
@@ -246,3 +249,21 @@ def test_a_new_server_with_a_broken_file_still_refuses_to_start(
 def test_if_modified_since_in_the_future_is_ignored(client: FlaskClient) -> None:
     future = "Fri, 01 Jan 2100 00:00:00 GMT"
     assert client.get("/feed.atom", headers={"If-Modified-Since": future}).status_code == 200
+
+
+def test_the_cycle_collector_is_paused_only_while_a_reload_compiles(
+    site: Path, client: FlaskClient, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[bool] = []
+    real = live_module.compile_served
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.isenabled())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(live_module, "compile_served", recording)
+    site.write_text(site.read_text("utf-8") + "\n# edited\n", "utf-8")
+    clock.advance()
+    assert client.get("/calendar.ics").status_code == 200
+    assert seen == [False]
+    assert gc.isenabled()

@@ -11,7 +11,7 @@ from typing import NoReturn
 
 import click
 
-from . import __version__, ledger, parallel
+from . import __version__, collector, ledger, parallel
 from .build import Tree, write_file
 from .errors import BuildError, Problem, RegistryError
 from .publish import publish, size_warnings
@@ -63,6 +63,11 @@ def validate(registry: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also name every changed and deleted event.")
 def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     """Write every calendar and feed of REGISTRY into --out, atomically, and update the ledger."""
+    with collector.paused():
+        _build(registry, out, quiet, verbose)
+
+
+def _build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     started = time.perf_counter()
     source = read_source(registry)
     if not quiet or source.registry is None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Generic, TypeVar
 
+from . import collector
 from .build import write_file
 from .errors import BuildError, RegistryError
 from .gzipped import Pieces, compress
@@ -208,7 +209,8 @@ class Live:
         self.error_at: dt.datetime | None = None
         self._signature = self._stat()
         try:
-            self._served = compile_served(self.path)
+            with collector.paused():
+                self._served = compile_served(self.path)
         except RegistryError as exc:
             # Invalid at start-up: refuse to start, unless this is a worker replacing
             # one of the same server, which must go on with the last good version.
@@ -281,7 +283,8 @@ class Live:
     def _reload_locked(self, signature: tuple[object, ...]) -> None:
         started = time.perf_counter()
         try:
-            served = compile_served(self.path, self._served)
+            with collector.paused():  # for this whole process, only while compiling
+                served = compile_served(self.path, self._served)
             if self._stat()[1:] != signature[1:]:
                 # Saved again while compiling (perhaps half-written): try again next time.
                 log.info("%s changed while loading; loading it again", self.path)

@@ -1,0 +1,25 @@
+"""The cyclic garbage collector, paused around icalpub's big one-pass jobs."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+@contextmanager
+def paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a build or a reload.
+
+    Both make millions of long-lived objects that hold no reference cycles,
+    and each of the collector's full passes walks all of them: six passes
+    were ~15% of a 10,000-event build. Reference counting still frees
+    everything as usual; the collector resumes (if it was on) afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
