@@ -136,6 +136,31 @@ def test_the_cycle_collector_is_paused_during_a_build_and_resumes_after(
     assert gc.isenabled()
 
 
+_RENDER = parallel._render
+
+
+def _render_or_die(share: int, shares: int) -> list[bytes]:
+    """Render like parallel._render in this process; die in a child."""
+    if share:
+        os._exit(1)
+    return _RENDER(share, shares)
+
+
+def test_a_build_whose_rendering_child_dies_still_writes_the_same_tree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    shutil.copy(SHIPPED, tmp_path / "events.yaml")
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    monkeypatch.setattr(parallel, "MINIMUM", 1)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "_render", _render_or_die)
+    out = tmp_path / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "a rendering process died" in caplog.text
+    assert tree(out) == tree(EXPECTED)
+
+
 def test_gzip_twins_have_no_name_or_timestamp() -> None:
     data = (EXPECTED / "calendar.ics.gz").read_bytes()
     assert data[3] == 0  # FLG: no FNAME, no comment

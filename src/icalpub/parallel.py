@@ -9,33 +9,46 @@ thread, and only when there are enough events to pay for a process.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing
 import os
 import sys
 from collections.abc import Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 
 from .ical import vevent_bytes
 from .ledger import Stamp
 from .model import Event, Registry
 
+log = logging.getLogger("icalpub")
 MINIMUM = 2_000  # events below which one process is faster
 _job: tuple[Registry, Mapping[str, Stamp]] | None = None  # what a forked child renders
 
 
 def vevents(registry: Registry, stamps: Mapping[str, Stamp]) -> dict[str, bytes]:
-    """Return every event's VEVENT bytes by event id: the same bytes `vevent_bytes` gives."""
+    """Return VEVENT bytes by event id, the same bytes `vevent_bytes` gives.
+
+    Every event's, or none for a small registry; if a child process dies, its
+    share is missing and the writer renders those itself.
+    """
     events = registry.events
     cores = min(os.cpu_count() or 1, 8)
     if cores < 2 or len(events) < MINIMUM or sys.platform != "linux":
         return {}  # the writer renders them as it goes
     global _job
     _job = (registry, stamps)
+    context = multiprocessing.get_context("fork")
+    rendered: dict[str, bytes] = {}
     try:
-        with multiprocessing.get_context("fork").Pool(cores - 1) as pool:
-            shares = [pool.apply_async(_render, (share, cores)) for share in range(1, cores)]
-            rendered = dict(zip(_ids(events, 0, cores), _render(0, cores), strict=True))
+        with ProcessPoolExecutor(cores - 1, mp_context=context) as pool:
+            shares = [pool.submit(_render, share, cores) for share in range(1, cores)]
+            rendered.update(zip(_ids(events, 0, cores), _render(0, cores), strict=True))
             for share, result in enumerate(shares, start=1):
-                rendered.update(zip(_ids(events, share, cores), result.get(), strict=True))
+                rendered.update(zip(_ids(events, share, cores), result.result(), strict=True))
+    except BrokenProcessPool:
+        # A child died (out of memory?): the writer renders what is missing itself.
+        log.warning("a rendering process died; rendering its share in this one")
     finally:
         _job = None
     return rendered
