@@ -91,10 +91,8 @@ def test_cli_build_writes_the_complete_tree_and_is_byte_stable(tmp_path: Path) -
 
 
 def test_a_build_rendering_on_every_core_writes_the_same_tree(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    shutil.copy(SHIPPED, tmp_path / "events.yaml")
-    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
     rendered: list[int] = []
     real = parallel.vevents
 
@@ -106,8 +104,8 @@ def test_a_build_rendering_on_every_core_writes_the_same_tree(
     monkeypatch.setattr(parallel, "MINIMUM", 1)  # the shipped 17 events are too few otherwise
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)  # this process and two children
     monkeypatch.setattr(parallel, "vevents", recording)
-    out = tmp_path / "feeds"
-    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    out = site.parent / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert rendered == [17]
     assert tree(out) == tree(EXPECTED)
@@ -147,15 +145,13 @@ def _render_or_die(share: int, shares: int) -> list[bytes]:
 
 
 def test_a_build_whose_rendering_child_dies_still_writes_the_same_tree(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    site: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    shutil.copy(SHIPPED, tmp_path / "events.yaml")
-    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
     monkeypatch.setattr(parallel, "MINIMUM", 1)
     monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     monkeypatch.setattr(parallel, "_render", _render_or_die)
-    out = tmp_path / "feeds"
-    result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
+    out = site.parent / "feeds"
+    result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "a rendering process died" in caplog.text
     assert tree(out) == tree(EXPECTED)
