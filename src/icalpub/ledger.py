@@ -103,7 +103,7 @@ def reconcile(
     if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
         known = {}
     for event in registry.events:
-        digest = known.get(event.id) if before.event(event.id) is event else None
+        digest = known.get(event.id) if known and before.event(event.id) is event else None
         digest = hashes[event.id] = digest or content_hash(registry, event)
         created = _utc(event.published_at)
         old = entries.get(event.id)

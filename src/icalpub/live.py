@@ -53,10 +53,17 @@ class Resource:
     pieces: Pieces = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
-    def of(cls, path: str, body: bytes, earlier: Resource | None = None) -> Resource:
-        """Prepare `body` published at `path`, reusing what `earlier` had compressed."""
+    def of(
+        cls, path: str, body: bytes, earlier: Resource | None = None, keep: bool = False
+    ) -> Resource:
+        """Prepare `body` published at `path`, reusing what `earlier` had compressed.
+
+        With `keep`, its gzip pieces are kept for the next version to reuse
+        (the published files; unions and event files are made once per version).
+        """
         digest = hashlib.sha256(body).hexdigest()[:32]
-        packed, pieces = compress(body, earlier.pieces if earlier is not None else None)
+        known = earlier.pieces if earlier is not None else None
+        packed, pieces = compress(body, known, keep=keep)
         return cls(body, packed, f'"{digest}"', content_type(path), pieces)
 
 
@@ -155,7 +162,7 @@ def compile_served(
     # A changed calendar recompresses only the pieces around its changed events.
     for name in changed:
         older = previous.resources.get(name) if previous is not None else None
-        resources[name] = Resource.of(name, publication.files[name], older)
+        resources[name] = Resource.of(name, publication.files[name], older, keep=True)
     resources = {name: resources[name] for name in publication.files}
     modified = publication.modified
     if previous is not None:
