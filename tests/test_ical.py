@@ -158,6 +158,38 @@ def test_utc_and_etc_zones_are_written_with_z(registry_file: Write) -> None:
     assert b"VTIMEZONE" not in data
 
 
+def test_fixed_instant_event_is_published_in_utc_and_read_in_the_calendar_zone(
+    registry_file: Write,
+) -> None:
+    from icalpub.display import when
+
+    registry = load(
+        registry_file("""\
+        - id: a
+          title: A
+          start: 2022-01-21T12:00:00Z
+          end: 2022-01-21T13:30:00+01:00
+          repeat: FREQ=WEEKLY;COUNT=3
+          except: [2022-01-28]
+          published: 2022-01-10T08:00:00Z
+        """)
+    )
+    data = compile_all(registry)
+    assert b"DTSTART:20220121T120000Z\r\n" in data
+    assert b"DTEND:20220121T123000Z\r\n" in data
+    assert b"EXDATE:20220128T120000Z\r\n" in data
+    assert b"VTIMEZONE" not in data and b"TZID" not in data
+    for parsed in (icalendar.Calendar.from_ical(data), vobject.readOne(data.decode())):
+        found = (
+            parsed.walk("VEVENT")[0]["DTSTART"].dt
+            if isinstance(parsed, icalendar.Calendar)
+            else parsed.vevent.dtstart.value
+        )
+        assert found == dt.datetime(2022, 1, 21, 12, tzinfo=dt.UTC)
+    # Readers of a Riga calendar see Riga's clock, without a zone note.
+    assert when(registry.events[0], "en", "Europe/Riga") == "January 21, 2022, 2:00\u202fPM–2:30\u202fPM"
+
+
 def test_timed_event_without_end_has_no_dtend(registry_file: Write) -> None:
     registry = load(
         registry_file("""\

@@ -170,16 +170,69 @@ def test_ambiguous_time_with_an_offset_is_accepted(registry_file: Write) -> None
     assert start.astimezone(dt.UTC) == dt.datetime(2022, 10, 30, 1, 30, tzinfo=dt.UTC)
 
 
-def test_offset_the_zone_does_not_use_is_an_error(registry_file: Write) -> None:
+def test_offset_with_a_timezone_key_must_be_one_that_zone_uses(registry_file: Write) -> None:
     path = registry_file("""\
         - id: a
           title: A
-          start: 2022-07-01T10:00+05:00
+          start: 2022-07-01T10:00Z
+          timezone: Europe/Riga
         """)
     assert problems(path) == [
-        "12:10: error: event 'a' start: offset +05:00 is not used in Europe/Riga at "
+        "12:10: error: event 'a' start: offset Z is not used in Europe/Riga at "
         "2022-07-01 10:00; use the offset the zone has then, or leave the offset out"
     ]
+
+
+def test_utc_start_without_a_timezone_key_is_a_fixed_instant(registry_file: Write) -> None:
+    path = registry_file("""\
+        - id: a
+          title: A
+          start: 2022-01-21T12:00:00Z
+          end: 2022-01-21T13:30:00+00:00
+        """)
+    event = load(path).events[0]
+    assert event.fixed and event.timezone == "UTC"
+    assert event.start == dt.datetime(2022, 1, 21, 12, tzinfo=dt.UTC)
+    assert event.end == dt.datetime(2022, 1, 21, 13, 30, tzinfo=dt.UTC)
+
+
+def test_any_offset_without_a_timezone_key_is_the_same_instant(registry_file: Write) -> None:
+    path = registry_file("""\
+        - id: a
+          title: A
+          start: 2022-07-01T10:00+05:30
+        """)
+    event = load(path).events[0]
+    assert event.fixed
+    assert event.start == dt.datetime(2022, 7, 1, 4, 30, tzinfo=dt.UTC)
+
+
+def test_an_offset_on_start_alone_is_an_error(registry_file: Write) -> None:
+    path = registry_file("""\
+        - id: a
+          title: A
+          start: 2022-01-21T12:00:00Z
+          end: 2022-01-21 14:00
+        """)
+    assert problems(path) == [
+        "13:8: error: event 'a': start and end must both have an offset or both be local "
+        "times; an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; add it to both "
+        "or leave it out of both"
+    ]
+
+
+def test_published_and_updated_accept_any_offset(registry_file: Write) -> None:
+    path = registry_file("""\
+        - id: a
+          title: A
+          start: 2022-01-12 10:00
+          published: 2026-11-14T09:35:00Z
+          updated: 2026-11-14T20:00:00+05:30
+        """)
+    event = load(path).events[0]
+    assert event.published == dt.datetime(2026, 11, 14, 9, 35, tzinfo=dt.UTC)
+    assert event.updated == dt.datetime(2026, 11, 14, 14, 30, tzinfo=dt.UTC)
+    assert not event.fixed
 
 
 def test_timezone_must_be_an_iana_name(registry_file: Write) -> None:

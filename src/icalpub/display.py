@@ -17,7 +17,8 @@ def when(event: Event, language: str, calendar_zone: str) -> str:
     if not isinstance(event.start, dt.datetime):
         last = event.end if isinstance(event.end, dt.date) else event.start
         return date_range(event.start, last, language)
-    tz = zone(event.timezone)
+    # A fixed-instant event has no zone of its own: readers see it in the calendar's.
+    tz = zone(calendar_zone if event.fixed else event.timezone)
     start = event.start.astimezone(tz)
     end = event.end.astimezone(tz) if isinstance(event.end, dt.datetime) else None
     loc = locale(language)
@@ -27,7 +28,7 @@ def when(event: Event, language: str, calendar_zone: str) -> str:
         first = f"{format_date(start, 'long', locale=loc)}, {time_range(start, None, language)}"
         finish = f"{format_date(end, 'long', locale=loc)}, {time_range(end, None, language)}"
         text = f"{first} – {finish}"
-    if event.timezone != calendar_zone:
+    if event.timezone != calendar_zone and not event.fixed:
         text += f" ({event.timezone})"
     return text
 

@@ -76,6 +76,7 @@ class Event:
     status: Status = "confirmed"
     repeat: str | None = None
     exceptions: tuple[dt.date, ...] = ()
+    fixed: bool = False  # written with offsets and no zone: instants, published in UTC
     line: int = 0
     column: int = 0
 

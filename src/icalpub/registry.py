@@ -350,8 +350,14 @@ class _Reader:
         y, mo, w, d, h, mi, s = (int(part or 0) for part in match.groups())
         return Duration(value, years=y, months=mo, days=w * 7 + d, seconds=h * 3600 + mi * 60 + s)
 
-    def when(self, node: Node, what: str, zone: str) -> dt.date | dt.datetime:
-        """Parse a date, or a date-time that is local in `zone` unless it has an offset."""
+    def when(
+        self, node: Node, what: str, zone: str, any_offset: bool = False
+    ) -> dt.date | dt.datetime:
+        """Parse a date, or a date-time that is local in `zone` unless it has an offset.
+
+        A written offset must be one `zone` uses then, unless `any_offset`: then
+        the value is an instant, kept with the offset it was written with.
+        """
         value = self.scalar(node, what).value.strip()
         if DATE_PATTERN.fullmatch(value):
             try:
@@ -377,7 +383,12 @@ class _Reader:
                 return localize(wall, zone)
             except LocalTimeError as exc:
                 raise self.fail(node, f"{what}: {exc}") from None
-        aware = dt.datetime.fromisoformat(f"{wall.isoformat()}{_iso_offset(offset)}")
+        try:
+            aware = dt.datetime.fromisoformat(f"{wall.isoformat()}{_iso_offset(offset)}")
+        except ValueError:
+            raise self.fail(node, f"{what}: '{offset}' is not a UTC offset") from None
+        if any_offset:
+            return aware
         local = aware.astimezone(tzinfo(zone))
         if local.replace(tzinfo=None) != wall:
             raise self.fail(
@@ -388,7 +399,8 @@ class _Reader:
         return local
 
     def instant(self, node: Node, what: str, zone: str) -> dt.datetime:
-        value = self.when(node, what, zone)
+        """Parse a moment: any written offset is taken as it is; without one, local in `zone`."""
+        value = self.when(node, what, zone, any_offset=True)
         if not isinstance(value, dt.datetime):
             return localize(dt.datetime.combine(value, dt.time()), zone)
         return value
@@ -564,10 +576,24 @@ class _Reader:
         event_id = self.field(found, "id", lambda n: self.identifier(n, "event id"))
         what = f"event '{event_id}'" if event_id else "an event"
         zone = self.field(found, "timezone", lambda n: self.timezone(n, f"{what} timezone"))
+        # Without a `timezone:` key, times written with an offset are instants (SPEC §1).
+        free = "timezone" not in found
         zone = zone or default_zone
         title = self.field(found, "title", lambda n: self.text(n, f"{what} title"))
-        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone))
-        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone))
+        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
+        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
+        fixed = free and _has_offset(start)
+        if free and end is not None and start is not None and _has_offset(end) != fixed:
+            self.error(
+                found["end"][1],
+                f"{what}: start and end must both have an offset or both be local times",
+                "an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; "
+                "add it to both or leave it out of both",
+            )
+            end = None
+            start = None
+        if fixed:
+            zone = "UTC"
         topic_ids = self.field(found, "topics", lambda n: self.event_topics(n, what, declared))
         status = self.field(found, "status", lambda n: self.status(n, what))
         published = self.field(
@@ -598,6 +624,7 @@ class _Reader:
             status=status or "confirmed",
             repeat=self.field(found, "repeat", lambda n: self.text(n, f"{what} repeat")),
             exceptions=self.field(found, "except", lambda n: self.dates(n, f"{what} except")) or (),
+            fixed=fixed,
             line=node.line,
             column=node.column,
         )
@@ -756,6 +783,11 @@ def _iso_offset(offset: str) -> str:
     if offset == "Z":
         return "+00:00"
     return offset if ":" in offset else f"{offset[:3]}:{offset[3:]}"
+
+
+def _has_offset(value: dt.date | dt.datetime | None) -> bool:
+    """Return whether a parsed time was written with an explicit UTC offset."""
+    return isinstance(value, dt.datetime) and isinstance(value.tzinfo, dt.timezone)
 
 
 def _value_node(node: Node, key: str) -> Node:
