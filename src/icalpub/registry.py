@@ -575,10 +575,10 @@ class _Reader:
         found = self.fields(node, EVENT_KEYS, "an event", required=("id", "title", "start"))
         event_id = self.field(found, "id", lambda n: self.identifier(n, "event id"))
         what = f"event '{event_id}'" if event_id else "an event"
-        zone = self.field(found, "timezone", lambda n: self.timezone(n, f"{what} timezone"))
+        named = self.field(found, "timezone", lambda n: self.timezone(n, f"{what} timezone"))
         # Without a `timezone:` key, times written with an offset are instants (SPEC §1).
         free = "timezone" not in found
-        zone = zone or default_zone
+        zone = named or default_zone
         title = self.field(found, "title", lambda n: self.text(n, f"{what} title"))
         start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
         end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
