@@ -16,6 +16,12 @@ missing). Prints a Markdown table and writes it to --out (bench/results.md).
    and the worst request latency during the recompile against the median before.
 4. Memory: each worker's RSS with the publication loaded, against the
    publication's bytes (plain + gzip).
+5. Hostile inputs: reading and refusing the invalid corpus, an alias bomb, an
+   oversized file and deep nesting, against reading the shipped registry (the
+   time bounds the tests used to assert live here, as figures).
+
+A wrk run with any failed request (non-2xx/3xx, socket error, or none answered)
+stops the script with an error: such a figure would mean nothing.
 """
 
 from __future__ import annotations
@@ -118,17 +124,65 @@ def bench_build(sizes: list[int], runs: int, folder: Path) -> list[dict[str, Any
 
 
 def wrk(url: str, seconds: float, headers: dict[str, str]) -> float:
-    """Return requests per second that wrk measures for `url` (0 when any answer failed)."""
+    """Return requests per second that wrk measures for `url`; raise if any request failed."""
     command = ["wrk", "-t2", "-c32", f"-d{max(1, round(seconds))}s"]
     for name, value in headers.items():
         command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    if "Non-2xx or 3xx responses" in output or ("Socket errors" in output and "timeout" in output):
-        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-        if errors and int(errors.group(1)) > 0:
-            return 0.0
+    failed = wrk_failures(output)
+    if failed:
+        raise RuntimeError(f"wrk {url}: {failed}\n{output}")
     match = re.search(r"Requests/sec:\s+([\d.]+)", output)
     return float(match.group(1)) if match else 0.0
+
+
+def wrk_failures(output: str) -> str:
+    """Return what went wrong in a wrk report ('' when every request was answered well)."""
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    if errors and int(errors.group(1)) > 0:
+        return f"{errors.group(1)} answers were not 2xx or 3xx"
+    sockets = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
+    if sockets and any(int(n) for n in sockets.groups()):
+        return f"socket errors: {sockets.group(0)}"
+    done = re.search(r"(\d+) requests in", output)
+    if not done or int(done.group(1)) == 0:
+        return "no request was answered"
+    return ""
+
+
+def bench_hostile(runs: int) -> list[dict[str, Any]]:
+    """Time the refusal of hostile registries against reading the shipped one (one process)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from icalpub.registry import parse
+    from icalpub.yamlsafe import MAX_BYTES
+
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 9):
+        prev, name = chr(ord("a") + i - 1), chr(ord("a") + i)
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    corpus = sorted((ROOT / "tests" / "data" / "invalid").glob("*.yaml"))
+    cases = {
+        "the shipped registry (baseline)": [(ROOT / "events.yaml").read_bytes()],
+        f"the invalid corpus ({len(corpus)} files)": [p.read_bytes() for p in corpus],
+        "alias bomb (9 levels of 9)": [("\n".join(lines) + "\n").encode()],
+        "16 MiB + 1 byte": [b"#" * (MAX_BYTES + 1)],
+        "10,000 levels of nesting": [b"calendar: " + b"[" * 10_000 + b"]" * 10_000 + b"\n"],
+    }
+    rows = []
+    for label, datas in cases.items():
+        times = []
+        for _ in range(max(runs, 3)):
+            started = time.perf_counter()
+            for data in datas:
+                parse(data, "r.yaml")
+            times.append(time.perf_counter() - started)
+        rows.append({"input": label, "seconds": statistics.median(times)})
+    base = rows[0]["seconds"]
+    for row in rows:
+        row["ratio"] = row["seconds"] / base
+    return rows
 
 
 @contextmanager
@@ -323,6 +377,7 @@ def table(
     serve: list[dict[str, Any]],
     reload: dict[str, Any] | None,
     note: str,
+    hostile: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> str:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -379,6 +434,16 @@ def table(
             " MiB |",
             f"| worker RSS / publication | {reload['rss_ratio']:.2f}× |",
         ]
+    if hostile:
+        lines += [
+            "",
+            "| hostile input (read and refused) | time | / shipped registry |",
+            "| --- | ---: | ---: |",
+        ]
+        for row in hostile:
+            lines.append(
+                f"| {row['input']} | {row['seconds'] * 1000:.1f} ms | {row['ratio']:.1f}× |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -410,7 +475,8 @@ def main() -> int:
     else:
         note += " wrk is not installed: serving not measured."
     reload = bench_reload_and_memory(reload_size, folder)
-    text = table(build, serve, reload, note)
+    hostile = bench_hostile(runs)
+    text = table(build, serve, reload, note, hostile)
     print(text)
     args.out.write_text(text)
     shutil.rmtree(folder, ignore_errors=True)

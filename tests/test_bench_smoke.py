@@ -9,6 +9,19 @@ from pathlib import Path
 from .conftest import ROOT, require
 
 
+def test_wrk_reports_with_errors_or_no_requests_are_failures() -> None:
+    sys.path.insert(0, str(ROOT / "bench"))
+    from run import wrk_failures  # type: ignore[import-not-found]
+
+    good = "  1234 requests in 1.00s, 2.00MB read\nRequests/sec:   1234.00\n"
+    assert wrk_failures(good) == ""
+    assert "not 2xx" in wrk_failures(good + "  Non-2xx or 3xx responses: 3\n")
+    assert "socket" in wrk_failures(
+        good + "  Socket errors: connect 0, read 2, write 0, timeout 0\n"
+    )
+    assert wrk_failures("  0 requests in 1.00s, 0B read\n") == "no request was answered"
+
+
 def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
     require("wrk")
     require("nginx")
@@ -22,7 +35,18 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = out.read_text()
-    for heading in ("| build |", "| serve (requests/s", "| reload and memory |"):
+    for heading in (
+        "| build |",
+        "| serve (requests/s",
+        "| reload and memory |",
+        "| hostile input",
+    ):
         assert heading in text
+    # Every serving figure is a number of answered requests, never zero.
+    rows = [line for line in text.splitlines() if line.startswith("| 100 events: ")]
+    assert len(rows) == 5
+    for row in rows:
+        icalpub, floor = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
+        assert icalpub > 0 and floor > 0, row
     assert "| 300 events |" in text
     assert "calendar.ics, gzip" in text and "event page (HTML)" in text

@@ -60,13 +60,17 @@ def every_worker(port: int, check) -> bool:  # type: ignore[no-untyped-def]
     return len(latest) == 2 and all(check(a) for a in latest.values())
 
 
-def wait_until(check, timeout: float = 3.0) -> float:  # type: ignore[no-untyped-def]
-    started = time.monotonic()
-    while time.monotonic() - started < timeout:
+def wait_until(check) -> None:  # type: ignore[no-untyped-def]
+    """Wait until `check` passes; the limit only keeps a broken reload from hanging the suite.
+
+    How fast a reload is, is measured in bench/run.py ("reload and memory"), not here.
+    """
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
         if check():
-            return time.monotonic() - started
+            return
         time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s")
+    raise AssertionError("the workers never reached the expected state")
 
 
 def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -> None:

