@@ -29,10 +29,30 @@ NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 RENDERERS = {"rss": rss, "atom": atom, "json": json_feed}
 
 
+JSON_FEED_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "jsonfeed-1.1.schema.json").read_text("utf-8")
+)
+
+
+def json_feed_errors(data: bytes) -> list[str]:
+    """Return where a JSON Feed breaks the JSON Feed 1.1 structure (empty when it is valid)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(JSON_FEED_SCHEMA)
+    return [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in validator.iter_errors(json.loads(data))
+    ]
+
+
 def fparse(data: bytes, fmt: str) -> feedparser.FeedParserDict:
-    """Parse with feedparser; JSON Feed (which feedparser 6.0 does not read) through atoma."""
+    """Parse with feedparser; JSON Feed (which feedparser 6.0 does not read) through atoma.
+
+    A JSON Feed's `bozo` is whether it breaks the JSON Feed 1.1 schema.
+    """
     if fmt != "json":
         return feedparser.parse(data)
+    errors = json_feed_errors(data)
     feed = atoma.parse_json_feed_bytes(data)
     entries = [
         feedparser.FeedParserDict(
@@ -43,7 +63,9 @@ def fparse(data: bytes, fmt: str) -> feedparser.FeedParserDict:
         )
         for i in feed.items
     ]
-    return feedparser.FeedParserDict(bozo=0, entries=entries)
+    return feedparser.FeedParserDict(
+        bozo=int(bool(errors)), bozo_exception="; ".join(errors), entries=entries
+    )
 
 
 def render(registry: Registry, fmt: str, topics: tuple[str, ...] = ()) -> bytes:
@@ -270,3 +292,27 @@ def assert_inert(html: str) -> None:
                     "mailto",
                     "tel",
                 }
+
+
+def test_every_published_json_feed_holds_to_json_feed_1_1() -> None:
+    from .conftest import ROOT
+
+    feeds = sorted((ROOT / "tests" / "expected").rglob("*.json"))
+    feeds = [p for p in feeds if p.name != "index.json"]
+    assert len(feeds) >= 4
+    for path in feeds:
+        assert json_feed_errors(path.read_bytes()) == [], path
+
+
+def test_the_json_feed_schema_refuses_what_the_spec_refuses(shipped: Registry) -> None:
+    good = json.loads(render(shipped, "json"))
+    assert json_feed_errors(json.dumps(good).encode()) == []
+    broken = [
+        {**good, "version": "https://jsonfeed.org/version/1"},
+        {k: v for k, v in good.items() if k != "title"},
+        {**good, "author": {"name": "x"}},  # 1.0's key; 1.1 extensions start with '_'
+        {**good, "items": [{**good["items"][0], "date_published": "2022-01-03 09:00"}]},
+        {**good, "items": [{"id": "x", "url": good["items"][0]["url"]}]},  # no content
+    ]
+    for feed in broken:
+        assert json_feed_errors(json.dumps(feed).encode()), feed
