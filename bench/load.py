@@ -33,9 +33,9 @@ from common import free_port, gunicorn, registry_text, worker_pids, write_atomic
 
 from icalpub import ledger as ledger_module
 from icalpub.build import write_file
-from icalpub.live import compile_served
 from icalpub.publish import publish
 from icalpub.registry import ledger_path, read_source
+from icalpub.served import compile_served
 
 
 @dataclass

@@ -22,7 +22,6 @@ import pytest
 from click.testing import CliRunner
 
 from icalpub import build as build_module
-from icalpub import cli as cli_module
 from icalpub import gzipped, parallel
 from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
@@ -116,13 +115,13 @@ def test_the_cycle_collector_is_paused_during_a_build_and_resumes_after(
 ) -> None:
     shutil.copy(SHIPPED, tmp_path / "events.yaml")
     seen: list[bool] = []
-    real = cli_module.publish
+    real = build_module.publish
 
     def recording(*args: Any, **kwargs: Any) -> Any:
         seen.append(gc.isenabled())
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(cli_module, "publish", recording)
+    monkeypatch.setattr(build_module, "publish", recording)
     out = tmp_path / "feeds"
     result = CliRunner().invoke(cli, ["build", str(tmp_path / "events.yaml"), "--out", str(out)])
     assert result.exit_code == 0
@@ -286,7 +285,7 @@ def test_cli_reports_an_unwritable_output_in_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 1
     [line] = result.stderr.splitlines()
     assert line.startswith("icalpub: build failed: ")
-    assert line.endswith(f"; {tmp_path / 'feeds'}/ is untouched")
+    assert line.endswith(f"; {tmp_path / 'feeds'}/ and the ledger are untouched")
     assert (tmp_path / "feeds").read_text() == "a file where the folder should be"
 
 

@@ -112,7 +112,7 @@ def test_topic_union_is_canonical_and_cached(client: FlaskClient, app: object) -
     assert "frem-ii-macibas-2018-09@calendar.example.lv" in uids
     assert "es-diena-2018@calendar.example.lv" not in uids
     served = app.extensions["icalpub"].current()  # type: ignore[attr-defined]
-    assert served.made.keys() == [("ics", ("project", "training"))]
+    assert served.on_demand.keys() == [("ics", ("project", "training"))]
 
 
 def test_a_thousand_topic_parameters_is_400(client: FlaskClient) -> None:

@@ -5,25 +5,39 @@ in with one rename (Linux `renameat2(RENAME_EXCHANGE)`), so a reader of the
 output folder sees the complete old tree or the complete new one. A build that
 fails or is killed leaves the old tree as it was; its half-written sibling is
 removed by the next build.
+
+`build_folder` is the whole build (read, publish, tree, ledger) as a library
+function: the CLI, the service's publish-on-change and the editor call it.
+The tree and the ledger change together: the new ledger is written beside the
+old one before the swap and renamed over it after; a ledger left pending
+(the rename failed, or the build was killed between the two) is taken up by
+the next build before it reads anything, since it is the newer one.
 """
 
 from __future__ import annotations
 
 import ctypes
+import datetime as dt
 import errno
 import fcntl
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from . import gzipped
-from .errors import BuildError
-from .publish import manifest
+from . import gcpause, gzipped
+from . import ledger as ledgers
+from .errors import BuildError, LedgerPendingError, Problem
+from .ledger import Stamp
+from .model import Registry
+from .publish import Publication, manifest, publish
+from .registry import ledger_path, read_source
+from .zones import today_in
 
 SAFE_PATH = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,79}/)?[a-z0-9][a-z0-9.-]{0,90}")
 _AT_FDCWD = -100
@@ -123,6 +137,88 @@ class Tree:
         if self._batch:
             self._tasks.append(self._small.submit(_write_batch, self._batch))
             self._batch, self._batch_size = [], 0
+
+
+@dataclass(frozen=True)
+class Built:
+    """What a build did: the publication written, and the problems (warnings) found."""
+
+    registry: Registry
+    publication: Publication
+    problems: list[Problem]
+
+
+Renderer = Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]]
+
+
+def build_folder(
+    registry_path: str | Path,
+    out: str | Path,
+    now: dt.datetime,
+    render: Renderer | None = None,
+) -> Built:
+    """Read the registry, write its publication to `out` and its ledger beside it, together.
+
+    Raise RegistryError when the registry is invalid and BuildError when the
+    files cannot be written; either way `out` and the ledger are as they were.
+    """
+    from .errors import RegistryError
+
+    lock = ledger_path(registry_path)
+    with gcpause.paused():
+        adopt_pending_ledger(lock)
+        source = read_source(registry_path)
+        if source.registry is None:
+            raise RegistryError(source.problems)
+        registry = source.registry
+        now = now.astimezone(dt.UTC).replace(microsecond=0)
+        today = today_in(registry.calendar.timezone, now)
+        # Files go to disk (and gzip) on other cores while the rest are rendered.
+        with Tree(Path(out)) as tree:
+            publication = publish(
+                registry, source.ledger, now, today, on_file=tree.add, render=render
+            )
+            new_ledger = ledgers.dumps(publication.reconciled.ledger)
+            pending = None
+            if source.raw is None or source.raw.ledger != new_ledger:
+                pending = _pending(lock)
+                write_file(pending, new_ledger)  # before the swap: a full disk stops here
+            try:
+                tree.commit(publication.files)
+            except BaseException:
+                if pending is not None:
+                    pending.unlink(missing_ok=True)
+                raise
+        if pending is not None:
+            try:
+                os.replace(pending, lock)
+                _fsync_dir(lock.parent)
+            except OSError as exc:
+                raise LedgerPendingError(
+                    f"{out} holds the new publication, but {lock.name} could not be replaced "
+                    f"({_describe(exc)}); the new ledger waits in {pending.name} and the next "
+                    "build takes it up"
+                ) from None
+    return Built(registry, publication, source.problems)
+
+
+def adopt_pending_ledger(lock: Path) -> bool:
+    """Finish the ledger update a build left pending; return whether there was one."""
+    pending = _pending(lock)
+    if not pending.exists():
+        return False
+    try:
+        os.replace(pending, lock)
+        _fsync_dir(lock.parent)
+    except OSError as exc:
+        raise BuildError(
+            f"cannot take up the pending ledger {pending.name}: {_describe(exc)}"
+        ) from None
+    return True
+
+
+def _pending(lock: Path) -> Path:
+    return lock.with_name(f".{lock.name}.pending")
 
 
 def write_tree(out: Path, files: Mapping[str, bytes]) -> None:

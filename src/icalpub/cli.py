@@ -6,17 +6,16 @@ import datetime as dt
 import sys
 import time
 from importlib import resources
-from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from . import __version__, collector, ledger, parallel
-from .build import Tree, write_file
-from .errors import BuildError, Problem, RegistryError
-from .publish import publish, size_warnings
-from .registry import ledger_path, read_source
-from .zones import zone
+from . import __version__, parallel
+from .build import build_folder
+from .errors import BuildError, LedgerPendingError, Problem, RegistryError
+from .publish import size_warnings
+from .registry import read_source
+from .zones import today_in
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,7 +31,7 @@ def validate(registry: str) -> None:
     source = read_source(registry)
     model, problems = source.registry, source.problems
     if model is not None:
-        today = dt.datetime.now(dt.UTC).astimezone(zone(model.calendar.timezone)).date()
+        today = today_in(model.calendar.timezone)
         problems = sorted(problems + size_warnings(model, source.ledger, today))
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
@@ -63,34 +62,20 @@ def validate(registry: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also name every changed and deleted event.")
 def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     """Write every calendar and feed of REGISTRY into --out, atomically, and update the ledger."""
-    with collector.paused():
-        _build(registry, out, quiet, verbose)
-
-
-def _build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     started = time.perf_counter()
-    source = read_source(registry)
-    if not quiet or source.registry is None:
-        _print_problems(source.problems)
-    if source.registry is None:
-        errors = sum(p.severity == "error" for p in source.problems)
-        _fail(f"build failed: {_count(errors, 'error')} in {registry}; {out}/ is untouched")
-    model = source.registry
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    today = now.astimezone(zone(model.calendar.timezone)).date()
-    lock = ledger_path(registry)
     try:
-        # Files go to disk (and gzip) on the other core while the rest are rendered.
-        with Tree(Path(out)) as tree:
-            publication = publish(
-                model, source.ledger, now, today, on_file=tree.add, render=parallel.vevents
-            )
-            tree.commit(publication.files)
-        new_ledger = ledger.dumps(publication.reconciled.ledger)
-        if not lock.exists() or lock.read_bytes() != new_ledger:
-            write_file(lock, new_ledger)
-    except (BuildError, OSError) as exc:
-        _fail(f"build failed: {exc}; {out}/ is untouched")
+        built = build_folder(registry, out, dt.datetime.now(dt.UTC), render=parallel.vevents)
+    except RegistryError as exc:
+        _print_problems(exc.problems)
+        errors = sum(p.severity == "error" for p in exc.problems)
+        _fail(f"build failed: {_count(errors, 'error')} in {registry}; {out}/ is untouched")
+    except LedgerPendingError as exc:
+        _fail(f"build incomplete: {exc}")
+    except BuildError as exc:
+        _fail(f"build failed: {exc}; {out}/ and the ledger are untouched")
+    if not quiet:
+        _print_problems(built.problems)
+    publication = built.publication
     if verbose:
         for event_id in publication.reconciled.changed:
             click.echo(f"changed: {event_id}", err=True)
@@ -98,7 +83,7 @@ def _build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
             click.echo(f"deleted: {event_id}", err=True)
     if verbose or (not quiet and sys.stderr.isatty()):
         click.echo(
-            f"built {out}/: {_count(len(model.events), 'event')}, "
+            f"built {out}/: {_count(len(built.registry.events), 'event')}, "
             f"{_count(len(publication.files), 'file')} (+ .gz), "
             f"{_count(len(publication.reconciled.changed), 'change')} in "
             f"{time.perf_counter() - started:.2f} s",

@@ -43,3 +43,7 @@ class LedgerError(IcalpubError):
 
 class BuildError(IcalpubError):
     """Writing the publication to disk failed; the old tree is untouched."""
+
+
+class LedgerPendingError(BuildError):
+    """The new tree is published but the ledger's rename failed; the next build finishes it."""

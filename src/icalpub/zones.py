@@ -94,3 +94,9 @@ def _offset(value: dt.datetime) -> str:
     sign = "+" if seconds >= 0 else "-"
     hours, minutes = divmod(abs(seconds) // 60, 60)
     return f"{sign}{hours:02d}:{minutes:02d}"
+
+
+def today_in(name: str, now: dt.datetime | None = None) -> dt.date:
+    """Return the date on the clocks of zone `name` at `now` (default: this moment)."""
+    moment = now if now is not None else dt.datetime.now(dt.UTC)
+    return moment.astimezone(zone(name)).date()

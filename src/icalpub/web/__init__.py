@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Flask, Response
+from flask import Blueprint, Flask, Response
 
 from ..live import Live
 
 
-def create_app(registry: str | Path | None = None, live: Live | None = None) -> Flask:
+def create_app(
+    registry: str | Path | None = None,
+    live: Live | None = None,
+    extra: Iterable[Blueprint] = (),
+) -> Flask:
     """Create the app serving `registry` (default: $ICALPUB_REGISTRY, else events.yaml).
 
-    Raises RegistryError when the registry is invalid: the service refuses to
-    start rather than serve an empty calendar.
+    `extra` are the blueprints a deployment enables besides the public ones
+    (the editor). Raises RegistryError when the registry is invalid: the
+    service refuses to start rather than serve an empty calendar.
     """
     from . import feeds, health, language, pages
 
@@ -30,6 +36,8 @@ def create_app(registry: str | Path | None = None, live: Live | None = None) -> 
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)
+    for blueprint in extra:
+        app.register_blueprint(blueprint)
     language.install(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from ..live import Served
+from ..served import Served
 from ..urls import FORMATS, feed_path
-from .respond import live, send, text
+from .respond import send, service, text
 
 blueprint = Blueprint("feeds", __name__)
 MAX_TOPICS = 50  # more `topic` parameters than this is an abuse, not a subscription
@@ -19,7 +19,7 @@ _WHOLE = {"calendar.ics": "ics", "feed.rss": "rss", "feed.atom": "atom", "feed.j
 @blueprint.get("/feed.json", defaults={"name": "feed.json"})
 def whole(name: str) -> Response:
     """Serve everything, or the union of the `?topic=` parameters."""
-    served = live().current()
+    served = service().current()
     fmt = _WHOLE[name]
     topics = request.args.getlist("topic")
     if len(topics) > MAX_TOPICS:
@@ -30,13 +30,13 @@ def whole(name: str) -> Response:
     chosen = sorted(set(topics))
     if len(chosen) <= 1:
         return send(request, served, served.resources[feed_path(fmt, chosen)])
-    return send(request, served, served.combination(fmt, chosen))
+    return send(request, served, served.union(fmt, chosen))
 
 
 @blueprint.get("/topics/<name>")
 def topic(name: str) -> Response:
     """Serve one topic's calendar or feed: /topics/<topic>.<ics|rss|atom|json>."""
-    served = live().current()
+    served = service().current()
     topic_id, _, fmt = name.rpartition(".")
     if fmt not in FORMATS:
         return text(404, f"Not found. Topic files end in .{', .'.join(FORMATS)}.")
@@ -49,7 +49,7 @@ def topic(name: str) -> Response:
 @blueprint.get("/events/<name>.ics")
 def event(name: str) -> Response:
     """Serve one event as its own .ics file, for "add to calendar"."""
-    served = live().current()
+    served = service().current()
     resource = served.event(name)
     if resource is None:
         return text(404, f"No event has the id {name!r}. {_known_topics(served)}")

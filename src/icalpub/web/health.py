@@ -6,7 +6,7 @@ import os
 
 from flask import Blueprint, Response, jsonify
 
-from .respond import live
+from .respond import service
 
 blueprint = Blueprint("health", __name__)
 
@@ -14,7 +14,7 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/healthz")
 def healthz() -> Response:
     """Report status, event count, publication version, load time, ledger state, last error."""
-    state = live()
+    state = service()
     served = state.current()
     response = jsonify(
         {
@@ -23,7 +23,7 @@ def healthz() -> Response:
             "version": served.version,
             "loaded_at": served.loaded_at.isoformat().replace("+00:00", "Z"),
             "ledger": "behind" if served.ledger_behind else "current",
-            "last_error": state.error,
+            "last_error": state.errors,
             "last_error_at": state.error_at.isoformat().replace("+00:00", "Z")
             if state.error_at
             else None,

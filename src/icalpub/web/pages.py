@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as monthcalendar
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from babel.dates import get_day_names, get_month_names
@@ -26,15 +26,15 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from .. import links
 from ..display import publication_title, when
 from ..i18n import locale
-from ..live import Served
 from ..model import Registry
 from ..occurrences import Occurrence, by_day, upcoming
 from ..query import by_topics
+from ..served import Served
 from ..text import to_html
 from ..urls import absolute, canonical_topics, event_page_path, feed_path
-from ..zones import zone
 from . import language
-from .respond import live
+from .headers import secure
+from .respond import service
 
 blueprint = Blueprint("pages", __name__)
 PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
@@ -44,7 +44,7 @@ PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
 def _choose_language() -> None:
     if request.blueprint in ("feeds", "health"):
         return  # feeds have no language to negotiate: keep the polling path short
-    served = live().current()
+    served = service().current()
     g.served = served
     g.lang, g.lang_explicit = language.choose(served.publication.registry.calendar.language)
 
@@ -75,8 +75,7 @@ def link(endpoint: str, **values: Any) -> str:
 @blueprint.get("/")
 def index() -> Response:
     """Show this month."""
-    registry = g.served.publication.registry
-    today = dt.datetime.now(dt.UTC).astimezone(zone(registry.calendar.timezone)).date()
+    today = service().today()
     return month(today.year, today.month)
 
 
@@ -104,7 +103,16 @@ def month(year: int, number: int) -> Response:
     topics = _topics(registry)
     settings = registry.calendar
     weeks = monthcalendar.Calendar(firstweekday=0).monthdatescalendar(year, number)
-    days = by_day(by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone)
+    # The day grid walks every event: once per publication, month and topics.
+    days = cast(
+        dict[dt.date, list[Occurrence]],
+        g.served.remember(
+            ("days", year, number, tuple(topics)),
+            lambda: by_day(
+                by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone
+            ),
+        ),
+    )
     listed: dict[tuple[str, dt.date], Occurrence] = {}
     for day, found in days.items():
         if day.month == number:
@@ -152,7 +160,7 @@ def event_page(event_id: str) -> Response:
     settings = registry.calendar
     page = absolute(settings, event_page_path(event.id))
     title = event.title
-    today = dt.datetime.now(dt.UTC).astimezone(zone(settings.timezone)).date()
+    today = service().today()
     html = _cached(
         lambda: render_template(
             "event.html",
@@ -222,9 +230,7 @@ def not_found(registry: Registry, message_key: str = "") -> Response:
 def _cached(render: Callable[[], str]) -> str:
     """Render once per publication, page address, language and day."""
     served: Served = g.served
-    timezone = served.publication.registry.calendar.timezone
-    today = dt.datetime.now(dt.UTC).astimezone(zone(timezone)).date()
-    return served.page((request.full_path, g.lang, today), render)
+    return served.page((request.full_path, g.lang, service().today()), render)
 
 
 def _topics(registry: Registry) -> list[str]:
@@ -278,9 +284,4 @@ def _page(html: str) -> Response:
     response.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
     response.headers["Vary"] = "Accept-Language"
     response.headers["Content-Language"] = g.lang
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-        "frame-ancestors 'none'; form-action 'self'"
-    )
-    return response
+    return secure(response)

@@ -8,11 +8,12 @@ from email.utils import format_datetime, parsedate_to_datetime
 
 from flask import Request, Response, current_app
 
-from ..live import Live, Resource, Served
+from ..live import Live
+from ..served import Resource, Served
 
 
-def live() -> Live:
-    """Return the app's live publication."""
+def service() -> Live:
+    """Return the app's live publication (the watcher of the registry's files)."""
     found: Live = current_app.extensions["icalpub"]
     return found
 

@@ -1,0 +1,156 @@
+"""A compiled publication ready to serve: each file's bytes, gzip, ETag, and bounded caches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import RegistryError
+from .gzipped import Pieces, compress
+from .lru import Lru
+from .model import Event
+from .publish import Publication, content_type, publish
+from .registry import Raw, Source, read_source
+from .urls import canonical_topics
+from .zones import today_in
+
+ON_DEMAND = 256  # topic unions and event files kept, least recently used dropped first
+PAGES = 256  # rendered HTML pages kept per publication
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One published file, ready to send: plain and gzip bytes, strong ETag, type."""
+
+    body: bytes
+    gzipped: bytes
+    etag: str
+    content_type: str
+    pieces: Pieces = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def prepare(
+        cls, body: bytes, media_type: str, earlier: Resource | None = None, keep: bool = False
+    ) -> Resource:
+        """Compress `body` and hash it, reusing what `earlier` had compressed.
+
+        With `keep`, its gzip pieces are kept for the next version to reuse
+        (the published files; unions and event files are made once per version).
+        """
+        digest = hashlib.sha256(body).hexdigest()[:32]
+        known = earlier.pieces if earlier is not None else None
+        packed, pieces = compress(body, known, keep=keep)
+        return cls(body, packed, f'"{digest}"', media_type, pieces)
+
+
+@dataclass
+class Served:
+    """A compiled publication with its resources, and bounded caches of what requests made."""
+
+    publication: Publication
+    resources: dict[str, Resource]
+    last_modified: dt.datetime
+    version: str
+    loaded_at: dt.datetime
+    ledger_behind: bool
+    raw: Raw | None = None
+    reusable: Mapping[bytes, Event] = field(default_factory=dict, repr=False)
+    on_demand: Lru[Resource | None] = field(default_factory=lambda: Lru(ON_DEMAND))
+    pages: Lru[object] = field(default_factory=lambda: Lru(PAGES))
+
+    def page(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
+        """Return a rendered page for `key`, rendering it once per publication."""
+        found = self.pages.get(("page", *key), render)
+        assert isinstance(found, str)
+        return found
+
+    def remember(self, key: tuple[object, ...], make: Callable[[], object]) -> object:
+        """Return what `make` computes for `key`, computed once per publication."""
+        return self.pages.get(("value", *key), make)
+
+    def event(self, event_id: str) -> Resource | None:
+        """Return `events/<id>.ics`, made on first request and kept, or None."""
+
+        def make() -> Resource | None:
+            body = self.publication.event_file(event_id)
+            return Resource.prepare(body, content_type(".ics")) if body is not None else None
+
+        return self.on_demand.get(("event", event_id), make)
+
+    def union(self, fmt: str, topics: Iterable[str]) -> Resource:
+        """Return the calendar or feed of a union of topics, computed once per canonical set."""
+        chosen = canonical_topics(topics)
+
+        def make() -> Resource:
+            body = self.publication.render(fmt, chosen)
+            return Resource.prepare(body, content_type(f".{fmt}"))
+
+        found = self.on_demand.get((fmt, chosen), make)
+        assert found is not None
+        return found
+
+
+def compile_served(
+    path: Path,
+    previous: Served | None = None,
+    source: Source | None = None,
+    now: dt.datetime | None = None,
+) -> Served:
+    """Read and compile the registry at `path`; raise RegistryError if it is invalid."""
+    # Events whose text did not change are reused, not checked and built again.
+    source = source or read_source(path, previous.reusable if previous is not None else None)
+    if source.registry is None:
+        raise RegistryError(source.problems)
+    registry = source.registry
+    now = now if now is not None else dt.datetime.now(dt.UTC)
+    today = today_in(registry.calendar.timezone, now)
+    # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
+    earlier = previous.publication if previous is not None else None
+    publication = publish(
+        registry, source.ledger, source.modified, today, earlier, event_files=False
+    )
+    resources: dict[str, Resource] = {}
+    changed: list[str] = []
+    for name, body in publication.files.items():
+        old = previous.resources.get(name) if previous is not None else None
+        # An unchanged file keeps its hash and gzip bytes: a reload pays for what changed.
+        if old is not None and old.body == body:
+            resources[name] = old
+        else:
+            changed.append(name)
+    # One at a time: a reload runs beside requests, which must not wait for a core.
+    # A changed calendar recompresses only the pieces around its changed events.
+    for name in changed:
+        older = previous.resources.get(name) if previous is not None else None
+        resources[name] = Resource.prepare(
+            publication.files[name], content_type(name), older, keep=True
+        )
+    resources = {name: resources[name] for name in publication.files}
+    modified = publication.modified
+    if previous is not None:
+        modified = max(modified, previous.last_modified)  # never backwards
+    return Served(
+        publication=publication,
+        resources=resources,
+        last_modified=modified,
+        version=_version(publication, resources),
+        loaded_at=now.astimezone(dt.UTC).replace(microsecond=0),
+        ledger_behind=publication.reconciled.behind,
+        raw=source.raw,
+        reusable=source.reusable,
+    )
+
+
+def _version(publication: Publication, resources: dict[str, Resource]) -> str:
+    """Return a short hash of everything published, the per-event files included."""
+    digest = hashlib.sha256()
+    for name, resource in resources.items():  # their ETags are hashes of their bytes
+        digest.update(f"{name} {resource.etag}\n".encode())
+    reconciled = publication.reconciled
+    for event_id in sorted(reconciled.stamps):
+        stamp = reconciled.stamps[event_id]
+        digest.update(f"{event_id} {reconciled.hashes[event_id]} {stamp}\n".encode())
+    return digest.hexdigest()[:16]
