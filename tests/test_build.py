@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
 import errno
 import gc
 import gzip
@@ -359,3 +360,77 @@ def test_sigkill_at_random_points_never_leaves_a_partial_or_mixed_tree(tmp_path:
     assert seen <= {old, new}
     subprocess.run(command, check=True)
     assert [p.name for p in tmp_path.iterdir() if ".new-" in p.name] == []
+
+
+def test_a_ledger_that_cannot_be_written_leaves_tree_and_ledger_as_they_were(
+    tmp_path: Path,
+) -> None:
+    """Regression: the tree used to be swapped in before the ledger failed on a full disk."""
+    small = tmp_path / "small"
+    small.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(small)],
+        capture_output=True,
+        check=False,
+    )
+    if mounted.returncode != 0:
+        missing(f"permission to mount a small tmpfs ({mounted.stderr.decode().strip()})")
+    try:
+        registry = small / "events.yaml"
+        shutil.copy(SHIPPED, registry)
+        shutil.copy(SHIPPED.with_suffix(".lock"), small / "events.lock")
+        out = tmp_path / "feeds"  # the tree is on a disk with room
+        command = [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out)]
+        subprocess.run(command, check=True, capture_output=True)
+        before_tree, before_ledger = tree(out), (small / "events.lock").read_bytes()
+        text = registry.read_text("utf-8").replace("Rīgā notiek mācības", "Rīgā notika mācības", 1)
+        registry.write_text(text, "utf-8")
+        # Fill the registry's disk: the new ledger has nowhere to go.
+        filler = os.open(small / "filler", os.O_WRONLY | os.O_CREAT, 0o644)
+        with contextlib.suppress(OSError):
+            while True:
+                os.write(filler, b"\0" * 4096)
+        os.close(filler)
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        assert result.returncode == 1
+        assert tree(out) == before_tree
+        assert (small / "events.lock").read_bytes() == before_ledger
+        assert "No space left on device" in result.stderr
+        assert result.stderr.rstrip().endswith(f"{out}/ and the ledger are untouched")
+        (small / "filler").unlink()
+        subprocess.run(command, check=True, capture_output=True)
+        assert tree(out) != before_tree
+        assert (small / "events.lock").read_bytes() != before_ledger
+        assert [p.name for p in small.iterdir() if p.name.startswith(".events")] == []
+    finally:
+        subprocess.run(["umount", str(small)], check=False)
+
+
+def test_a_ledger_left_pending_is_taken_up_by_the_next_build(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = site.parent / "feeds"
+    lock = site.with_suffix(".lock")
+    site.write_text(site.read_text("utf-8").replace("Rīgā notiek mācības", "Rīgā notika mācības", 1))
+    before_ledger = lock.read_bytes()
+    real_replace = os.replace
+
+    def failing(source: Any, target: Any) -> None:
+        if Path(target) == lock:
+            raise OSError(errno.EIO, "Input/output error", str(target))
+        real_replace(source, target)
+
+    monkeypatch.setattr(build_module.os, "replace", failing)
+    result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "build incomplete:" in result.stderr
+    assert "the next build takes it up" in result.stderr
+    assert lock.read_bytes() == before_ledger  # the published tree is ahead of it
+    published = tree(out)
+    monkeypatch.setattr(build_module.os, "replace", real_replace)
+    # The next build takes up the pending ledger: the edit is not stamped a second time.
+    result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert tree(out) == published
+    assert lock.read_bytes() != before_ledger
+    assert not (site.parent / ".events.lock.pending").exists()
