@@ -110,3 +110,44 @@ def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -
     assert log.count("[INFO] loaded ") == 2  # each worker says what it serves
     assert log.count("[INFO] reloaded ") >= 2  # and when it took the edit
     assert "[ERROR] reload failed, still serving version" in log
+
+
+def test_a_replaced_worker_goes_on_with_the_last_good_version(
+    server: tuple[int, Path],
+) -> None:
+    port, registry = server
+    good = (EXPECTED / "calendar.ics").read_bytes()
+    wait_until(lambda: every_worker(port, lambda a: a["status"] == "ok"))
+    registry.write_text("calendar: [broken\n", "utf-8")
+    wait_until(lambda: every_worker(port, lambda a: a["status"] == "degraded"))
+    victim = json.loads(http_get(port, "/healthz")[2])["worker"]
+    os.kill(victim, signal.SIGKILL)  # the master starts a new worker, on a broken registry
+    wait_until(
+        lambda: every_worker(port, lambda a: a["worker"] != victim and a["status"] == "degraded")
+    )
+    for _ in range(10):
+        assert http_get(port, "/calendar.ics")[2] == good
+    log = (registry.parent / "gunicorn.log").read_text("utf-8")
+    assert "serving the last good version" in log
+
+
+def test_a_restarted_serve_refuses_a_broken_registry(tmp_path: Path) -> None:
+    """Regression: the snapshot was keyed by the launching shell, so a restart served it."""
+    registry = tmp_path / "events.yaml"
+    shutil.copy(SHIPPED, registry)
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    env = {**os.environ, "ICALPUB_STATE_DIR": str(tmp_path / "state")}
+    port = free_port()
+    command = [sys.executable, "-m", "icalpub", "serve", str(registry), "--port", str(port)]
+    first = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+    try:
+        wait_for_port(port, timeout=60)
+        assert http_get(port, "/calendar.ics")[2] == (EXPECTED / "calendar.ics").read_bytes()
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+    assert list((tmp_path / "state").iterdir())  # it kept a snapshot while it ran
+    registry.write_text("calendar: [broken\n", "utf-8")
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 1
+    assert "not serving:" in second.stderr
