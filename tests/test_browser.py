@@ -141,18 +141,33 @@ def test_pages_work_without_javascript(browser: Any, base_url: str) -> None:
     context.close()
 
 
+PAGES = ["/calendar/2022/01", "/events/frem-ii-macibas-2018-09", "/subscribe?topic=training"]
+
+
 @pytest.mark.parametrize(
-    "path", ["/calendar/2022/01", "/events/frem-ii-macibas-2018-09", "/subscribe?topic=training"]
+    ("path", "locale", "width"),
+    [(path, "lv-LV", 1280) for path in PAGES]
+    + [(path, "en-GB", 1280) for path in PAGES]
+    + [(path, "lv-LV", 375) for path in PAGES]
+    + [("/no-such-page", "lv-LV", 1280), ("/no-such-page", "en-GB", 375)],
 )
 def test_axe_finds_no_serious_or_critical_violations(
-    browser: Any, base_url: str, path: str
+    browser: Any, base_url: str, path: str, locale: str, width: int
 ) -> None:
     if not AXE.exists():
         missing("node_modules/axe-core (.ci/run installs it with npm ci)")
     # The pages' CSP forbids inline scripts; the test's own injection is let through.
-    context = browser.new_context(base_url=base_url, locale="lv-LV", bypass_csp=True)
+    context = browser.new_context(
+        base_url=base_url,
+        locale=locale,
+        bypass_csp=True,
+        viewport={"width": width, "height": 900},
+    )
     page = context.new_page()
-    page.goto(path)
+    response = page.goto(path)
+    assert response is not None
+    assert response.status == (404 if path == "/no-such-page" else 200)
+    assert page.evaluate("document.documentElement.lang") == locale[:2]
     page.add_script_tag(content=AXE.read_text("utf-8"))
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
     context.close()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import contextlib
+import datetime as dt
 import errno
 import gc
 import gzip
@@ -411,7 +411,8 @@ def test_a_ledger_left_pending_is_taken_up_by_the_next_build(
 ) -> None:
     out = site.parent / "feeds"
     lock = site.with_suffix(".lock")
-    site.write_text(site.read_text("utf-8").replace("Rīgā notiek mācības", "Rīgā notika mācības", 1))
+    edited = site.read_text("utf-8").replace("Rīgā notiek mācības", "Rīgā notika mācības", 1)
+    site.write_text(edited, "utf-8")
     before_ledger = lock.read_bytes()
     real_replace = os.replace
 

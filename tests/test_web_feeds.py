@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import gc
 import gzip
 import logging
@@ -267,3 +268,57 @@ def test_the_cycle_collector_is_paused_only_while_a_reload_compiles(
     assert client.get("/calendar.ics").status_code == 200
     assert seen == [False]
     assert gc.isenabled()
+
+
+def test_cancelling_an_event_raises_its_sequence_in_the_calendar(
+    site: Path, client: FlaskClient, clock: FakeClock
+) -> None:
+    def vevent(data: bytes) -> icalendar.Event:
+        found = icalendar.Calendar.from_ical(data).walk("VEVENT")
+        return next(e for e in found if str(e["UID"]).startswith("es-diena-2018@"))
+
+    before = vevent(client.get("/calendar.ics").data)
+    assert before["STATUS"] == "CONFIRMED"
+    text = site.read_text("utf-8")
+    start = text.index("  - id: es-diena-2018\n")
+    site.write_text(
+        text[:start] + "  - id: es-diena-2018\n    status: cancelled\n" + text[start + 22 :],
+        "utf-8",
+    )
+    clock.advance()
+    after = vevent(client.get("/calendar.ics").data)
+    assert after["STATUS"] == "CANCELLED"
+    assert after["SEQUENCE"] == before["SEQUENCE"] + 1
+    assert str(after["SUMMARY"]).startswith("Atcelts: ")
+    assert after.decoded("LAST-MODIFIED") > before.decoded("LAST-MODIFIED")
+
+
+def test_last_modified_never_goes_backwards_across_edit_delete_and_restart(
+    site: Path, clock: FakeClock
+) -> None:
+    import email.utils
+    import os
+
+    def served_last_modified(app_client: FlaskClient) -> dt.datetime:
+        header = app_client.get("/calendar.ics").headers["Last-Modified"]
+        return email.utils.parsedate_to_datetime(header)
+
+    client = create_app(live=Live(site, background=False, clock=clock)).test_client()
+    seen = [served_last_modified(client)]
+    text = site.read_text("utf-8")
+    # An edit saved with an old modification time (a copy that kept its times).
+    site.write_text(text.replace("Rīgā notiek mācības", "Rīgā notika mācības", 1), "utf-8")
+    os.utime(site, (1_000_000_000, 1_000_000_000))  # 2001
+    clock.advance()
+    seen.append(served_last_modified(client))
+    # A deletion, saved later.
+    start = text.index("  - id: es-diena-2018\n")
+    end = text.index("  - id: ", start + 10)
+    site.write_text(text[:start] + text[end:], "utf-8")
+    os.utime(site, (1_000_000_100, 1_000_000_100))
+    clock.advance()
+    seen.append(served_last_modified(client))
+    # A restart of the service on the same files.
+    restarted = create_app(live=Live(site, background=False, clock=clock)).test_client()
+    seen.append(served_last_modified(restarted))
+    assert seen == sorted(seen), seen

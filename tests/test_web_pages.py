@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -160,10 +161,48 @@ def test_timed_event_links_carry_utc_times_and_zone(client: FlaskClient) -> None
     assert query["ctz"] == ["America/New_York"]
 
 
-def test_recurring_event_page_lists_next_dates(client: FlaskClient) -> None:
+def app_on(site: Path, day: dt.date) -> FlaskClient:
+    """Return a client of the app over `site` whose calendar says it is `day`."""
+    from icalpub.live import Live
+    from icalpub.web import create_app
+
+    moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
+    app = create_app(live=Live(site, background=False, now=lambda: moment))
+    return app.test_client()
+
+
+def next_dates(html: str) -> list[str]:
+    found = html.split('<ul class="next">', 1)
+    if len(found) == 1:
+        return []
+    items = found[1].split("</ul>", 1)[0]
+    return [item.split("</li>")[0] for item in items.split("<li>")[1:]]
+
+
+def test_recurring_event_page_lists_next_dates_without_the_skipped_one(site: Path) -> None:
+    client = app_on(site, dt.date(2022, 1, 1))
     html = client.get("/events/darba-grupa-2022?lang=en").text
-    # the series ended in 2022: no next dates from today on
-    assert "Next dates" not in html
+    assert "Next dates" in html
+    # Monthly on the 2nd Wednesday, six times, 9 March skipped: the five left.
+    assert next_dates(html) == [
+        "January 12, 2022, 10:00",
+        "February 9, 2022, 10:00",
+        "April 13, 2022, 10:00",
+        "May 11, 2022, 10:00",
+        "June 8, 2022, 10:00",
+    ]
+    later = app_on(site, dt.date(2022, 4, 20)).get("/events/darba-grupa-2022?lang=en").text
+    assert next_dates(later) == ["May 11, 2022, 10:00", "June 8, 2022, 10:00"]
+
+
+def test_a_finished_series_lists_no_next_dates(site: Path) -> None:
+    html = app_on(site, dt.date(2022, 7, 1)).get("/events/darba-grupa-2022?lang=en").text
+    assert "Next dates" not in html and next_dates(html) == []
+
+
+def test_root_shows_the_calendar_month_of_today(site: Path) -> None:
+    response = app_on(site, dt.date(2022, 1, 20)).get("/", headers=LV)
+    assert "Janvāris, 2022" in response.text
 
 
 def test_cancelled_event_page_is_marked(client: FlaskClient) -> None:
