@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import re
 from collections.abc import Iterable, Mapping
 
 from icalendar import Calendar as VCalendar
@@ -15,6 +14,7 @@ from .i18n import _
 from .ledger import Stamp
 from .model import Event, Registry
 from .query import by_topics, in_order, kept
+from .recurrence import until_year
 from .text import to_html, to_plain
 from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
 from .vtimezone import vtimezone
@@ -303,9 +303,9 @@ def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:
         if event.end is not None:
             found.append(event.end.year)
         found.extend(day.year for day in event.exceptions)
-        until = re.search(r"UNTIL=(\d{4})", (event.repeat or "").upper())
-        if until:
-            found.append(int(until.group(1)))
+        until = until_year(event)
+        if until is not None:
+            found.append(until)
         first, last = years.get(event.timezone, (min(found), max(found)))
         years[event.timezone] = (min(first, *found), max(last, *found))
     return years

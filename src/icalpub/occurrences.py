@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .model import Event
-from .registry import parse_rule
+from .recurrence import parse_rule
 from .zones import zone
 
 DAY = dt.timedelta(days=1)

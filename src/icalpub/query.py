@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable
 
 from .model import Event, Registry
-from .registry import parse_rule
+from .recurrence import parse_rule
 
 
 def by_topics(registry: Registry, topics: Iterable[str] = ()) -> tuple[Event, ...]:

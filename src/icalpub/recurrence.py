@@ -1,0 +1,57 @@
+"""Repeat rules: an event's RRULE parsed once, in local wall time, with its UNTIL checks.
+
+The reader validates with it; the pages' occurrences, the keep_past window and
+the calendars' zone years read the same parse, never the reader's internals.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from dateutil import rrule
+
+from .model import Event
+
+UNTIL = re.compile(r"UNTIL=([0-9TZ]+)")
+
+
+def parse_rule(event: Event) -> rrule.rrule | str:
+    """Return the event's RRULE expanded in local wall time, or why it is invalid."""
+    from icalendar.prop import vRecur
+
+    text = (event.repeat or "").strip()
+    if text.upper().startswith("RRULE:"):
+        return "write the rule without 'RRULE:'"
+    start = event.start
+    first = start if isinstance(start, dt.datetime) else dt.datetime.combine(start, dt.time())
+    until = UNTIL.search(text.upper())
+    if until:
+        value = until.group(1)
+        if isinstance(start, dt.datetime) and not value.endswith("Z"):
+            return "UNTIL of a timed event must be in UTC, e.g. UNTIL=20220630T235959Z"
+        if not isinstance(start, dt.datetime) and "T" in value:
+            return "UNTIL of an all-day event must be a date, e.g. UNTIL=20220630"
+    try:
+        vRecur.from_ical(text)
+        rule = rrule.rrulestr(text, dtstart=first, forceset=False)
+    except (ValueError, TypeError, KeyError, IndexError, OverflowError) as exc:
+        return str(exc) or exc.__class__.__name__
+    if not isinstance(rule, rrule.rrule):  # pragma: no cover - forceset=False
+        return "only one rule is allowed"
+    return rule
+
+
+def occurs_on(rule: rrule.rrule, event: Event, day: dt.date) -> bool:
+    """Return whether the repeating `event` has an occurrence on local date `day`."""
+    midnight = dt.datetime.combine(day, dt.time())
+    if isinstance(event.start, dt.datetime):
+        midnight = midnight.replace(tzinfo=event.start.tzinfo)
+    hits = rule.between(midnight, midnight + dt.timedelta(days=1), inc=True)
+    return any(hit.date() == day for hit in hits)
+
+
+def until_year(event: Event) -> int | None:
+    """Return the year of the event's UNTIL, if its rule has one."""
+    found = UNTIL.search((event.repeat or "").upper())
+    return int(found.group(1)[:4]) if found else None
