@@ -6,7 +6,8 @@ bind = os.environ.get("ICALPUB_BIND", "127.0.0.1:8000")
 # Sync workers: every answer is bytes already in memory, so a worker never waits on I/O.
 workers = int(os.environ.get("ICALPUB_WORKERS", "2"))
 worker_class = "sync"
-# Keep-alive lets a load balancer or a polling client reuse its connection.
+# Sync workers close every connection after its answer (gunicorn keeps connections
+# alive only with async workers); this applies if worker_class is changed.
 keepalive = 5
 timeout = 30
 graceful_timeout = 10

@@ -144,6 +144,27 @@ def _render_or_die(share: int, shares: int) -> list[bytes]:
     return _RENDER(share, shares)
 
 
+def test_no_renderer_is_forked_while_another_thread_runs(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setattr(parallel, "MINIMUM", 1)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 3)
+    registry = read_source(site).registry
+    assert registry is not None
+    stamps = publish(registry, read_source(site).ledger, dt.datetime.now(dt.UTC)).reconciled
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert parallel.vevents(registry, stamps.stamps) == {}  # rendered in-process instead
+    finally:
+        release.set()
+        other.join()
+    assert len(parallel.vevents(registry, stamps.stamps)) == 17
+
+
 def test_a_build_whose_rendering_child_dies_still_writes_the_same_tree(
     site: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -338,6 +359,8 @@ def test_sigkill_at_random_points_never_leaves_a_partial_or_mixed_tree(tmp_path:
         # tree: every tree seen must be one of the two, complete.
         big_registry(registry, 1500, title)
         registry.with_suffix(".lock").unlink(missing_ok=True)
+        for pending in tmp_path.glob(".events.lock.pending-*"):
+            pending.unlink()
 
     prepare("Old")
     subprocess.run(command, check=True)
@@ -434,4 +457,17 @@ def test_a_ledger_left_pending_is_taken_up_by_the_next_build(
     assert result.exit_code == 0, result.output
     assert tree(out) == published
     assert lock.read_bytes() != before_ledger
-    assert not (site.parent / ".events.lock.pending").exists()
+    assert list(site.parent.glob(".events.lock.pending*")) == []
+
+
+def test_a_pending_ledger_of_a_tree_never_published_is_dropped(site: Path) -> None:
+    out = site.parent / "feeds"
+    assert CliRunner().invoke(cli, ["build", str(site), "--out", str(out)]).exit_code == 0
+    ledger = site.with_suffix(".lock").read_bytes()
+    stale = site.parent / ".events.lock.pending-0123456789abcdef"
+    stale.write_text("{not a ledger", "utf-8")  # a build killed before its swap left it
+    result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert not stale.exists()
+    assert site.with_suffix(".lock").read_bytes() == ledger
+    assert tree(out) == tree(EXPECTED)

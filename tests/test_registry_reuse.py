@@ -98,3 +98,36 @@ def test_what_events_depend_on_outside_their_text_is_part_of_the_key(
     _, _, known = _parse(TEXT.encode(), "events.yaml", None)
     edited = TEXT.replace(before, after, 1).encode()
     assert _parse(edited, "events.yaml", known) == _parse(edited, "events.yaml", None)
+
+
+def test_every_node_knows_where_its_text_ends() -> None:
+    """The editor's minimal edit needs each field's span: start and end offsets."""
+    from icalpub.yamlsafe import Mapping, Scalar, Sequence, compose
+
+    text = (
+        "events:\n"
+        "  - id: a   # first\n"
+        "    title: 'Quoted: yes'\n"
+        "    topics: [x, y]\n"
+        "    where: {city: Rīga}\n"
+        "  - id: b\n"
+    )
+    root, _ = compose(text)
+    assert isinstance(root, Mapping)
+    events = root.pairs[0][1]
+    assert isinstance(events, Sequence)
+    first = events.items[0]
+    assert isinstance(first, Mapping)
+    spans = {
+        key.value: text[value.index : value.end]
+        for key, value in first.pairs
+        if isinstance(key, Scalar)
+    }
+    assert spans == {
+        "id": "a",
+        "title": "'Quoted: yes'",
+        "topics": "[x, y]",
+        "where": "{city: Rīga}",
+    }
+    assert text[first.index : first.end].startswith("id: a")
+    assert text[first.index : first.end].rstrip().endswith("{city: Rīga}")

@@ -9,9 +9,10 @@ removed by the next build.
 `build_folder` is the whole build (read, publish, tree, ledger) as a library
 function: the CLI, the service's publish-on-change and the editor call it.
 The tree and the ledger change together: the new ledger is written beside the
-old one before the swap and renamed over it after; a ledger left pending
-(the rename failed, or the build was killed between the two) is taken up by
-the next build before it reads anything, since it is the newer one.
+old one before the swap, named for the new tree's index.json, and renamed over
+the old one after. A ledger left pending (the rename failed, or the build was
+killed between the two) is taken up by the next build before it reads
+anything if its tree is the one published, and removed otherwise.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import ctypes
 import datetime as dt
 import errno
 import fcntl
+import hashlib
 import os
 import re
 import shutil
@@ -113,8 +115,14 @@ class Tree:
         if self._batch_size >= self.BATCH:
             self._submit()
 
-    def commit(self, files: Mapping[str, bytes]) -> None:
-        """Make the tree exactly `files` (+ .gz twins and index.json) and swap it in."""
+    def commit(
+        self, files: Mapping[str, bytes], before_swap: Callable[[bytes], None] | None = None
+    ) -> None:
+        """Make the tree exactly `files` (+ .gz twins and index.json) and swap it in.
+
+        `before_swap` is handed index.json's bytes when the tree is complete,
+        just before the swap (the build writes the pending ledger then).
+        """
         for path, data in files.items():
             if path not in self._added:
                 self.add(path, data)
@@ -122,6 +130,8 @@ class Tree:
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
         index = manifest(files)  # hashing (GIL released) beside the last writes
+        if before_swap is not None:
+            before_swap(index)
         try:
             for task in self._tasks:
                 task.result()
@@ -166,7 +176,7 @@ def build_folder(
 
     lock = ledger_path(registry_path)
     with gcpause.paused():
-        adopt_pending_ledger(lock)
+        adopt_pending_ledger(lock, Path(out))
         source = read_source(registry_path)
         if source.registry is None:
             raise RegistryError(source.problems)
@@ -179,46 +189,64 @@ def build_folder(
                 registry, source.ledger, now, today, on_file=tree.add, render=render
             )
             new_ledger = ledgers.dumps(publication.reconciled.ledger)
-            pending = None
-            if source.raw is None or source.raw.ledger != new_ledger:
-                pending = _pending(lock)
-                write_file(pending, new_ledger)  # before the swap: a full disk stops here
+            pending: list[Path] = []
+
+            def write_pending(index: bytes) -> None:
+                # Named for the tree it belongs to: only that tree's ledger is ever taken up.
+                if source.raw is None or source.raw.ledger != new_ledger:
+                    pending.append(_pending(lock, index))
+                    write_file(pending[0], new_ledger)  # a full disk stops the build here
+
             try:
-                tree.commit(publication.files)
+                tree.commit(publication.files, before_swap=write_pending)
             except BaseException:
-                if pending is not None:
-                    pending.unlink(missing_ok=True)
+                for path in pending:
+                    path.unlink(missing_ok=True)
                 raise
-        if pending is not None:
+        for path in pending:
             try:
-                os.replace(pending, lock)
+                os.replace(path, lock)
                 _fsync_dir(lock.parent)
             except OSError as exc:
                 raise LedgerPendingError(
                     f"{out} holds the new publication, but {lock.name} could not be replaced "
-                    f"({_describe(exc)}); the new ledger waits in {pending.name} and the next "
+                    f"({_describe(exc)}); the new ledger waits in {path.name} and the next "
                     "build takes it up"
                 ) from None
     return Built(registry, publication, source.problems)
 
 
-def adopt_pending_ledger(lock: Path) -> bool:
-    """Finish the ledger update a build left pending; return whether there was one."""
-    pending = _pending(lock)
-    if not pending.exists():
-        return False
+def adopt_pending_ledger(lock: Path, out: Path) -> bool:
+    """Finish the ledger update a build left pending for the tree now in `out`.
+
+    A pending ledger is named for the index.json of the tree it was written
+    with; one whose tree was never swapped in (the build was killed before)
+    is removed. Return whether a ledger was taken up.
+    """
     try:
-        os.replace(pending, lock)
-        _fsync_dir(lock.parent)
-    except OSError as exc:
-        raise BuildError(
-            f"cannot take up the pending ledger {pending.name}: {_describe(exc)}"
-        ) from None
-    return True
+        index = (out / "index.json").read_bytes()
+    except OSError:
+        index = b""
+    published = _pending(lock, index) if index else None
+    adopted = False
+    for path in sorted(lock.parent.glob(f".{lock.name}.pending-*")):
+        try:
+            if path == published:
+                os.replace(path, lock)
+                _fsync_dir(lock.parent)
+                adopted = True
+            else:
+                path.unlink()
+        except OSError as exc:
+            raise BuildError(
+                f"cannot take up the pending ledger {path.name}: {_describe(exc)}"
+            ) from None
+    return adopted
 
 
-def _pending(lock: Path) -> Path:
-    return lock.with_name(f".{lock.name}.pending")
+def _pending(lock: Path, index: bytes) -> Path:
+    digest = hashlib.sha256(index).hexdigest()[:16]
+    return lock.with_name(f".{lock.name}.pending-{digest}")
 
 
 def write_tree(out: Path, files: Mapping[str, bytes]) -> None:

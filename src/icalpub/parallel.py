@@ -13,6 +13,7 @@ import logging
 import multiprocessing
 import os
 import sys
+import threading
 from collections.abc import Mapping
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -36,6 +37,11 @@ def vevents(registry: Registry, stamps: Mapping[str, Stamp]) -> dict[str, bytes]
     cores = min(os.cpu_count() or 1, 8)
     if cores < 2 or len(events) < MINIMUM or sys.platform != "linux":
         return {}  # the writer renders them as it goes
+    if threading.active_count() > 1:
+        # A fork copies only this thread: a lock another thread holds (logging's,
+        # an allocator's) would stay locked in the child for ever. Render here.
+        log.info("not forking renderers: %d threads are running", threading.active_count())
+        return {}
     global _job
     _job = (registry, stamps)
     context = multiprocessing.get_context("fork")

@@ -38,6 +38,7 @@ class Node:
     index: int  # character offset in the text
     lines: _Lines = field(repr=False, compare=False)
     size: int = field(default=1, repr=False)  # nodes it expands to, aliases included
+    end: int = field(default=-1, repr=False)  # offset just after its text (the editor's span)
 
     @property
     def line(self) -> int:
@@ -161,7 +162,9 @@ def compose(text: str) -> tuple[Node | None, bool]:
                 if tag is not None and tag not in _STANDARD_TAGS:
                     _check_tag(tag, lines, index)
                 plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
-                node: Node = Scalar(index, lines, value=event.value, plain=plain)
+                node: Node = Scalar(
+                    index, lines, value=event.value, plain=plain, end=event.end_mark.index
+                )
                 if event.anchor:
                     anchors[event.anchor] = node
             elif kind in starts:
@@ -178,6 +181,7 @@ def compose(text: str) -> tuple[Node | None, bool]:
                 continue
             elif kind in ends:
                 node, pending = stack.pop()
+                node.end = event.end_mark.index
                 if pending is not None:  # pragma: no cover - the parser forbids this
                     raise YamlProblem(
                         *lines.at(event.start_mark.index), "mapping key without a value"
