@@ -242,6 +242,7 @@ def bench_serve(count: int, seconds: float, folder: Path) -> list[dict[str, Any]
         "calendar.ics, gzip": "/calendar.ics",
         "two topics, gzip": "/calendar.ics?topic=project&topic=training",
         "event page (HTML)": f"/events/{event_id}",
+        "month page (HTML)": "/calendar/2021/03",
     }
     rows = []
     icalpub_port, floor_port, nginx_port = free_port(), free_port(), free_port()

@@ -44,9 +44,10 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
         assert heading in text
     # Every serving figure is a number of answered requests, never zero.
     rows = [line for line in text.splitlines() if line.startswith("| 100 events: ")]
-    assert len(rows) == 5
+    assert len(rows) == 6
     for row in rows:
         icalpub, floor = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
         assert icalpub > 0 and floor > 0, row
     assert "| 300 events |" in text
     assert "calendar.ics, gzip" in text and "event page (HTML)" in text
+    assert "month page (HTML)" in text

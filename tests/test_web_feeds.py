@@ -322,3 +322,13 @@ def test_last_modified_never_goes_backwards_across_edit_delete_and_restart(
     restarted = create_app(live=Live(site, background=False, clock=clock)).test_client()
     seen.append(served_last_modified(restarted))
     assert seen == sorted(seen), seen
+
+
+def test_no_reload_when_the_utc_and_calendar_dates_differ(site: Path, clock: FakeClock) -> None:
+    """Regression: the first check compared the UTC date with Riga's (a reload 21:00-24:00 UTC)."""
+    late = dt.datetime(2026, 11, 29, 22, 30, tzinfo=dt.UTC)  # already 30 November in Riga
+    live = Live(site, background=False, clock=clock, now=lambda: late)
+    served = live.current()
+    clock.advance(5)
+    assert live.current() is served
+    assert live.today() == dt.date(2026, 11, 30)

@@ -325,3 +325,20 @@ def test_every_page_is_valid_html5(client: FlaskClient, url: str) -> None:
     parser = html5lib.HTMLParser(strict=True)
     parser.parse(client.get(url).text)  # raises ParseError at the first error
     assert parser.errors == []
+
+
+@pytest.mark.parametrize(
+    ("loose", "canonical"),
+    [
+        ("/calendar/2022/1", "/calendar/2022/01"),
+        ("/calendar/2022/1?topic=training", "/calendar/2022/01?topic=training"),
+        ("/calendar/2022/001", "/calendar/2022/01"),
+    ],
+)
+def test_loose_month_addresses_redirect_to_the_canonical_one(
+    client: FlaskClient, loose: str, canonical: str
+) -> None:
+    response = client.get(loose, headers=LV)
+    assert response.status_code == 301
+    assert response.headers["Location"] == canonical
+    assert "Janvāris, 2022" in client.get(response.headers["Location"], headers=LV).text

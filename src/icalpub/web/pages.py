@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from markupsafe import Markup
+from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import links
@@ -79,22 +80,39 @@ def index() -> Response:
     return month(today.year, today.month)
 
 
-@blueprint.get("/calendar/<int(fixed_digits=4):year>/<int(fixed_digits=2):month_number>")
-def month_page(year: int, month_number: int) -> Response:
-    """Show one month."""
-    if not (1 <= month_number <= 12 and 1 <= year <= 9998):
-        abort(404)
-    return month(year, month_number)
+class Digits(BaseConverter):
+    """Digits in a path, kept as written; a number is written zero-padded to `width`.
+
+    Werkzeug's fixed-digit `int` refuses "1" without letting another rule try,
+    so one rule takes any digits and the view redirects other spellings.
+    """
+
+    regex = r"\d{1,6}"
+
+    def __init__(self, url_map: Map, width: int = 1) -> None:
+        super().__init__(url_map)
+        self.width = width
+
+    def to_url(self, value: Any) -> str:
+        return f"{int(value):0{self.width}d}"
 
 
-@blueprint.get("/calendar/<int:year>/<int:month_number>")
-def month_page_loose(year: int, month_number: int) -> WerkzeugResponse:
-    """Send /calendar/2022/1 (and other spellings) to the one address, /calendar/2022/01."""
-    if not (1 <= month_number <= 12 and 1 <= year <= 9998):
+@blueprint.record_once
+def _register_converter(state: Any) -> None:
+    state.app.url_map.converters["digits"] = Digits
+
+
+@blueprint.get("/calendar/<digits(width=4):year>/<digits(width=2):month_number>")
+def month_page(year: str, month_number: str) -> WerkzeugResponse:
+    """Show one month; send /calendar/2022/1 (and other spellings) to /calendar/2022/01."""
+    whole, number = int(year), int(month_number)
+    if not (1 <= number <= 12 and 1 <= whole <= 9998):
         abort(404)
-    target = url_for("pages.month_page", year=year, month_number=month_number)
-    query = request.query_string.decode("latin-1")
-    return redirect(target + ("?" + query if query else ""), code=301)
+    if (year, month_number) != (f"{whole:04d}", f"{number:02d}"):
+        target = url_for("pages.month_page", year=whole, month_number=number)
+        query = request.query_string.decode("latin-1")
+        return redirect(target + ("?" + query if query else ""), code=301)
+    return month(whole, number)
 
 
 def month(year: int, number: int) -> Response:
