@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -258,17 +259,25 @@ def test_disk_full_midway_leaves_the_old_tree(
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".feeds.new")] == []
 
 
-def test_a_really_full_file_system_leaves_the_old_tree(tmp_path: Path) -> None:
-    small = tmp_path / "small"
-    small.mkdir()
+@contextlib.contextmanager
+def small_disk(folder: Path, size: str) -> Iterator[Path]:
+    """Mount a tmpfs of `size` on `folder` for the block; skip (fail in CI) without permission."""
+    folder.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(small)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
         capture_output=True,
         check=False,
     )
     if mounted.returncode != 0:
         missing(f"permission to mount a small tmpfs ({mounted.stderr.decode().strip()})")
     try:
+        yield folder
+    finally:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+def test_a_really_full_file_system_leaves_the_old_tree(tmp_path: Path) -> None:
+    with small_disk(tmp_path / "small", "256k") as small:
         out = small / "feeds"
         write_tree(out, {"calendar.ics": b"old" * 1000})
         before = tree(out)
@@ -277,8 +286,6 @@ def test_a_really_full_file_system_leaves_the_old_tree(tmp_path: Path) -> None:
             write_tree(out, {"calendar.ics": b"new", **big})
         assert tree(out) == before
         assert sorted(p.name for p in small.iterdir()) == [".feeds.lock", "feeds"]
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 def test_read_only_file_system_is_one_clear_error(
@@ -389,16 +396,7 @@ def test_a_ledger_that_cannot_be_written_leaves_tree_and_ledger_as_they_were(
     tmp_path: Path,
 ) -> None:
     """Regression: the tree used to be swapped in before the ledger failed on a full disk."""
-    small = tmp_path / "small"
-    small.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(small)],
-        capture_output=True,
-        check=False,
-    )
-    if mounted.returncode != 0:
-        missing(f"permission to mount a small tmpfs ({mounted.stderr.decode().strip()})")
-    try:
+    with small_disk(tmp_path / "small", "512k") as small:
         registry = small / "events.yaml"
         shutil.copy(SHIPPED, registry)
         shutil.copy(SHIPPED.with_suffix(".lock"), small / "events.lock")
@@ -425,8 +423,6 @@ def test_a_ledger_that_cannot_be_written_leaves_tree_and_ledger_as_they_were(
         assert tree(out) != before_tree
         assert (small / "events.lock").read_bytes() != before_ledger
         assert [p.name for p in small.iterdir() if p.name.startswith(".events")] == []
-    finally:
-        subprocess.run(["umount", str(small)], check=False)
 
 
 def test_a_ledger_left_pending_is_taken_up_by_the_next_build(

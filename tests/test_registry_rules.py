@@ -221,6 +221,15 @@ def test_an_offset_on_start_alone_is_an_error(registry_file: Write) -> None:
     ]
 
 
+def test_an_offset_beyond_a_day_is_a_located_error(registry_file: Write) -> None:
+    path = registry_file("""\
+        - id: a
+          title: A
+          start: 2022-01-21T12:00+25:00
+        """)
+    assert problems(path) == ["12:10: error: event 'a' start: '+25:00' is not a UTC offset"]
+
+
 def test_published_and_updated_accept_any_offset(registry_file: Write) -> None:
     path = registry_file("""\
         - id: a

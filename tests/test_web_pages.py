@@ -288,6 +288,29 @@ def test_pages_set_language_and_caching_headers(client: FlaskClient) -> None:
     assert response.headers["Content-Language"] == "en"
     assert response.headers["Vary"] == "Accept-Language"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+def test_a_month_grid_is_computed_once_per_publication_month_and_topics(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from icalpub.web import pages
+
+    calls: list[tuple[dt.date, dt.date]] = []
+    real = pages.by_day
+
+    def counting(events: object, first: dt.date, last: dt.date, zone: str) -> object:
+        calls.append((first, last))
+        return real(events, first, last, zone)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pages, "by_day", counting)
+    for _ in range(3):
+        for headers in (LV, EN):  # another language is another page, the same grid
+            assert "frem" in client.get("/calendar/2018/09", headers=headers).text
+    assert len(calls) == 1
+    client.get("/calendar/2018/09?topic=training", headers=LV)
+    assert len(calls) == 2
 
 
 def test_every_page_word_has_a_latvian_translation() -> None:

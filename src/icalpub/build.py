@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import gcpause, gzipped
 from . import ledger as ledgers
-from .errors import BuildError, LedgerPendingError, Problem
+from .errors import BuildError, LedgerPendingError, Problem, RegistryError
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
@@ -172,11 +172,9 @@ def build_folder(
     Raise RegistryError when the registry is invalid and BuildError when the
     files cannot be written; either way `out` and the ledger are as they were.
     """
-    from .errors import RegistryError
-
     lock = ledger_path(registry_path)
     with gcpause.paused():
-        adopt_pending_ledger(lock, Path(out))
+        _adopt_pending_ledger(lock, Path(out))
         source = read_source(registry_path)
         if source.registry is None:
             raise RegistryError(source.problems)
@@ -189,64 +187,66 @@ def build_folder(
                 registry, source.ledger, now, today, on_file=tree.add, render=render
             )
             new_ledger = ledgers.dumps(publication.reconciled.ledger)
-            pending: list[Path] = []
+            pending: Path | None = None
 
             def write_pending(index: bytes) -> None:
                 # Named for the tree it belongs to: only that tree's ledger is ever taken up.
-                if source.raw is None or source.raw.ledger != new_ledger:
-                    pending.append(_pending(lock, index))
-                    write_file(pending[0], new_ledger)  # a full disk stops the build here
+                nonlocal pending
+                pending = _pending(lock, index)
+                write_file(pending, new_ledger)  # a full disk stops the build here
 
+            unchanged = source.raw is not None and source.raw.ledger == new_ledger
             try:
-                tree.commit(publication.files, before_swap=write_pending)
+                tree.commit(publication.files, before_swap=None if unchanged else write_pending)
             except BaseException:
-                for path in pending:
-                    path.unlink(missing_ok=True)
+                if pending is not None:
+                    pending.unlink(missing_ok=True)
                 raise
-        for path in pending:
+        if pending is not None:
             try:
-                os.replace(path, lock)
-                _fsync_dir(lock.parent)
+                _move(pending, lock)
             except OSError as exc:
                 raise LedgerPendingError(
                     f"{out} holds the new publication, but {lock.name} could not be replaced "
-                    f"({_describe(exc)}); the new ledger waits in {path.name} and the next "
+                    f"({_describe(exc)}); the new ledger waits in {pending.name} and the next "
                     "build takes it up"
                 ) from None
     return Built(registry, publication, source.problems)
 
 
-def adopt_pending_ledger(lock: Path, out: Path) -> bool:
+def _adopt_pending_ledger(lock: Path, out: Path) -> None:
     """Finish the ledger update a build left pending for the tree now in `out`.
 
     A pending ledger is named for the index.json of the tree it was written
     with; one whose tree was never swapped in (the build was killed before)
-    is removed. Return whether a ledger was taken up.
+    is removed.
     """
     try:
         index = (out / "index.json").read_bytes()
     except OSError:
         index = b""
     published = _pending(lock, index) if index else None
-    adopted = False
     for path in sorted(lock.parent.glob(f".{lock.name}.pending-*")):
         try:
             if path == published:
-                os.replace(path, lock)
-                _fsync_dir(lock.parent)
-                adopted = True
+                _move(path, lock)
             else:
                 path.unlink()
         except OSError as exc:
             raise BuildError(
                 f"cannot take up the pending ledger {path.name}: {_describe(exc)}"
             ) from None
-    return adopted
 
 
 def _pending(lock: Path, index: bytes) -> Path:
     digest = hashlib.sha256(index).hexdigest()[:16]
     return lock.with_name(f".{lock.name}.pending-{digest}")
+
+
+def _move(source: Path, target: Path) -> None:
+    """Rename a flushed file over `target` and flush the rename (the folder) too."""
+    os.replace(source, target)
+    _fsync_dir(target.parent)
 
 
 def write_tree(out: Path, files: Mapping[str, bytes]) -> None:

@@ -102,11 +102,6 @@ class Live:
                 self._start_reload(files)
         return self._served
 
-    def reload(self) -> None:
-        """Reload now, in this thread (for tests)."""
-        with self._reloading:
-            self._reload_locked(self._stat_files())
-
     def _start_reload(self, files: Signature) -> None:
         if not self._reloading.acquire(blocking=False):
             return  # one reload at a time; the next check sees any later change

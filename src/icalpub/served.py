@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 from .errors import RegistryError
 from .gzipped import Pieces, compress
@@ -17,6 +18,7 @@ from .registry import Raw, Source, read_source
 from .urls import canonical_topics
 from .zones import today_in
 
+T = TypeVar("T")
 ON_DEMAND = 256  # topic unions and event files kept, least recently used dropped first
 PAGES = 256  # rendered HTML pages kept per publication
 
@@ -59,17 +61,17 @@ class Served:
     raw: Raw | None = None
     reusable: Mapping[bytes, Event] = field(default_factory=dict, repr=False)
     on_demand: Lru[Resource | None] = field(default_factory=lambda: Lru(ON_DEMAND))
-    pages: Lru[object] = field(default_factory=lambda: Lru(PAGES))
+    pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))
+    computed: Lru[Any] = field(default_factory=lambda: Lru(PAGES))  # what pages are made of
 
     def page(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
         """Return a rendered page for `key`, rendering it once per publication."""
-        found = self.pages.get(("page", *key), render)
-        assert isinstance(found, str)
-        return found
+        return self.pages.get(key, render)
 
-    def remember(self, key: tuple[object, ...], make: Callable[[], object]) -> object:
-        """Return what `make` computes for `key`, computed once per publication."""
-        return self.pages.get(("value", *key), make)
+    def remember(self, key: tuple[object, ...], make: Callable[[], T]) -> T:
+        """Return what `make` computes for `key` (a month's day grid), once per publication."""
+        found: T = self.computed.get(key, make)
+        return found
 
     def event(self, event_id: str) -> Resource | None:
         """Return `events/<id>.ics`, made on first request and kept, or None."""

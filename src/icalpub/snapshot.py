@@ -26,11 +26,10 @@ from .registry import Raw
 log = logging.getLogger("icalpub")
 
 
-def run_key(pid: int | None = None) -> str:
+def run_key() -> str:
     """Return what identifies this server run: its master's or its own pid and start time."""
-    if pid is None:
-        # Only gunicorn's workers are forked by a master of the same run.
-        pid = os.getppid() if "gunicorn.arbiter" in sys.modules else os.getpid()
+    # Only gunicorn's workers are forked by a master of the same run.
+    pid = os.getppid() if "gunicorn.arbiter" in sys.modules else os.getpid()
     try:
         started = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
     except (OSError, IndexError):
@@ -41,11 +40,11 @@ def run_key(pid: int | None = None) -> str:
 class Snapshot:
     """The last good registry and ledger bytes of one registry file in one server run."""
 
-    def __init__(self, registry: Path, run: str | None = None) -> None:
+    def __init__(self, registry: Path) -> None:
         state = os.environ.get("ICALPUB_STATE_DIR") or os.path.join(
             tempfile.gettempdir(), f"icalpub-{os.getuid()}"
         )
-        key = f"{registry.resolve()}|{run if run is not None else run_key()}"
+        key = f"{registry.resolve()}|{run_key()}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
         self.path = Path(state) / f"{digest}.last-good"
         self._saved: Raw | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as monthcalendar
 import datetime as dt
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from babel.dates import get_day_names, get_month_names
@@ -122,14 +122,10 @@ def month(year: int, number: int) -> Response:
     settings = registry.calendar
     weeks = monthcalendar.Calendar(firstweekday=0).monthdatescalendar(year, number)
     # The day grid walks every event: once per publication, month and topics.
-    days = cast(
-        dict[dt.date, list[Occurrence]],
-        g.served.remember(
-            ("days", year, number, tuple(topics)),
-            lambda: by_day(
-                by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone
-            ),
-        ),
+    served: Served = g.served
+    days = served.remember(
+        ("days", year, number, tuple(topics)),
+        lambda: by_day(by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone),
     )
     listed: dict[tuple[str, dt.date], Occurrence] = {}
     for day, found in days.items():
