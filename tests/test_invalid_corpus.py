@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from icalpub.registry import parse
+from .reading import parse
 
 CORPUS = Path(__file__).resolve().parent / "data" / "invalid"
 CASES = sorted(p.stem for p in CORPUS.glob("*.yaml"))

@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from icalpub.ledger import Ledger
 from icalpub.publish import publish
-from icalpub.registry import parse
 
+from .reading import parse
 from .test_feeds import json_feed_errors
 
 ANY_TEXT = st.text(

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from icalpub.registry import parse, read
 from icalpub.yamlsafe import MAX_BYTES
 
 from .conftest import HEADER
+from .reading import parse, read
 
 EVENT = "  - id: a\n    title: A\n    start: 2022-01-12\n"
 

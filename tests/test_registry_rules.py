@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from icalpub.errors import RegistryError
-from icalpub.registry import load, read
+from icalpub.registry import load
 
 from .conftest import SHIPPED
+from .reading import read
 
 Write = Callable[..., Path]
 # HEADER is 9 lines long, so the first event line is line 10.

@@ -37,6 +37,24 @@ class RegistryError(IcalpubError):
         super().__init__(first + more)
 
 
+class YamlProblem(IcalpubError):
+    """The text is not YAML this tool accepts; carries a 1-based position."""
+
+    def __init__(self, line: int, column: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.column = column
+        self.message = message
+
+
+class Invalid(IcalpubError):
+    """A registry value was wrong; its problem is already recorded (the reader's control flow)."""
+
+
+class LocalTimeError(IcalpubError, ValueError):
+    """A local time that does not exist, or exists twice, in its zone."""
+
+
 class LedgerError(IcalpubError):
     """The ledger file (events.lock) cannot be read or is malformed."""
 

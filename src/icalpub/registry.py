@@ -1,28 +1,28 @@
-"""Read `events.yaml` into the model, reporting every problem with its place; the only reader."""
+"""Read `events.yaml` into the model, reporting every problem with its place; the only reader.
+
+Three ways in: `read_source(path)` reads a file and its ledger, `interpret(name, raw)`
+does the same from bytes already in hand (the service's reload, the editor's
+candidate text), and `load(path)` raises instead of returning problems.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import os
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import ledger as ledger_module
-from .errors import LedgerError, Problem, RegistryError
+from . import rules
+from .errors import Invalid, LedgerError, Problem, RegistryError, YamlProblem
 from .ledger import Ledger
 from .model import Calendar, Event, Registry, Topic
-from .recurrence import occurs_on, parse_rule
-from .values import (
-    Invalid,
-    Values,
-    closest,
-    has_offset,
-)
-from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, YamlProblem, compose, decode
+from .reuse import event_key
+from .values import Values, closest, has_offset
+from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, compose, decode
 
 CALENDAR_KEYS = (
     "title",
@@ -133,25 +133,11 @@ def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None
 
 
 def load(path: str | Path) -> Registry:
-    """Read and validate the registry at `path`; raise RegistryError listing every problem."""
-    registry, problems = read(path)
-    if registry is None:
-        raise RegistryError(problems)
-    return registry
-
-
-def read(path: str | Path) -> tuple[Registry | None, list[Problem]]:
-    """Read the registry at `path`; return it (None if invalid) and every problem found."""
-    raw = read_raw(path)
-    if isinstance(raw, Problem):
-        return None, [raw]
-    return parse(raw.registry, str(path))
-
-
-def parse(data: bytes, filename: str = "events.yaml") -> tuple[Registry | None, list[Problem]]:
-    """Parse registry bytes; return the registry (None on any error) and all problems."""
-    registry, problems, _ = _parse(data, filename, None)
-    return registry, problems
+    """Read and validate the registry at `path` with its ledger; raise RegistryError if invalid."""
+    source = read_source(path)
+    if source.registry is None:
+        raise RegistryError(source.problems)
+    return source.registry
 
 
 def _parse(
@@ -289,7 +275,7 @@ class _Reader(Values):
         items = node.items
         for number, item in enumerate(items):
             following = items[number + 1] if number + 1 < len(items) else None
-            key = self.event_key(item, following, zone, declared)
+            key = event_key(self.source_text, item, following, zone, declared)
             event = self.known.get(key) if key is not None else None
             if event is None:
                 before = len(self.problems)
@@ -315,22 +301,6 @@ class _Reader(Values):
             seen[event.id] = _value_node(item, "id")
             events.append(event)
         return tuple(events)
-
-    def event_key(
-        self, item: Node, following: Node | None, zone: str, declared: list[str]
-    ) -> bytes | None:
-        """Return what an event's value depends on, hashed: its text, column and context.
-
-        An item's text runs to where the next item starts (the last item has
-        no known end and is never reused).
-        """
-        if self.source_text is None or following is None:
-            return None
-        digest = hashlib.blake2b(
-            self.source_text[item.index : following.index].encode(), digest_size=16
-        )
-        digest.update(f"\0{item.column}\0{zone}\0{' '.join(declared)}".encode())
-        return digest.digest()
 
     def event(self, node: Node, default_zone: str, declared: list[str]) -> Event | None:
         found = self.fields(node, EVENT_KEYS, "an event", required=("id", "title", "start"))
@@ -391,11 +361,11 @@ class _Reader(Values):
         )
         if event_id is None or title is None or start is None:
             return None
-        ok = self.check_times(event, found, what)
-        ok = self.check_repeat(event, found, what) and ok
-        if published and updated and updated < published:
-            self.warning(found["updated"][1], f"{what} updated is before published")
-        return event if ok else None
+        faults = rules.check(event, what)
+        for fault in faults:
+            report = self.error if fault.severity == "error" else self.warning
+            report(found[fault.field][1], fault.message, fault.hint)
+        return None if any(f.severity == "error" for f in faults) else event
 
     def event_topics(self, node: Node, what: str, declared: list[str]) -> tuple[str, ...]:
         if isinstance(node, Mapping):
@@ -418,59 +388,6 @@ class _Reader(Values):
             elif topic not in result:
                 result.append(topic)
         return tuple(sorted(result, key=declared.index))
-
-    # -- rules across fields ---------------------------------------------------------
-
-    def check_times(self, event: Event, found: dict[str, tuple[Scalar, Node]], what: str) -> bool:
-        if event.end is None:
-            return True
-        end_node = found["end"][1]
-        if isinstance(event.start, dt.datetime) != isinstance(event.end, dt.datetime):
-            kind = "a date and time" if isinstance(event.start, dt.datetime) else "a date only"
-            self.error(
-                end_node,
-                f"{what} starts with {kind}, so its end must be {kind} too",
-                "all-day events use dates for both; timed events use times for both",
-            )
-            return False
-        if event.end < event.start:
-            self.error(
-                end_node,
-                f"{what} ends before it starts",
-                "for all-day events 'end' is the last day, inclusive",
-            )
-            return False
-        return True
-
-    def check_repeat(self, event: Event, found: dict[str, tuple[Scalar, Node]], what: str) -> bool:
-        if event.repeat is None:
-            if event.exceptions:
-                self.error(
-                    found["except"][1],
-                    f"{what} has 'except' but no 'repeat'",
-                    "'except' skips occurrences of a repeating event",
-                )
-                return False
-            return True
-        node = found["repeat"][1]
-        rule = parse_rule(event)
-        if isinstance(rule, str):
-            self.error(
-                node,
-                f"{what} repeat is not a valid RRULE: {rule}",
-                "e.g. FREQ=MONTHLY;BYDAY=2WE;COUNT=6",
-            )
-            return False
-        ok = True
-        for day in event.exceptions:
-            if not occurs_on(rule, event, day):
-                self.error(
-                    found["except"][1],
-                    f"{what} except {day.isoformat()} is not an occurrence of the repeat rule",
-                    "list only dates the event repeats on",
-                )
-                ok = False
-        return ok
 
 
 def _value_node(node: Node, key: str) -> Node:

@@ -13,15 +13,16 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
-from .errors import Problem
+from . import urls
+from .errors import Invalid, LocalTimeError, Problem
 from .model import Contact, Duration, Status
 from .yamlsafe import Mapping, Node, Scalar, Sequence
-from .zones import LocalTimeError, is_zone, known_zones, localize
+from .zones import is_zone, known_zones, localize
 from .zones import zone as tzinfo
 
 T = TypeVar("T")
 
-ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9-]{0,79}")
+ID_PATTERN = re.compile(urls.ID)
 LANGUAGE_PATTERN = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 DATE_PATTERN = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 DATETIME_PATTERN = re.compile(
@@ -38,10 +39,6 @@ URL_PATTERN = re.compile(r"https?://[^\s/?#]+[^\s]*")
 BAD_CHARACTERS = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 STATUSES = ("confirmed", "tentative", "cancelled")
 CONTACT_KEYS = ("name", "phone", "email")
-
-
-class Invalid(Exception):
-    """A value was wrong; the problem is already recorded."""
 
 
 class Values:

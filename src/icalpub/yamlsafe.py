@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import yaml
 
+from .errors import YamlProblem
+
 MAX_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASED_NODES = 100_000
@@ -76,16 +78,6 @@ class Mapping(Node):
     """A YAML mapping, its pairs in file order (duplicates kept for reporting)."""
 
     pairs: list[tuple[Node, Node]] = field(default_factory=list)
-
-
-class YamlProblem(Exception):
-    """The text is not YAML this tool accepts; carries a 1-based position."""
-
-    def __init__(self, line: int, column: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.column = column
-        self.message = message
 
 
 def decode(data: bytes) -> str:

@@ -7,6 +7,8 @@ import functools
 import zoneinfo
 from importlib import resources
 
+from .errors import LocalTimeError
+
 _UTC_NAMES = frozenset(
     {
         "UTC",
@@ -29,10 +31,6 @@ _UTC_NAMES = frozenset(
         "GMT-0",
     }
 )
-
-
-class LocalTimeError(ValueError):
-    """A local time that does not exist, or exists twice, in its zone."""
 
 
 @functools.cache
