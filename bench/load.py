@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import free_port, gunicorn, registry_text, worker_pids, write_atomically
 
 from icalpub import ledger as ledger_module
-from icalpub.build import write_file
+from icalpub.files import write_file
 from icalpub.publish import publish
 from icalpub.registry import ledger_path, read_source
 from icalpub.served import compile_served

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import os
 import shutil
@@ -11,7 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, free_port, http_get, require, wait_for_port
+from icalpub.deployment.nginx import render
+from icalpub.model import Duration
+from icalpub.registry import load
+
+from .conftest import ROOT, SHIPPED, free_port, http_get, require, wait_for_port
 
 EXPECTED = ROOT / "tests" / "expected"
 TYPES = {
@@ -29,10 +34,7 @@ def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     root = home / "feeds"
     shutil.copytree(EXPECTED, root)
     port = free_port()
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    conf = conf.replace("root /srv/icalpub/feeds;", f"root {root};")
-    assert str(port) in conf and str(root) in conf
+    conf = render(load(SHIPPED).calendar, root=str(root), listen=f"127.0.0.1:{port}")
     (home / "nginx.conf").write_text(conf)
     (home / "logs").mkdir()
     directives = f"daemon off; pid {home}/nginx.pid; error_log {home}/logs/error.log;"
@@ -134,3 +136,24 @@ def test_nginx_conf_passes_nginx_t(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_shipped_nginx_conf_is_what_nginx_config_writes_for_the_shipped_registry() -> None:
+    calendar = load(SHIPPED).calendar
+    written = render(calendar, root="/srv/icalpub/feeds", listen="8080")
+    assert (ROOT / "deploy" / "nginx.conf").read_text("utf-8") == written
+
+
+def test_nginx_max_age_follows_calendar_refresh() -> None:
+    calendar = load(SHIPPED).calendar
+    hourly = dataclasses.replace(calendar, refresh=Duration("PT2H", seconds=7200))
+    unset = dataclasses.replace(calendar, refresh=None)
+    assert 'add_header Cache-Control "public, max-age=43200" always;' in render(
+        calendar, root="/r", listen="1"
+    )
+    assert 'add_header Cache-Control "public, max-age=7200" always;' in render(
+        hourly, root="/r", listen="1"
+    )
+    assert 'add_header Cache-Control "public, max-age=3600" always;' in render(
+        unset, root="/r", listen="1"
+    )

@@ -1,4 +1,4 @@
-"""Write a publication to disk, the whole tree at once; the only module that writes files.
+"""Write a publication to disk, the whole tree at once, with its ledger.
 
 The new tree is written beside the old one, flushed to disk, and then swapped
 in with one rename (Linux `renameat2(RENAME_EXCHANGE)`), so a reader of the
@@ -20,28 +20,28 @@ from __future__ import annotations
 import ctypes
 import datetime as dt
 import errno
-import fcntl
 import hashlib
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import gcpause, gzipped
+from . import gcpause, gzipped, urls
 from . import ledger as ledgers
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError
+from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
 from .registry import ledger_path, read_source
 from .zones import today_in
 
-SAFE_PATH = re.compile(r"(?:[a-z0-9][a-z0-9-]{0,79}/)?[a-z0-9][a-z0-9.-]{0,90}")
+SAFE_PATH = re.compile(urls.published_pattern())
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
 
@@ -79,14 +79,14 @@ class Tree:
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self._stack.enter_context(_lock(parent / f".{self.out.name}.lock"))
+            self._stack.enter_context(locked(parent / f".{self.out.name}.lock"))
             _remove_leftovers(parent, self.out.name)
             self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=parent))
         except OSError as exc:
             self._stack.close()
             self._pool.shutdown()
             self._small.shutdown()
-            raise BuildError(_describe(exc)) from None
+            raise BuildError(describe(exc)) from None
         self._folders.add(self._root)
         return self
 
@@ -104,7 +104,7 @@ class Tree:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise BuildError(_describe(exc)) from None
+                raise BuildError(describe(exc)) from None
             self._folders.add(target.parent)
         self._added.add(path)
         if len(data) >= self.BATCH:
@@ -141,7 +141,7 @@ class Tree:
             _sync_file_system(self._root)
             _swap(self._root, self.out)
         except OSError as exc:
-            raise BuildError(_describe(exc)) from None
+            raise BuildError(describe(exc)) from None
 
     def _submit(self) -> None:
         if self._batch:
@@ -204,11 +204,11 @@ def build_folder(
                 raise
         if pending is not None:
             try:
-                _move(pending, lock)
+                move(pending, lock)
             except OSError as exc:
                 raise LedgerPendingError(
                     f"{out} holds the new publication, but {lock.name} could not be replaced "
-                    f"({_describe(exc)}); the new ledger waits in {pending.name} and the next "
+                    f"({describe(exc)}); the new ledger waits in {pending.name} and the next "
                     "build takes it up"
                 ) from None
     return Built(registry, publication, source.problems)
@@ -229,12 +229,12 @@ def _adopt_pending_ledger(lock: Path, out: Path) -> None:
     for path in sorted(lock.parent.glob(f".{lock.name}.pending-*")):
         try:
             if path == published:
-                _move(path, lock)
+                move(path, lock)
             else:
                 path.unlink()
         except OSError as exc:
             raise BuildError(
-                f"cannot take up the pending ledger {path.name}: {_describe(exc)}"
+                f"cannot take up the pending ledger {path.name}: {describe(exc)}"
             ) from None
 
 
@@ -243,35 +243,10 @@ def _pending(lock: Path, index: bytes) -> Path:
     return lock.with_name(f".{lock.name}.pending-{digest}")
 
 
-def _move(source: Path, target: Path) -> None:
-    """Rename a flushed file over `target` and flush the rename (the folder) too."""
-    os.replace(source, target)
-    _fsync_dir(target.parent)
-
-
 def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
     """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically."""
     with Tree(out) as tree:
         tree.commit(files)
-
-
-def write_file(path: Path, data: bytes) -> None:
-    """Replace one file atomically: write a temporary sibling, flush it, rename it over."""
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.chmod(temporary, 0o644)
-            os.replace(temporary, path)
-        except BaseException:
-            os.unlink(temporary)
-            raise
-        _fsync_dir(path.parent)
-    except OSError as exc:
-        raise BuildError(_describe(exc)) from None
 
 
 def _write_batch(batch: list[tuple[Path, bytes]]) -> None:
@@ -301,7 +276,7 @@ def _swap(staging: Path, out: Path) -> None:
         os.rename(out, old)
         os.rename(staging, out)
         os.rename(old, staging)
-    _fsync_dir(out.parent)
+    fsync_dir(out.parent)
 
 
 def _exchange(first: Path, second: Path) -> bool:
@@ -327,16 +302,6 @@ def _check_path(path: str) -> None:
         raise BuildError(f"refusing to write {path!r}: outside the output folder's layout")
 
 
-@contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def _remove_leftovers(parent: Path, name: str) -> None:
     for leftover in parent.glob(f".{name}.new-*"):
         shutil.rmtree(leftover, ignore_errors=True)
@@ -356,16 +321,3 @@ def _sync_file_system(folder: Path) -> None:
             raise OSError(code, os.strerror(code), str(folder))
     finally:
         os.close(handle)
-
-
-def _fsync_dir(folder: Path) -> None:
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
-def _describe(exc: OSError) -> str:
-    where = f" ({exc.filename})" if exc.filename else ""
-    return f"{exc.strerror or exc}{where}"

@@ -14,7 +14,7 @@ from . import __version__, parallel
 from .build import build_folder
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError
 from .publish import size_warnings
-from .registry import read_source
+from .registry import load, read_source
 from .zones import today_in
 
 
@@ -106,6 +106,22 @@ def serve(registry: str, host: str, port: int) -> None:
         _fail(f"not serving: {registry} has errors; fix them and start again")
     click.echo(f"icalpub: serving {registry} on http://{host}:{port}/", err=True)
     app.run(host=host, port=port, threaded=True, use_reloader=False)
+
+
+@cli.command("nginx-config")
+@click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
+@click.option("--root", default="/srv/icalpub/feeds", show_default=True, help="The build's folder.")
+@click.option("--listen", default="8080", show_default=True, help="nginx's `listen` address.")
+def nginx_config(registry: str, root: str, listen: str) -> None:
+    """Print an nginx.conf serving REGISTRY's static build, its caching from `refresh`."""
+    from .deployment import nginx
+
+    try:
+        model = load(registry)
+    except RegistryError as exc:
+        _print_problems(exc.problems)
+        _fail(f"{registry} has errors; fix them first")
+    click.echo(nginx.render(model.calendar, root=root, listen=listen), nl=False)
 
 
 @cli.command()

@@ -118,6 +118,11 @@ class Calendar:
     feed_items: int = 50
 
     @property
+    def max_age(self) -> int:
+        """Return how many seconds clients may cache: `refresh`, one hour when not set."""
+        return int(self.refresh.total_seconds()) if self.refresh is not None else 3600
+
+    @property
     def host(self) -> str:
         """Return the host name of `base_url`, the domain of every UID."""
         from urllib.parse import urlsplit

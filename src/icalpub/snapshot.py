@@ -19,8 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .build import write_file
 from .errors import BuildError
+from .files import write_file
 from .registry import Raw
 
 log = logging.getLogger("icalpub")

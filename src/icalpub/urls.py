@@ -8,6 +8,10 @@ from .model import Calendar
 
 FORMATS = ("ics", "rss", "atom", "json")
 _WHOLE = {"ics": "calendar.ics", "rss": "feed.rss", "atom": "feed.atom", "json": "feed.json"}
+# An event or topic id, as it appears in a path (SPEC §1).
+ID = "[a-z0-9][a-z0-9-]{0,79}"
+# The folders of single files: one per topic, one per event.
+FOLDERS = ("topics", "events")
 
 
 def feed_path(fmt: str, topics: Iterable[str] = ()) -> str:
@@ -49,3 +53,14 @@ def absolute(calendar: Calendar, path: str = "") -> str:
 def uid(calendar: Calendar, event_id: str) -> str:
     """Return the event's UID, stable forever: `<id>@<host of base_url>`."""
     return f"{event_id}@{calendar.host}"
+
+
+def whole_names() -> tuple[str, ...]:
+    """Return the stems of the whole-registry files: `calendar`, `feed`."""
+    return tuple(sorted({name.split(".")[0] for name in _WHOLE.values()}))
+
+
+def published_pattern() -> str:
+    """Return a regular expression for every path a publication has (not index.json)."""
+    formats = "|".join(FORMATS)
+    return rf"(?:(?:{'|'.join(whole_names())})|(?:{'|'.join(FOLDERS)})/{ID})\.(?:{formats})"

@@ -18,12 +18,6 @@ def service() -> Live:
     return found
 
 
-def max_age(served: Served) -> int:
-    """Return how long clients may cache, from `calendar.refresh` (default one hour)."""
-    refresh = served.publication.registry.calendar.refresh
-    return refresh.total_seconds() if refresh else 3600
-
-
 def send(
     request: Request, served: Served, resource: Resource, filename: str | None = None
 ) -> Response:
@@ -33,7 +27,7 @@ def send(
     headers = {
         "ETag": etag,
         "Last-Modified": _http_date(served.last_modified),
-        "Cache-Control": f"public, max-age={max_age(served)}",
+        "Cache-Control": f"public, max-age={served.publication.registry.calendar.max_age}",
         "Vary": "Accept-Encoding",
     }
     if filename:

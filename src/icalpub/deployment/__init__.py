@@ -1,0 +1,1 @@
+"""Configuration for the programs around icalpub (nginx), written from the registry and `urls`."""

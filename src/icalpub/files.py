@@ -1,0 +1,79 @@
+"""Write files safely: whole or not at all, flushed to disk, one writer at a time.
+
+The build, the ledger, the crash snapshot and the editor's saves all write
+through here: a reader (nginx, the service, git) sees the old file or the new
+one, never a mix, and a crash leaves no half-written file in its place.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import BuildError
+
+
+def move(source: Path, target: Path) -> None:
+    """Rename a flushed file over `target` and flush the rename (the folder) too."""
+    os.replace(source, target)
+    fsync_dir(target.parent)
+
+
+def write_file(path: Path, data: bytes) -> None:
+    """Replace one file atomically: write a temporary sibling, flush it, rename it over.
+
+    The file keeps its permissions (a registry made group-writable for its
+    editors stays so); a new file is 0644 whatever the umask.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            os.chmod(temporary, _mode_of(path))
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+        fsync_dir(path.parent)
+    except OSError as exc:
+        raise BuildError(describe(exc)) from None
+
+
+@contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created if missing) for the block."""
+    with open(path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def fsync_dir(folder: Path) -> None:
+    """Flush a folder's entries (a rename is durable only once its folder is)."""
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def describe(exc: OSError) -> str:
+    """Return an OSError as a person reads it: what went wrong, and on which file."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
+
+
+def _mode_of(path: Path) -> int:
+    try:
+        return os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        return 0o644
