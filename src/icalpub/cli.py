@@ -135,6 +135,15 @@ def schema() -> None:
     )
 
 
+def _editor_commands() -> None:
+    from .editor.commands import editor
+
+    cli.add_command(editor)
+
+
+_editor_commands()
+
+
 def _print_problems(problems: list[Problem]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)

@@ -23,11 +23,11 @@ def move(source: Path, target: Path) -> None:
     fsync_dir(target.parent)
 
 
-def write_file(path: Path, data: bytes) -> None:
+def write_file(path: Path, data: bytes, new_mode: int = 0o644) -> None:
     """Replace one file atomically: write a temporary sibling, flush it, rename it over.
 
     The file keeps its permissions (a registry made group-writable for its
-    editors stays so); a new file is 0644 whatever the umask.
+    editors stays so); a new file gets `new_mode` whatever the umask.
     """
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -36,7 +36,7 @@ def write_file(path: Path, data: bytes) -> None:
                 stream.write(data)
                 stream.flush()
                 os.fsync(stream.fileno())
-            os.chmod(temporary, _mode_of(path))
+            os.chmod(temporary, _mode_of(path, new_mode))
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
@@ -72,8 +72,8 @@ def describe(exc: OSError) -> str:
     return f"{exc.strerror or exc}{where}"
 
 
-def _mode_of(path: Path) -> int:
+def _mode_of(path: Path, new_mode: int) -> int:
     try:
         return os.stat(path).st_mode & 0o7777
     except FileNotFoundError:
-        return 0o644
+        return new_mode

@@ -16,12 +16,15 @@ def create_app(
     registry: str | Path | None = None,
     live: Live | None = None,
     extra: Iterable[Blueprint] = (),
+    editor: bool = True,
 ) -> Flask:
     """Create the app serving `registry` (default: $ICALPUB_REGISTRY, else events.yaml).
 
     `extra` are the blueprints a deployment enables besides the public ones
-    (the editor). Raises RegistryError when the registry is invalid: the
-    service refuses to start rather than serve an empty calendar.
+    (the editor). The editor's URLs are there unless `editor` is false; they
+    answer 404 while the editors file does not exist. Raises RegistryError
+    when the registry is invalid: the service refuses to start rather than
+    serve an empty calendar.
     """
     from . import feeds, health, language, pages
 
@@ -38,6 +41,10 @@ def create_app(
     app.register_blueprint(pages.blueprint)
     for blueprint in extra:
         app.register_blueprint(blueprint)
+    if editor:
+        from ..editor.setup import install
+
+        install(app, live.path)
     language.install(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,251 @@
+"""The editors file (`editors.toml`): who may edit, their password hashes and API tokens.
+
+Passwords are argon2id hashes (argon2-cffi, the reference implementation's
+binding; its defaults follow RFC 9106), rehashed at login when those defaults
+change. API tokens are 256-bit random strings shown once and stored as SHA-256
+hashes: a fast hash is enough for a secret nobody chose. The file is read with
+the standard library's `tomllib` and written with `tomli-w`, atomically, 0600.
+
+    [proxy]
+    trusted = ["127.0.0.1"]          # a reverse proxy that logs people in (default: none)
+    header = "X-Forwarded-Email"     # the header it sets; trusted from those addresses only
+
+    [editors.anna]
+    email = "anna@example.lv"
+    password = "$argon2id$v=19$..."
+    tokens = ["sha256:..."]
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import os
+import re
+import secrets
+import tomllib
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import tomli_w
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from ..errors import IcalpubError
+from ..files import write_file
+
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+_HASHER = PasswordHasher()
+# Verified against when the name is unknown, so a wrong name costs what a wrong password does.
+_DUMMY = _HASHER.hash(secrets.token_hex(16))
+
+
+class AccountError(IcalpubError):
+    """The editors file or a change to it is wrong; the message says what."""
+
+
+@dataclass(frozen=True)
+class Editor:
+    """One person who may edit."""
+
+    name: str
+    email: str
+    password: str = ""  # argon2id hash; "" when the editor logs in through the proxy only
+    tokens: tuple[str, ...] = ()  # "sha256:<hex>" of each API token
+
+
+@dataclass(frozen=True)
+class Proxy:
+    """A reverse proxy trusted to say who is logged in, and to forward the client's address."""
+
+    trusted: tuple[str, ...] = ()
+    header: str = "X-Forwarded-Email"
+
+    def trusts(self, address: str | None) -> bool:
+        """Return whether a request from `address` comes from a trusted proxy."""
+        if not address:
+            return False
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        for entry in self.trusted:
+            try:
+                if ip in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+        return False
+
+
+@dataclass(frozen=True)
+class Accounts:
+    """The editors file's content."""
+
+    editors: dict[str, Editor] = field(default_factory=dict)
+    proxy: Proxy = field(default_factory=Proxy)
+
+    def by_email(self, email: str) -> Editor | None:
+        """Return the editor with `email` (case-insensitive)."""
+        wanted = email.strip().lower()
+        return next((e for e in self.editors.values() if e.email.lower() == wanted), None)
+
+    def by_token(self, token: str) -> Editor | None:
+        """Return the editor an API token belongs to."""
+        digest = _token_hash(token)
+        found = None
+        for editor in self.editors.values():
+            for stored in editor.tokens:
+                if hmac.compare_digest(stored, digest):
+                    found = editor
+        return found
+
+    def verify(self, login: str, password: str) -> tuple[Editor | None, str | None]:
+        """Check a login (name or email) and password; return the editor and, when its hash
+        should be redone with today's parameters, the new hash."""
+        login = login.strip()
+        editor = self.editors.get(login.lower()) or self.by_email(login)
+        if editor is None or not editor.password:
+            _check(_DUMMY, password)
+            return None, None
+        if not _check(editor.password, password):
+            return None, None
+        rehash = _HASHER.hash(password) if _HASHER.check_needs_rehash(editor.password) else None
+        return editor, rehash
+
+
+def editors_path(registry: str | Path) -> Path:
+    """Return the editors file of a registry: $ICALPUB_EDITORS, else editors.toml beside it."""
+    configured = os.environ.get("ICALPUB_EDITORS")
+    return Path(configured) if configured else Path(registry).parent / "editors.toml"
+
+
+def load(path: Path) -> Accounts:
+    """Read the editors file; raise AccountError with the place when it is malformed."""
+    try:
+        data = tomllib.loads(path.read_text("utf-8"))
+    except FileNotFoundError:
+        return Accounts()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AccountError(f"{path}: cannot read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise AccountError(f"{path}: {exc}") from None
+    editors: dict[str, Editor] = {}
+    for name, entry in dict(data.get("editors", {})).items():
+        if not NAME.fullmatch(name) or not isinstance(entry, dict):
+            raise AccountError(f"{path}: [editors.{name}] is not a valid editor entry")
+        editors[name] = Editor(
+            name=name,
+            email=str(entry.get("email", "")),
+            password=str(entry.get("password", "")),
+            tokens=tuple(str(t) for t in entry.get("tokens", [])),
+        )
+    proxy = dict(data.get("proxy", {}))
+    return Accounts(
+        editors,
+        Proxy(
+            trusted=tuple(str(a) for a in proxy.get("trusted", [])),
+            header=str(proxy.get("header", "X-Forwarded-Email")),
+        ),
+    )
+
+
+def save(path: Path, accounts: Accounts) -> None:
+    """Write the editors file atomically, readable by its owner only."""
+    data: dict[str, object] = {
+        "proxy": {"trusted": list(accounts.proxy.trusted), "header": accounts.proxy.header},
+        "editors": {
+            e.name: {"email": e.email, "password": e.password, "tokens": list(e.tokens)}
+            for e in sorted(accounts.editors.values(), key=lambda e: e.name)
+        },
+    }
+    header = "# icalpub editors: written by `icalpub editor`; passwords and tokens are hashes.\n"
+    write_file(path, (header + tomli_w.dumps(data)).encode(), new_mode=0o600)
+
+
+def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:
+    """Return the accounts with a new editor."""
+    name = name.strip().lower()
+    if not NAME.fullmatch(name):
+        raise AccountError(
+            f"'{name}' is not a valid editor name: lower-case letters, digits, '.', '_', '-'"
+        )
+    if name in accounts.editors:
+        raise AccountError(f"there is already an editor '{name}'")
+    if not EMAIL.fullmatch(email.strip()):
+        raise AccountError(f"'{email}' is not an email address")
+    if accounts.by_email(email):
+        raise AccountError(f"another editor has the email {email}")
+    editor = Editor(name, email.strip(), hash_password(password))
+    return replace(accounts, editors={**accounts.editors, name: editor})
+
+
+def set_password(accounts: Accounts, name: str, password: str) -> Accounts:
+    """Return the accounts with `name`'s password changed (which ends its sessions)."""
+    editor = _existing(accounts, name)
+    changed = replace(editor, password=hash_password(password))
+    return replace(accounts, editors={**accounts.editors, name: changed})
+
+
+def set_hash(accounts: Accounts, name: str, password_hash: str) -> Accounts:
+    """Return the accounts with `name`'s password hash replaced (a rehash at login)."""
+    editor = _existing(accounts, name)
+    return replace(
+        accounts, editors={**accounts.editors, name: replace(editor, password=password_hash)}
+    )
+
+
+def remove(accounts: Accounts, name: str) -> Accounts:
+    """Return the accounts without `name`."""
+    _existing(accounts, name)
+    return replace(accounts, editors={k: v for k, v in accounts.editors.items() if k != name})
+
+
+def new_token(accounts: Accounts, name: str) -> tuple[Accounts, str]:
+    """Return the accounts with a new API token for `name`, and the token (shown once)."""
+    editor = _existing(accounts, name)
+    token = "icp_" + secrets.token_urlsafe(32)
+    changed = replace(editor, tokens=(*editor.tokens, _token_hash(token)))
+    return replace(accounts, editors={**accounts.editors, name: changed}), token
+
+
+def revoke_tokens(accounts: Accounts, name: str) -> Accounts:
+    """Return the accounts with every API token of `name` revoked."""
+    editor = _existing(accounts, name)
+    return replace(accounts, editors={**accounts.editors, name: replace(editor, tokens=())})
+
+
+def hash_password(password: str) -> str:
+    """Return the argon2id hash of a password, refusing one too short to be a password."""
+    if len(password) < 10:
+        raise AccountError("the password must have at least 10 characters")
+    if len(password) > 1024:
+        raise AccountError("the password must have at most 1024 characters")
+    return _HASHER.hash(password)
+
+
+def session_key(editor: Editor) -> str:
+    """Return what a session is bound to: changes when the password or email changes."""
+    return hashlib.sha256(f"{editor.name}\0{editor.email}\0{editor.password}".encode()).hexdigest()[
+        :32
+    ]
+
+
+def _existing(accounts: Accounts, name: str) -> Editor:
+    editor = accounts.editors.get(name.strip().lower())
+    if editor is None:
+        raise AccountError(f"there is no editor '{name}'")
+    return editor
+
+
+def _check(password_hash: str, password: str) -> bool:
+    try:
+        return _HASHER.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def _token_hash(token: str) -> str:
+    return "sha256:" + hashlib.sha256(token.encode()).hexdigest()

@@ -1,0 +1,192 @@
+"""The editor's HTTP API for scripts: the form's rules, as JSON, with API tokens.
+
+An event is one JSON object with SPEC §1's event keys and the values a person
+writes in YAML ("2022-01-12 10:00"); what GET returns, PUT takes back whole.
+Each event's ETag is its version: PUT and DELETE need If-Match (428 without,
+412 when the event changed since). Invalid events are 422 with the
+validator's messages per field. Only `Authorization: Bearer` counts — the
+session cookie is ignored here, so no CSRF token is needed or accepted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from ..registry import EVENT_KEYS
+from ..values import closest
+from .auth import token_editor
+from .history import Author
+from .setup import Editing, editing
+from .store import Change, Conflict, Exists, Invalid, NotFound, Refused, Saved
+from .yamltext import EditError
+
+blueprint = Blueprint("editor_api", __name__, url_prefix="/edit/api")
+
+
+@blueprint.before_request
+def _authenticate() -> Response | None:
+    state = editing()
+    editor = token_editor(request, state.accounts())
+    if editor is None:
+        response = _error(401, "send a valid API token: Authorization: Bearer <token>")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="icalpub editor"'
+        return response
+    request.environ["icalpub.author"] = Author(editor.name, editor.email)
+    return None
+
+
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.get("/events")
+def list_events() -> Response:
+    """Return every event as written, with each one's version."""
+    state = editing().store().state()
+    document = state.document
+    return jsonify(
+        events=[document.values(item) for item in document.items],
+        versions={item.id: item.version for item in document.items},
+    )
+
+
+@blueprint.get("/events/<event_id>")
+def get_event(event_id: str) -> Response:
+    """Return one event as written; its ETag is its version."""
+    document = editing().store().state().document
+    item = document.item(event_id)
+    if item is None:
+        return _error(404, f"there is no event '{event_id}'")
+    response = jsonify(document.values(item))
+    response.set_etag(item.version)
+    if item.shared:
+        response.headers["X-Icalpub-Read-Only"] = item.shared
+    return response
+
+
+@blueprint.put("/events/<event_id>")
+def put_event(event_id: str) -> Response:
+    """Replace one event whole; needs If-Match with its current version."""
+    body = _body(event_id)
+    if isinstance(body, Response):
+        return body
+    version = _if_match(event_id)
+    if isinstance(version, Response):
+        return version
+    return _save(Change("edit", event_id, body, version), 200)
+
+
+@blueprint.delete("/events/<event_id>")
+def delete_event(event_id: str) -> Response:
+    """Delete one event; needs If-Match. Its id stays in the ledger, never reused."""
+    version = _if_match(event_id)
+    if isinstance(version, Response):
+        return version
+    return _save(Change("delete", event_id, version=version), 204)
+
+
+@blueprint.post("/events")
+def post_event() -> Response:
+    """Add an event; its `id` must be new (never used before, even by a deleted event)."""
+    body = _body(None)
+    if isinstance(body, Response):
+        return body
+    event_id = str(body.get("id", "")).strip()
+    if not event_id:
+        return _error(422, "the event needs an 'id'", {"id": ["the event needs an 'id'"]})
+    return _save(Change("add", event_id, body), 201)
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _body(event_id: str | None) -> dict[str, Any] | Response:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _error(400, "the body must be one JSON object (Content-Type: application/json)")
+    unknown = [key for key in data if key not in EVENT_KEYS]
+    if unknown:
+        fields = {key: [f"unknown key '{key}'" + _suggest(key)] for key in unknown}
+        return _error(422, "the event has unknown keys: " + ", ".join(unknown), fields)
+    if event_id is not None and str(data.get("id", event_id)) != event_id:
+        message = "the id cannot be changed; add a new event and delete this one"
+        return _error(422, message, {"id": [message]})
+    return data
+
+
+def _suggest(key: str) -> str:
+    hint = closest(key, list(EVENT_KEYS))
+    return f"; {hint}" if hint else ""
+
+
+def _if_match(event_id: str) -> str | Response:
+    if not request.if_match:
+        return _error(428, "send If-Match with the event's ETag (from GET), so no edit is lost")
+    document = editing().store().state().document
+    item = document.item(event_id)
+    if item is None:
+        return _error(404, f"there is no event '{event_id}'")
+    if not request.if_match.contains(item.version) and not request.if_match.star_tag:
+        response = _error(412, f"event '{event_id}' changed since that version; GET it again")
+        response.set_etag(item.version)
+        return response
+    return item.version
+
+
+def _save(change: Change, status: int) -> Response:
+    state = editing()
+    author: Author = request.environ["icalpub.author"]
+    try:
+        saved = state.store().save(change, author, _now())
+    except Invalid as exc:
+        fields: dict[str, list[str]] = {}
+        for problem in exc.problems:
+            fields.setdefault(problem.field, []).append(problem.text)
+        return _error(422, "the event is not valid; nothing was saved", fields)
+    except Conflict as exc:
+        response = _error(412, str(exc))
+        if exc.version:
+            response.set_etag(exc.version)
+        return response
+    except Exists as exc:
+        return _error(409, str(exc))
+    except NotFound as exc:
+        return _error(404, str(exc))
+    except (Refused, EditError) as exc:
+        return _error(409, str(exc))
+    return _saved(saved, status)
+
+
+def _saved(saved: Saved, status: int) -> Response:
+    if status == 204:
+        return Response(status=204)
+    document = editing().store().state().document
+    item = document.item(saved.event_id)
+    response = jsonify(document.values(item) if item else {})
+    response.status_code = status
+    if saved.version:
+        response.set_etag(saved.version)
+    if status == 201:
+        response.headers["Location"] = f"/edit/api/events/{saved.event_id}"
+    return response
+
+
+def _error(status: int, message: str, fields: dict[str, list[str]] | None = None) -> Response:
+    response = jsonify(error=message, fields=fields or {})
+    response.status_code = status
+    return response
+
+
+def _now() -> dt.datetime:
+    live = current_app.extensions["icalpub"]
+    now: dt.datetime = live.now()
+    return now
+
+
+__all__ = ["Editing", "blueprint"]

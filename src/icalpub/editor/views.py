@@ -1,0 +1,503 @@
+"""The editor's pages: log in, the list of events, the event form, cancel, delete, history.
+
+Every page is `no-store`, carries the strict CSP (no inline script) and works
+without JavaScript; every form has a CSRF token. A save goes through the
+store, which refuses a change to an event that changed since the form was
+opened: the page then shows both versions and offers the editor's own changes
+applied to the current one, to review and save again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+from urllib.parse import urlsplit
+
+from babel.dates import get_day_names
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from ..display import when
+from ..i18n import locale
+from ..model import Event, Registry
+from ..text import to_html
+from ..web.headers import secure
+from ..zones import known_zones, today_in
+from . import accounts as accounts_module
+from .accounts import Editor
+from .auth import client_address, proxy_editor, session_editor, start_session
+from .form import KINDS, WEEKDAYS, Form, from_form, next_dates, to_form
+from .history import Author
+from .setup import editing
+from .store import Change, Conflict, Exists, FieldProblem, Invalid, NotFound, Refused, State
+from .yamltext import EditError, Fields
+
+blueprint = Blueprint("editor", __name__, url_prefix="/edit", template_folder="templates")
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+@blueprint.before_request
+def _guard() -> None:
+    editing()  # 404 while the editor is off
+    if request.method == "POST":
+        cast(CSRFProtect, current_app.extensions["csrf"]).protect()
+
+
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return secure(response)
+
+
+@blueprint.errorhandler(CSRFError)
+def _csrf_failed(error: CSRFError) -> tuple[str, int]:
+    message = "The form has expired or did not come from this site. Open the page again."
+    return render_template("editor/message.html", message=message), 400
+
+
+def login_required(view: View) -> View:
+    """Let only a logged-in editor through; send others to the login page."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        editor = _current_editor()
+        if editor is None:
+            return redirect(url_for("editor.login", next=request.full_path.rstrip("?")))
+        g.editor = editor
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+# -- logging in -------------------------------------------------------------------
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> WerkzeugResponse | tuple[str, int] | str:
+    """Ask for name (or email) and password; slow down repeated failures."""
+    target = _safe_next(request.values.get("next", ""))
+    if request.method == "GET":
+        if _current_editor() is not None:
+            return redirect(target)
+        return render_template("editor/login.html", next=target, error="")
+    state = editing()
+    accounts = state.accounts()
+    name = request.form.get("login", "")[:200]
+    address = client_address(request, accounts)
+    wait = state.throttle.wait(address, name)
+    if wait > 0:
+        page = render_template(
+            "editor/login.html", next=target, error="Too many attempts; wait a little.", login=name
+        )
+        response = make_response(page, 429)
+        response.headers["Retry-After"] = str(int(wait) + 1)
+        return response
+    editor, rehash = accounts.verify(name, request.form.get("password", "")[:1024])
+    if editor is None:
+        state.throttle.failed(address, name)
+        current_app.logger.warning("failed editor login for %r from %s", name, address)
+        page = render_template(
+            "editor/login.html", next=target, error="Wrong name or password.", login=name
+        )
+        return page, 401
+    state.throttle.succeeded(address, name)
+    if rehash:
+        accounts_module.save(state.editors, accounts_module.set_hash(accounts, editor.name, rehash))
+        editor = state.accounts().editors[editor.name]
+    start_session(editor, _now())
+    current_app.logger.info("editor %s logged in from %s", editor.name, address)
+    return redirect(target)
+
+
+@blueprint.post("/logout")
+def logout() -> WerkzeugResponse:
+    """End the session."""
+    from flask import session
+
+    session.clear()
+    return redirect(url_for("editor.login"))
+
+
+def _safe_next(target: str) -> str:
+    """Return `target` if it is a path of the editor on this site, else the list."""
+    parts = urlsplit(target)
+    if (
+        target.startswith("/edit/")
+        and not parts.scheme
+        and not parts.netloc
+        and "\\" not in target
+        and not target.startswith("//")
+        and all(ord(c) > 31 for c in target)
+    ):
+        return target
+    return url_for("editor.events")
+
+
+def _current_editor() -> Editor | None:
+    accounts = editing().accounts()
+    return proxy_editor(request, accounts) or session_editor(accounts, _now())
+
+
+# -- the list ---------------------------------------------------------------------
+
+
+@blueprint.get("/")
+@login_required
+def events() -> str:
+    """List the events: search by title, filter by topic, upcoming or past."""
+    state = editing().store().state()
+    query = request.args.get("q", "").strip()
+    topic = request.args.get("topic", "")
+    period = request.args.get("when", "upcoming")
+    today = _today(state)
+    rows = []
+    for item in state.document.items:
+        values = state.document.values(item)
+        title = _text(values.get("title"))
+        start = _text(values.get("start"))
+        last = _text(values.get("end")) or start
+        topics = values.get("topics")
+        topics = topics if isinstance(topics, list) else [topics] if isinstance(topics, str) else []
+        if query and query.casefold() not in title.casefold():
+            continue
+        if topic and topic not in topics:
+            continue
+        upcoming = last[:10] >= today.isoformat() or bool(values.get("repeat"))
+        if (period == "upcoming" and not upcoming) or (period == "past" and upcoming):
+            continue
+        rows.append(
+            {
+                "id": item.id,
+                "title": title,
+                "start": start,
+                "topics": topics,
+                "cancelled": values.get("status") == "cancelled",
+                "repeats": bool(values.get("repeat")),
+                "shared": item.shared,
+            }
+        )
+    rows.sort(key=lambda r: (str(r["start"]).replace("T", " "), str(r["id"])))
+    return render_template(
+        "editor/list.html",
+        rows=rows,
+        query=query,
+        topic=topic,
+        period=period,
+        topic_choices=_topics(state),
+        problems=_file_problems(state),
+    )
+
+
+# -- the event form ---------------------------------------------------------------
+
+
+@blueprint.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> WerkzeugResponse | str | tuple[str, int]:
+    """A new event, empty or as a copy of ?from=<id> (its zone, topics and contact)."""
+    state = editing().store().state()
+    if request.method == "GET":
+        copied: Fields = {}
+        source = state.document.item(request.args.get("from", ""))
+        if source is not None:
+            values = state.document.values(source)
+            copied = {k: v for k, v in values.items() if k in ("timezone", "topics", "contact")}
+            copied["title"] = _text(values.get("title"))
+        return _form_page(state, None, to_form(copied), {}, version="")
+    fields = _submitted({})
+    event_id = _text(fields.get("id"))
+    if request.form.get("action") == "preview":
+        return _preview_page(state, Change("add", event_id, fields), None, fields, "")
+    try:
+        editing().store().save(Change("add", event_id, fields), _author(), _now())
+    except Invalid as exc:
+        return _form_page(state, None, to_form(fields), {}, "", problems=exc.problems), 422
+    except (Exists, Refused, EditError) as exc:
+        problem = FieldProblem("id", str(exc))
+        return _form_page(state, None, to_form(fields), {}, "", problems=[problem]), 409
+    return redirect(url_for("editor.events", saved=event_id))
+
+
+@blueprint.route("/events/<event_id>", methods=["GET", "POST"])
+@login_required
+def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
+    """Edit one event; a save on a version that is no longer current is refused."""
+    state = editing().store().state()
+    item = state.document.item(event_id)
+    if request.method == "GET":
+        if item is None:
+            abort(404)
+        values = state.document.values(item)
+        return _form_page(state, event_id, to_form(values), values, item.version)
+    opened = _opened()
+    fields = _submitted(opened)
+    version = request.form.get("version", "")
+    change = Change("edit", event_id, fields, version)
+    if request.form.get("action") == "preview":
+        return _preview_page(state, change, event_id, opened, version)
+    try:
+        editing().store().save(change, _author(), _now())
+    except Conflict as exc:
+        return _conflict_page(state, event_id, fields, opened, exc), 409
+    except Invalid as exc:
+        page = _form_page(state, event_id, to_form(fields), opened, version, problems=exc.problems)
+        return page, 422
+    except (NotFound, Refused, EditError) as exc:
+        problem = FieldProblem("", str(exc))
+        page = _form_page(state, event_id, to_form(fields), opened, version, problems=[problem])
+        return page, 409
+    return redirect(url_for("editor.events", saved=event_id))
+
+
+@blueprint.post("/events/<event_id>/status")
+@login_required
+def status(event_id: str) -> WerkzeugResponse | tuple[str, int]:
+    """Cancel the event, or undo the cancelling."""
+    state = editing().store().state()
+    item = state.document.item(event_id)
+    if item is None:
+        abort(404)
+    values = dict(state.document.values(item))
+    cancel = request.form.get("status") == "cancelled"
+    if cancel:
+        values["status"] = "cancelled"
+    else:
+        values.pop("status", None)
+    verb = "Cancel" if cancel else "Un-cancel"
+    change = Change("edit", event_id, values, request.form.get("version", ""), verb=verb)
+    try:
+        editing().store().save(change, _author(), _now())
+    except Refused as exc:
+        return render_template("editor/message.html", message=str(exc)), 409
+    return redirect(url_for("editor.events", saved=event_id))
+
+
+@blueprint.route("/events/<event_id>/delete", methods=["GET", "POST"])
+@login_required
+def delete(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
+    """Delete after the editor types the event's id; the id is never used again."""
+    state = editing().store().state()
+    item = state.document.item(event_id)
+    if item is None:
+        abort(404)
+    title = _text(state.document.values(item).get("title"))
+    if request.method == "GET":
+        return render_template(
+            "editor/delete.html", event_id=event_id, title=title, version=item.version, error=""
+        )
+    if request.form.get("confirm", "").strip() != event_id:
+        page = render_template(
+            "editor/delete.html",
+            event_id=event_id,
+            title=title,
+            version=request.form.get("version", ""),
+            error="Type the event's id exactly to delete it.",
+        )
+        return page, 422
+    change = Change("delete", event_id, version=request.form.get("version", ""))
+    try:
+        editing().store().save(change, _author(), _now())
+    except Refused as exc:
+        return render_template("editor/message.html", message=str(exc)), 409
+    return redirect(url_for("editor.events", deleted=event_id))
+
+
+@blueprint.get("/events/<event_id>/history")
+@login_required
+def history(event_id: str) -> str:
+    """List the saves that changed this event, with a way to restore each."""
+    store = editing().store()
+    state = store.state()
+    item = state.document.item(event_id)
+    if item is None:
+        abort(404)
+    versions = store.history.versions(store.path, event_id)
+    return render_template(
+        "editor/history.html",
+        event_id=event_id,
+        title=_text(state.document.values(item).get("title")),
+        versions=versions,
+        version=item.version,
+        restorable=bool(versions)
+        and store.history.file_at(store.path, versions[0].commit) is not None,
+    )
+
+
+@blueprint.post("/events/<event_id>/restore")
+@login_required
+def restore(event_id: str) -> WerkzeugResponse | tuple[str, int]:
+    """Save the event as it was after an earlier save (a new save; nothing is rewritten)."""
+    from .yamltext import read_bytes
+
+    store = editing().store()
+    data = store.history.file_at(store.path, request.form.get("commit", ""))
+    old = read_bytes(data).item(event_id) if data is not None else None
+    if data is None or old is None:
+        return render_template("editor/message.html", message="That version is not kept."), 404
+    values = read_bytes(data).values(old)
+    change = Change("edit", event_id, values, request.form.get("version", ""), verb="Restore")
+    try:
+        store.save(change, _author(), _now())
+    except Refused as exc:
+        return render_template("editor/message.html", message=str(exc)), 409
+    return redirect(url_for("editor.events", saved=event_id))
+
+
+# -- rendering --------------------------------------------------------------------
+
+
+def _form_page(
+    state: State,
+    event_id: str | None,
+    form: Form,
+    opened: Fields,
+    version: str,
+    problems: list[FieldProblem] | None = None,
+    preview: dict[str, Any] | None = None,
+    conflict: dict[str, Any] | None = None,
+) -> str:
+    registry = state.registry
+    zone = registry.calendar.timezone if registry else "UTC"
+    item = state.document.item(event_id) if event_id else None
+    event = registry.event(event_id) if registry and event_id else None
+    dates = next_dates(event, _today(state)) if event is not None else []
+    by_field: dict[str, list[str]] = {}
+    for problem in problems or []:
+        by_field.setdefault(problem.field, []).append(problem.text)
+    return render_template(
+        "editor/form.html",
+        event_id=event_id,
+        form=form,
+        opened=json.dumps(opened, ensure_ascii=False, sort_keys=True),
+        version=version,
+        problems=problems or [],
+        by_field=by_field,
+        zones=sorted(known_zones()),
+        calendar_zone=zone,
+        topic_choices=_topics(state),
+        weekdays=WEEKDAYS,
+        weekday_names=[get_day_names("wide", locale=locale(g.lang))[i] for i in range(7)],
+        kinds=KINDS,
+        dates=dates,
+        read_only=item.shared if item else "",
+        preview=preview,
+        conflict=conflict,
+    )
+
+
+def _preview_page(
+    state: State, change: Change, event_id: str | None, opened: Fields, version: str
+) -> str | tuple[str, int]:
+    form = to_form(change.fields)
+    try:
+        registry = editing().store().preview(change)
+    except Invalid as exc:
+        page = _form_page(state, event_id, form, opened, version, problems=exc.problems)
+        return page, 422
+    except Refused as exc:
+        page = _form_page(state, event_id, form, opened, version, [FieldProblem("", str(exc))])
+        return page, 409
+    event = registry.event(change.event_id)
+    preview = _preview(registry, event) if event else None
+    return _form_page(state, event_id, form, opened, version, preview=preview)
+
+
+def _preview(registry: Registry, event: Event) -> dict[str, Any]:
+    zone = registry.calendar.timezone
+    return {
+        "event": event,
+        "when": when(event, g.lang, zone),
+        "description": Markup(to_html(event.description)) if event.description else None,
+    }
+
+
+def _conflict_page(
+    state: State, event_id: str, mine: Fields, opened: Fields, conflict: Conflict
+) -> str:
+    current = conflict.current or {}
+    merged = dict(current)
+    for key in sorted({*mine, *opened}):
+        if mine.get(key) != opened.get(key):  # what this editor changed, applied to the current
+            if key in mine:
+                merged[key] = mine[key]
+            else:
+                merged.pop(key, None)
+    keys = [k for k in sorted({*mine, *current}) if mine.get(k) != current.get(k)]
+    details = {
+        "deleted": conflict.current is None,
+        "rows": [(k, current.get(k), mine.get(k)) for k in keys],
+    }
+    return _form_page(
+        state,
+        event_id,
+        to_form(merged),
+        current,
+        conflict.version or "",
+        problems=[FieldProblem("", str(conflict))],
+        conflict=details,
+    )
+
+
+# -- helpers ----------------------------------------------------------------------
+
+
+def _submitted(original: Fields) -> Fields:
+    state = editing().store().state()
+    zone = state.registry.calendar.timezone if state.registry else "UTC"
+    values = {k: v for k, v in request.form.items()}
+    lists = {k: request.form.getlist(k) for k in ("topics", "repeat_days", "except")}
+    return from_form(values, lists, original, zone)
+
+
+def _opened() -> Fields:
+    try:
+        found = json.loads(request.form.get("opened", "{}"))
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _topics(state: State) -> list[tuple[str, str]]:
+    registry = state.registry
+    if registry is None:
+        return []
+    return [(t.id, t.title(g.get("lang", "en"))) for t in registry.topics]
+
+
+def _file_problems(state: State) -> list[str]:
+    return [str(p) for p in state.source.problems if p.severity == "error"]
+
+
+def _today(state: State) -> dt.date:
+    zone = state.registry.calendar.timezone if state.registry else "UTC"
+    return today_in(zone, _now())
+
+
+def _author() -> Author:
+    editor: Editor = g.editor
+    return Author(editor.name, editor.email)
+
+
+def _now() -> dt.datetime:
+    now: dt.datetime = current_app.extensions["icalpub"].now()
+    return now
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
