@@ -109,7 +109,7 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(client: Any) -
     wrong = log_in(client, password="not the password")
     unknown = log_in(client, name="nobody")
     assert wrong.status_code == unknown.status_code == 401
-    assert "Wrong name or password." in wrong.get_data(as_text=True)
+    assert "Nepareizs vārds vai parole." in wrong.get_data(as_text=True)
     assert wrong.get_data(as_text=True).replace("anna", "nobody") == unknown.get_data(as_text=True)
 
 
@@ -146,7 +146,7 @@ def test_csrf_token_missing_or_wrong_is_refused_and_nothing_is_written(
             data["csrf_token"] = token
         response = logged_in.post("/edit/events/es-diena-2018", data=data)
         assert response.status_code == 400
-        assert "did not come from this site" in response.get_data(as_text=True)
+        assert "nav nākusi no šīs vietnes" in response.get_data(as_text=True)
     assert site.read_bytes() == before
     assert logged_in.post("/edit/logout").status_code == 400  # logging out needs it too
 
@@ -207,18 +207,25 @@ def test_next_never_leaves_the_editor(client: Any, target: str) -> None:
     assert response.headers["Location"] == "/edit/"
 
 
-def test_a_proxy_user_header_counts_only_from_a_trusted_proxy(site: Path) -> None:
+def test_a_proxy_user_header_counts_only_from_a_trusted_proxy_that_is_told_to_send_it(
+    site: Path,
+) -> None:
     add_editor(site)
     path = site.parent / "editors.toml"
     found = accounts.load(path)
+    headers = {"X-Forwarded-Email": "anna@example.lv"}
+    # Trusted for X-Forwarded-For/-Proto only: a user header passed through is ignored.
     accounts.save(path, accounts.Accounts(found.editors, accounts.Proxy(trusted=("10.0.0.1",))))
     app = create_app(live=Live(site, background=False))
-    direct = app.test_client()
-    direct.environ_base["REMOTE_ADDR"] = "203.0.113.9"
-    assert direct.get("/edit/", headers={"X-Forwarded-Email": "anna@example.lv"}).status_code == 302
     proxied = app.test_client()
     proxied.environ_base["REMOTE_ADDR"] = "10.0.0.1"
-    answer = proxied.get("/edit/", headers={"X-Forwarded-Email": "anna@example.lv"})
+    assert proxied.get("/edit/", headers=headers).status_code == 302
+    proxy = accounts.Proxy(trusted=("10.0.0.0/8",), header="X-Forwarded-Email")
+    accounts.save(path, accounts.Accounts(found.editors, proxy))
+    direct = app.test_client()
+    direct.environ_base["REMOTE_ADDR"] = "203.0.113.9"
+    assert direct.get("/edit/", headers=headers).status_code == 302
+    answer = proxied.get("/edit/", headers=headers)
     assert answer.status_code == 200 and "anna" in answer.get_data(as_text=True)
     unknown = proxied.get("/edit/", headers={"X-Forwarded-Email": "mallory@example.lv"})
     assert unknown.status_code == 302
@@ -259,7 +266,7 @@ def test_an_invalid_form_shows_the_validators_message_beside_the_field(
         "for all-day events &#39;end&#39; is the last day, inclusive"
     )
     assert f'<a href="#f-end_date">{message}</a>' in page  # the summary links to the field
-    assert f'<span class="field-error" id="e-end">{message}</span>' in page
+    assert f'<span class="field-error" id="e-end_date">{message}</span>' in page
     assert site.read_bytes() == before
 
 
@@ -364,3 +371,37 @@ def test_delete_needs_the_id_typed(logged_in: Any, site: Path) -> None:
     )
     assert response.status_code == 302
     assert "es-diena-2018" not in site.read_text("utf-8")
+
+
+def test_an_old_password_hash_is_redone_at_login(site: Path) -> None:
+    from argon2 import PasswordHasher
+
+    add_editor(site)
+    path = site.parent / "editors.toml"
+    weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
+    accounts.save(path, accounts.set_hash(accounts.load(path), "anna", weak))
+    app = create_app(live=Live(site, background=False))
+    assert log_in(app.test_client()).status_code == 302
+    redone = accounts.load(path).editors["anna"].password
+    assert redone != weak and redone.startswith("$argon2id$")
+    assert "m=65536" in redone and accounts.load(path).verify("anna", PASSWORD)[0] is not None
+
+
+def test_cookies_are_secure_when_the_trusted_proxy_says_https(site: Path) -> None:
+    add_editor(site)
+    path = site.parent / "editors.toml"
+    found = accounts.load(path)
+    accounts.save(path, accounts.Accounts(found.editors, accounts.Proxy(trusted=("10.0.0.1",))))
+    app = create_app(live=Live(site, background=False))
+    for address, secure in (("10.0.0.1", True), ("203.0.113.9", False)):
+        client = app.test_client()
+        client.environ_base["REMOTE_ADDR"] = address
+        headers = {"X-Forwarded-Proto": "https"}
+        page = client.get("/edit/login", headers=headers).get_data(as_text=True)
+        response = client.post(
+            "/edit/login",
+            headers=headers,
+            data={"login": "anna", "password": PASSWORD, "csrf_token": hidden(page, "csrf_token")},
+        )
+        assert response.status_code == 302
+        assert ("Secure" in response.headers["Set-Cookie"]) is secure

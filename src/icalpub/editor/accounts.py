@@ -7,8 +7,8 @@ hashes: a fast hash is enough for a secret nobody chose. The file is read with
 the standard library's `tomllib` and written with `tomli-w`, atomically, 0600.
 
     [proxy]
-    trusted = ["127.0.0.1"]          # a reverse proxy that logs people in (default: none)
-    header = "X-Forwarded-Email"     # the header it sets; trusted from those addresses only
+    trusted = ["127.0.0.1"]          # reverse proxies whose X-Forwarded-* count (default: none)
+    header = "X-Forwarded-Email"     # a proxy that logs people in sets this (default: "", off)
 
     [editors.anna]
     email = "anna@example.lv"
@@ -61,7 +61,7 @@ class Proxy:
     """A reverse proxy trusted to say who is logged in, and to forward the client's address."""
 
     trusted: tuple[str, ...] = ()
-    header: str = "X-Forwarded-Email"
+    header: str = ""  # the logged-in user's email, set by a login proxy; "" = no proxy login
 
     def trusts(self, address: str | None) -> bool:
         """Return whether a request from `address` comes from a trusted proxy."""
@@ -147,7 +147,7 @@ def load(path: Path) -> Accounts:
         editors,
         Proxy(
             trusted=tuple(str(a) for a in proxy.get("trusted", [])),
-            header=str(proxy.get("header", "X-Forwarded-Email")),
+            header=str(proxy.get("header", "")),
         ),
     )
 

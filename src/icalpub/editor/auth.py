@@ -54,7 +54,7 @@ def is_https(request: Request, accounts: Accounts) -> bool:
 
 def proxy_editor(request: Request, accounts: Accounts) -> Editor | None:
     """Return the editor a trusted proxy says is logged in (by email), if any."""
-    if not accounts.proxy.trusted or not accounts.proxy.trusts(request.remote_addr):
+    if not accounts.proxy.header or not accounts.proxy.trusts(request.remote_addr):
         return None
     email = request.headers.get(accounts.proxy.header, "")
     return accounts.by_email(email) if email else None

@@ -50,6 +50,13 @@ from .yamltext import EditError, Fields
 
 blueprint = Blueprint("editor", __name__, url_prefix="/edit", template_folder="templates")
 View = TypeVar("View", bound=Callable[..., Any])
+# The form control a registry field's message is shown beside.
+CONTROLS = {
+    "start": "start_date",
+    "end": "end_date",
+    "repeat": "repeat_kind",
+    "contact": "contact_name",
+}
 
 
 @blueprint.before_request
@@ -193,6 +200,9 @@ def events() -> str:
             }
         )
     rows.sort(key=lambda r: (str(r["start"]).replace("T", " "), str(r["id"])))
+    titles = dict(_topics(state))
+    for row in rows:
+        row["topics"] = [titles.get(t, t) for t in cast(list[str], row["topics"])]
     return render_template(
         "editor/list.html",
         rows=rows,
@@ -379,7 +389,8 @@ def _form_page(
     dates = next_dates(event, _today(state)) if event is not None else []
     by_field: dict[str, list[str]] = {}
     for problem in problems or []:
-        by_field.setdefault(problem.field, []).append(problem.text)
+        control = CONTROLS.get(problem.field, problem.field)  # the form control it belongs to
+        by_field.setdefault(control, []).append(problem.text)
     return render_template(
         "editor/form.html",
         event_id=event_id,
@@ -388,6 +399,7 @@ def _form_page(
         version=version,
         problems=problems or [],
         by_field=by_field,
+        controls=CONTROLS,
         zones=sorted(known_zones()),
         calendar_zone=zone,
         topic_choices=_topics(state),
