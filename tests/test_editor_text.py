@@ -197,3 +197,48 @@ def test_any_title_reads_back_exactly_and_changes_one_line(title: str) -> None:
     assert registry.events[0].title == title
     removed, added = changed_lines(text, after)
     assert removed == ["    title: A  # comment\n"] and len(added) == 1
+
+
+def test_calendar_settings_change_only_their_lines() -> None:
+    document = yamltext.read(TEXT)
+    settings = dict(document.section_values("calendar"), title="Kalendārs", feed_items="30")
+    del settings["description"]
+    after = yamltext.set_calendar(document, settings)
+    removed, added = changed_lines(TEXT, after)
+    assert [line.split(":")[0].strip() for line in removed] == [
+        "title",
+        "description",
+        "feed_items",
+    ]
+    assert added == ["  title: Kalendārs\n", "  feed_items: 30\n"]
+
+
+def test_a_new_topic_goes_last_in_the_topics_style() -> None:
+    document = yamltext.read(TEXT)
+    after = yamltext.set_topic(document, "seminar", {"lv": "Semināri", "en": "Seminars"})
+    assert changed_lines(TEXT, after) == (
+        [],
+        ["  seminar: {title: {lv: Semināri, en: Seminars}}\n"],
+    )
+    registry = parse(after.encode())[0]
+    assert registry is not None
+    assert registry.topics[-1].titles == (("lv", "Semināri"), ("en", "Seminars"))
+
+
+def test_a_topic_is_retitled_in_place_and_a_flow_mapping_of_topics_grows() -> None:
+    document = yamltext.read(TEXT)
+    after = yamltext.set_topic(document, "training", {"lv": "Apmācības", "en": "Training"})
+    assert changed_lines(TEXT, after) == (
+        ["  training: {title: {lv: Mācības, en: Training}}\n"],
+        ["  training: {title: {lv: Apmācības, en: Training}}\n"],
+    )
+    text = (
+        HEADER.replace(
+            "topics:\n  training: {title: {lv: Mācības, en: Training}}\n"
+            "  project: {title: Projekti}\n",
+            "topics: {training: {title: Mācības}}\n",
+        )
+        + "  - id: a\n    title: A\n    start: 2024-05-01\n"
+    )
+    grown = yamltext.set_topic(yamltext.read(text), "project", {"lv": "Projekti"})
+    assert "topics: {training: {title: Mācības}, project: {title: Projekti}}\n" in grown

@@ -405,3 +405,43 @@ def test_cookies_are_secure_when_the_trusted_proxy_says_https(site: Path) -> Non
         )
         assert response.status_code == 302
         assert ("Secure" in response.headers["Set-Cookie"]) is secure
+
+
+def test_settings_and_topics_are_edited_in_place_and_refused_when_stale(
+    logged_in: Any, site: Path
+) -> None:
+    page = logged_in.get("/edit/settings").get_data(as_text=True)
+    token = hidden(page, "csrf_token")
+    version = re.search(r'name="version" value="([^"]*)"', page)
+    assert version
+    settings = {
+        "csrf_token": token,
+        "what": "calendar",
+        "version": version.group(1),
+        "title": "Notikumu kalendārs",
+        "description": "Valsts informatīvais resurss par cilvēktirdzniecības mazināšanas tēmu "
+        "un aktualitātēm Latvijā",
+        "contact_name": "Iekšlietu ministrija",
+        "contact_phone": "+371 67829674",
+        "refresh": "PT6H",
+        "feed_items": "50",
+    }
+    before = site.read_text("utf-8")
+    assert logged_in.post("/edit/settings", data=settings).status_code == 302
+    after = site.read_text("utf-8")
+    assert before.replace("  refresh: PT12H\n", "  refresh: PT6H\n") == after
+    stale = logged_in.post("/edit/settings", data={**settings, "feed_items": "20"})
+    assert stale.status_code == 409 and site.read_text("utf-8") == after
+    topic = {
+        "csrf_token": token,
+        "what": "topic",
+        "topic": "seminar",
+        "title_lv": "Semināri",
+        "title_en": "Seminars",
+    }
+    assert logged_in.post("/edit/settings", data=topic).status_code == 302
+    assert "  seminar: {title: {lv: Semināri, en: Seminars}}\n" in site.read_text("utf-8")
+    form = logged_in.get("/edit/new").get_data(as_text=True)
+    assert 'value="seminar"' in form and "Semināri" in form
+    again = logged_in.post("/edit/settings", data=topic)
+    assert again.status_code == 409

@@ -28,12 +28,17 @@ from .history import Author, History
 from .yamltext import Document, Fields, Item
 
 log = logging.getLogger("icalpub.editor")
-Action = Literal["add", "edit", "delete"]
+Action = Literal["add", "edit", "delete", "calendar", "topic"]
 
 
 @dataclass(frozen=True)
 class Change:
-    """What an editor asks for: the event, its new fields, and the version it was opened on."""
+    """What an editor asks for: the event, its new fields, and the version it was opened on.
+
+    "calendar" changes the calendar settings (`event_id` is "calendar"); "topic"
+    adds or retitles the topic `event_id` (fields: `title` per language,
+    `description`), its version being that of the whole topics mapping.
+    """
 
     action: Action
     event_id: str
@@ -66,9 +71,12 @@ class Exists(Refused):
 class Conflict(Refused):
     """The event changed since the editor opened it; here is how it is now."""
 
-    def __init__(self, event_id: str, current: Fields | None, version: str | None) -> None:
-        what = "was deleted" if current is None else "was changed by someone else"
-        super().__init__(f"event '{event_id}' {what} since you opened it; nothing was saved")
+    def __init__(
+        self, event_id: str, current: Fields | None, version: str | None, what: str = ""
+    ) -> None:
+        what = what or f"event '{event_id}'"
+        how = "was deleted" if current is None else "was changed by someone else"
+        super().__init__(f"{what} {how} since you opened it; nothing was saved")
         self.current = current
         self.version = version
 
@@ -169,6 +177,8 @@ class Store:
 
     def _apply(self, state: State, change: Change) -> tuple[str, list[str]]:
         document = state.document
+        if change.action in ("calendar", "topic"):
+            return self._settings(document, change)
         item = document.item(change.event_id)
         if change.action == "add":
             ledger = state.source.ledger
@@ -190,6 +200,28 @@ class Store:
         after = yamltext.normalize(dict(change.fields, id=change.event_id))
         changed = [k for k in sorted({*before, *after}) if before.get(k) != after.get(k)]
         return yamltext.replace(document, change.event_id, after), changed
+
+    def _settings(self, document: Document, change: Change) -> tuple[str, list[str]]:
+        if change.action == "calendar":
+            current = document.section_values("calendar")
+            if change.version != document.section_version("calendar"):
+                version = document.section_version("calendar")
+                raise Conflict("calendar", current, version, what="the calendar settings")
+            wanted = yamltext.normalize(change.fields)
+            changed = [k for k in sorted({*current, *wanted}) if current.get(k) != wanted.get(k)]
+            return yamltext.set_calendar(document, wanted), changed
+        topics = document.section_values("topics")
+        exists = change.event_id in topics
+        if change.version is None and exists:
+            raise Exists(f"there is already a topic '{change.event_id}'; choose another id")
+        if change.version is not None and change.version != document.section_version("topics"):
+            version = document.section_version("topics")
+            raise Conflict(change.event_id, topics, version, what="the topics")
+        title = change.fields.get("title", {})
+        titles = {str(k): str(v) for k, v in title.items()} if isinstance(title, Mapping) else {}
+        description = str(change.fields.get("description", "") or "")
+        text = yamltext.set_topic(document, change.event_id, titles, description)
+        return text, ["title"] if exists else []
 
 
 def _taken(event_id: str, item: Item | None, ledger: Ledger) -> str:
@@ -242,6 +274,10 @@ def _placed(problems: list[Problem], text: str, event_id: str) -> list[FieldProb
 
 
 def _message(change: Change, changed: list[str]) -> str:
+    if change.action == "calendar":
+        return "Edit calendar settings: " + ", ".join(changed) if changed else "Edit calendar"
+    if change.action == "topic":
+        return f"{'Edit' if changed else 'Add'} topic {change.event_id}"
     verb = change.verb or {"add": "Add", "edit": "Edit", "delete": "Delete"}[change.action]
     detail = f": {', '.join(changed)}" if changed and not change.verb else ""
     return f"{verb} {change.event_id}{detail}"

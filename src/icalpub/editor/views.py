@@ -34,7 +34,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..display import when
-from ..i18n import locale
+from ..i18n import LANGUAGES, locale
 from ..model import Event, Registry
 from ..text import to_html
 from ..web.headers import secure
@@ -367,6 +367,68 @@ def restore(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     except Refused as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", saved=event_id))
+
+
+# -- the calendar's settings and topics --------------------------------------------
+
+REFRESH = ("PT1H", "PT3H", "PT6H", "PT12H", "P1D")
+SETTINGS = ("title", "description", "refresh", "feed_items", "keep_past")
+
+
+@blueprint.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings() -> WerkzeugResponse | str | tuple[str, int]:
+    """The calendar's title, description, contact, refresh; its topics and their titles."""
+    store = editing().store()
+    state = store.state()
+    if request.method == "GET":
+        return _settings_page(state)
+    form = request.form
+    what = form.get("what", "")
+    try:
+        if what == "calendar":
+            fields: dict[str, Any] = dict(state.document.section_values("calendar"))
+            for key in SETTINGS:
+                fields[key] = form.get(key, "").strip()
+            contact = {k: form.get(f"contact_{k}", "").strip() for k in ("name", "phone", "email")}
+            fields["contact"] = {k: v for k, v in contact.items() if v}
+            change = Change("calendar", "calendar", fields, form.get("version", ""))
+        elif what == "topic":
+            topic_id = form.get("topic", "").strip()
+            titles = {lang: form.get(f"title_{lang}", "") for lang in LANGUAGES}
+            fields = {"title": titles, "description": form.get("description", "")}
+            version = form.get("version") if form.get("existing") else None
+            change = Change("topic", topic_id, fields, version)
+        else:
+            abort(400)
+        store.save(change, _author(), _now())
+    except Invalid as exc:
+        return _settings_page(store.state(), [p.text for p in exc.problems]), 422
+    except (Refused, EditError) as exc:
+        return _settings_page(store.state(), [str(exc)]), 409
+    return redirect(url_for("editor.settings", saved=what))
+
+
+def _settings_page(state: State, problems: list[str] | None = None) -> str:
+    calendar = state.document.section_values("calendar")
+    contact = calendar.get("contact")
+    topics = []
+    for topic_id, value in state.document.section_values("topics").items():
+        title = value.get("title", "") if isinstance(value, dict) else ""
+        titles = title if isinstance(title, dict) else {LANGUAGES[0]: title}
+        description = value.get("description", "") if isinstance(value, dict) else ""
+        topics.append({"id": topic_id, "titles": titles, "description": description})
+    return render_template(
+        "editor/settings.html",
+        calendar=calendar,
+        calendar_contact=contact if isinstance(contact, dict) else {},
+        topics=topics,
+        languages=LANGUAGES,
+        refresh_choices=REFRESH,
+        calendar_version=state.document.section_version("calendar"),
+        topics_version=state.document.section_version("topics"),
+        problems=problems or [],
+    )
 
 
 # -- rendering --------------------------------------------------------------------

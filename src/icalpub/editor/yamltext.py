@@ -61,6 +61,7 @@ class Document:
     newline: str
     events: Node  # the `events:` sequence
     items: tuple[Item, ...]
+    root: Node | None = None
 
     def item(self, event_id: str) -> Item | None:
         """Return the event with `event_id`, if the file has it."""
@@ -72,6 +73,25 @@ class Document:
     def values(self, item: Item) -> Fields:
         """Return the event's fields as written (text as the YAML reads it), in file order."""
         return {key: _value(value) for key, (_, value) in item.fields.items()}
+
+    def section(self, key: str) -> Mapping | None:
+        """Return the top-level mapping `key` (`calendar`, `topics`), if the file has one."""
+        found = _child(self.root, key)
+        return found if isinstance(found, Mapping) else None
+
+    def section_values(self, key: str) -> dict[str, Any]:
+        """Return a top-level mapping as written, nested mappings included."""
+        found = self.section(key)
+        return _nested(found) if found is not None else {}
+
+    def section_version(self, key: str) -> str:
+        """Return the version of a top-level mapping: a hash of its text ("" if absent)."""
+        found = self.section(key)
+        if found is None:
+            return ""
+        return hashlib.sha256(
+            self.text[found.index : content_end(self.text, found)].encode()
+        ).hexdigest()[:20]
 
     def is_flow(self, node: Node) -> bool:
         """Return whether `node` is a flow collection (`[...]` or `{...}`)."""
@@ -94,7 +114,7 @@ def read(text: str) -> Document:
         items.append(_item(text, node, anchors, floor))
         floor = items[-1].end
     newline = "\r\n" if "\r\n" in text else "\n"
-    return Document(text, newline, events, tuple(items))
+    return Document(text, newline, events, tuple(items), root)
 
 
 def read_bytes(data: bytes) -> Document:
@@ -142,11 +162,93 @@ def _replace(
     item = _editable(document, event_id)
     wanted = normalize(fields)
     wanted.setdefault("id", event_id)
-    text = document.text
-    current = document.values(item)
-    splices: list[tuple[int, int, str]] = []
     mapping = item.node
     assert isinstance(mapping, Mapping)
+    splices = _mapping_splices(document, mapping, wanted, EVENT_KEYS, literal=literal)
+    result = _splice(document.text, splices)
+    _check(document, result, keep=[i for i in document.items if i is not item], edited=wanted)
+    return result
+
+
+def set_calendar(document: Document, fields: AnyMapping[str, Any]) -> str:
+    """Return the text with the calendar settings set to `fields` (absent: removed)."""
+    from ..registry import CALENDAR_KEYS
+
+    mapping = document.section("calendar")
+    if mapping is None:
+        raise EditError("the registry has no 'calendar:' mapping")
+    wanted = normalize(fields)
+    for literal in (True, False):
+        splices = _mapping_splices(document, mapping, wanted, CALENDAR_KEYS, literal=literal)
+        result = _splice(document.text, splices)
+        try:
+            _check(document, result, keep=list(document.items), edited=None)
+        except EditError:
+            continue
+        if read(result).section_values("calendar") == wanted:
+            return result
+    raise EditError("the calendar settings would not read back as given; nothing was written")
+
+
+def set_topic(
+    document: Document, topic_id: str, titles: AnyMapping[str, str], description: str = ""
+) -> str:
+    """Return the text with topic `topic_id` (new or existing) titled `titles` per language.
+
+    One title is written as text, several as `{lv: …, en: …}`; a new topic goes
+    last among the topics, in the style of the ones before it.
+    """
+    titles = {k: v.strip() for k, v in titles.items() if v.strip()}
+    if not titles:
+        raise EditError(f"topic '{topic_id}' needs a title")
+    title: Any = next(iter(titles.values())) if len(titles) == 1 else dict(titles)
+    value: dict[str, Any] = {"title": title}
+    if description.strip():
+        value["description"] = description.strip()
+    rendered = "{" + ", ".join(f"{k}: {_render_nested(v)}" for k, v in value.items()) + "}"
+    text, newline = document.text, document.newline
+    topics = document.section("topics")
+    if topics is None:
+        at = _child_key_line(document, "events")
+        result = _splice(
+            text, [(at, at, f"topics:{newline}  {topic_id}: {rendered}{newline}{newline}")]
+        )
+    else:
+        existing = next(
+            ((k, v) for k, v in topics.pairs if isinstance(k, Scalar) and k.value == topic_id), None
+        )
+        if existing is not None:
+            if _nested(existing[1]) == value:
+                return text
+            result = _splice(text, [(existing[1].index, content_end(text, existing[1]), rendered)])
+        elif document.is_flow(topics):
+            at = topics.end - 1
+            comma = ", " if topics.pairs else ""
+            result = _splice(text, [(at, at, f"{comma}{topic_id}: {rendered}")])
+        elif topics.pairs:
+            indent = " " * (topics.column - 1)
+            at = _line_after(text, content_end(text, topics.pairs[-1][1]))
+            result = _splice(text, [(at, at, f"{indent}{topic_id}: {rendered}{newline}")])
+        else:
+            raise EditError("the topics mapping is empty in a way the editor cannot extend")
+    _check(document, result, keep=list(document.items), edited=None)
+    if read(result).section_values("topics").get(topic_id) != value:
+        raise EditError(f"topic '{topic_id}' would not read back as given; nothing was written")
+    return result
+
+
+def _mapping_splices(
+    document: Document,
+    mapping: Mapping,
+    wanted: Fields,
+    order: AnySequence[str],
+    *,
+    literal: bool,
+) -> list[tuple[int, int, str]]:
+    """Return the splices that make `mapping`'s fields `wanted`, unchanged ones untouched."""
+    text = document.text
+    current = {k.value: _value(v) for k, v in mapping.pairs if isinstance(k, Scalar)}
+    splices: list[tuple[int, int, str]] = []
     flow = document.is_flow(mapping)
     indent = " " * (mapping.column - 1)
     pairs = [(k, v) for k, v in mapping.pairs if isinstance(k, Scalar)]
@@ -160,7 +262,7 @@ def _replace(
         else:
             splices.append(_removal(document, pairs, number, flow))
     for name in [k for k in wanted if k not in current]:
-        after = _preceding(pairs, name)
+        after = _preceding(pairs, name, order)
         rendered = _render(document, wanted[name], None, len(indent), flow or not literal)
         if flow:
             at = content_end(text, after[1])
@@ -168,9 +270,37 @@ def _replace(
         else:
             at = _line_after(text, content_end(text, after[1]))
             splices.append((at, at, f"{indent}{name}: {rendered}{document.newline}"))
-    result = _splice(text, splices)
-    _check(document, result, keep=[i for i in document.items if i is not item], edited=wanted)
-    return result
+    return splices
+
+
+def _render_nested(value: Any) -> str:
+    if isinstance(value, dict):
+        return (
+            "{"
+            + ", ".join(f"{_scalar(k, True)}: {_scalar(v, True)}" for k, v in value.items())
+            + "}"
+        )
+    return _scalar(str(value), True)
+
+
+def _nested(node: Node) -> Any:
+    if isinstance(node, Scalar):
+        return "" if node.is_null else node.value
+    if isinstance(node, Sequence):
+        return [_nested(item) for item in node.items]
+    if isinstance(node, Mapping):
+        return {k.value: _nested(v) for k, v in node.pairs if isinstance(k, Scalar)}
+    return ""  # pragma: no cover
+
+
+def _child_key_line(document: Document, key: str) -> int:
+    """Return the start of the line of the top-level `key:`."""
+    root = document.root
+    if isinstance(root, Mapping):
+        for k, _ in root.pairs:
+            if isinstance(k, Scalar) and k.value == key:
+                return document.text.rfind("\n", 0, k.index) + 1
+    raise EditError(f"the registry has no '{key}:'")
 
 
 def insert(document: Document, fields: AnyMapping[str, Any], after: str | None) -> str:
@@ -354,9 +484,11 @@ def _editable_or_any(document: Document, event_id: str) -> Item:
     return item
 
 
-def _preceding(pairs: list[tuple[Scalar, Node]], name: str) -> tuple[Scalar, Node]:
+def _preceding(
+    pairs: list[tuple[Scalar, Node]], name: str, keys: AnySequence[str] = EVENT_KEYS
+) -> tuple[Scalar, Node]:
     """Return the pair a new field `name` goes after: the last one that comes before it."""
-    order = {key: number for number, key in enumerate(EVENT_KEYS)}
+    order = {key: number for number, key in enumerate(keys)}
     rank = order.get(name, len(order))
     chosen = pairs[0]
     for pair in pairs:
