@@ -232,3 +232,32 @@ def test_in_a_git_work_tree_each_save_is_one_commit_by_the_editor(site: Path) ->
     )
     assert current(site, "es-diena-2018")[0] == old.values(item)
     assert git(folder, "log", "-1", "--format=%s").strip() == "Restore es-diena-2018"
+
+
+def test_a_failed_push_keeps_the_commit_and_the_next_save_pushes_both(site: Path) -> None:
+    require("git")
+    folder = site.parent
+    remote = folder.parent / f"{folder.name}-remote.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(folder, "init", "-q", "-b", "main")
+    git(folder, "add", ".")
+    git(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    git(folder, "remote", "add", "origin", str(remote))
+    git(folder, "push", "-q", "-u", "origin", "main")
+    history = for_registry(site, push=True)
+    assert isinstance(history, Git)
+    store = Store(site, history)
+    hidden_remote = remote.with_name(remote.name + ".away")
+    remote.rename(hidden_remote)  # the server is unreachable
+    fields, version = current(site, "es-diena-2018")
+    store.save(Change("edit", "es-diena-2018", dict(fields, title="Viens"), version), ANNA, NOW)
+    assert history.push_error
+    assert git(folder, "log", "-1", "--format=%s").strip() == "Edit es-diena-2018: title"
+    hidden_remote.rename(remote)
+    fields, version = current(site, "es-diena-2018")
+    store.save(Change("edit", "es-diena-2018", dict(fields, title="Divi"), version), ANNA, NOW)
+    assert history.push_error == ""
+    log = ["git", "log", "--format=%s", "main"]
+    pushed = subprocess.run(log, cwd=remote, capture_output=True, text=True, check=True)
+    pushed_lines = pushed.stdout.splitlines()
+    assert pushed_lines == ["Edit es-diena-2018: title", "Edit es-diena-2018: title", "start"]

@@ -68,15 +68,27 @@ class History(Protocol):
         """Return the registry's bytes as of a recorded save, if they are kept."""
 
 
-def for_registry(path: Path) -> History:
-    """Return git history when the registry is in a git work tree, else the audit log."""
+def for_registry(path: Path, push: bool = False) -> History:
+    """Return git history when the registry is in a git work tree, else the audit log.
+
+    With `push`, each commit is pushed to the branch's upstream as well.
+    """
     if Git.inside(path.parent):
-        return Git()
+        return Git(push)
     return AuditLog()
 
 
 class Git:
-    """Each save is one commit of the registry and its ledger."""
+    """Each save is one commit of the registry and its ledger, pushed when asked.
+
+    A push that fails leaves the commit in the local repository; the failure
+    is kept (`push_error`, shown by the editor) and the push is tried again
+    with the next save, which sends every commit not yet pushed.
+    """
+
+    def __init__(self, push: bool = False) -> None:
+        self.push = push
+        self.push_error = ""
 
     @staticmethod
     def inside(folder: Path) -> bool:
@@ -120,6 +132,22 @@ class Git:
         )
         if committed.returncode:
             log.error("git commit of %r failed (the save stands): %s", message, committed.stderr)
+        if self.push:
+            self.push_now(path)
+
+    def push_now(self, path: Path) -> bool:
+        """Push the local commits; remember the error when it fails. Return whether it worked."""
+        try:
+            pushed = _git(path.parent, "push", "--quiet")
+        except subprocess.TimeoutExpired:
+            self.push_error = "git push did not finish within a minute"
+        else:
+            self.push_error = (
+                (pushed.stderr.strip() or "git push failed") if pushed.returncode else ""
+            )
+        if self.push_error:
+            log.error("git push failed (the commit is kept and pushed later): %s", self.push_error)
+        return not self.push_error
 
     def versions(self, path: Path, event_id: str) -> list[Version]:
         result = _git(

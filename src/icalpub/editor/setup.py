@@ -58,7 +58,8 @@ class Editing:
         """Return the store of the registry (git history when it is in a work tree)."""
         with self._lock:
             if self._store is None:
-                self._store = Store(self.registry, for_registry(self.registry))
+                push = os.environ.get("ICALPUB_GIT_PUSH", "") == "1"
+                self._store = Store(self.registry, for_registry(self.registry, push))
             return self._store
 
     def secret(self) -> str:

@@ -211,6 +211,7 @@ def events() -> str:
         period=period,
         topic_choices=_topics(state),
         problems=_file_problems(state),
+        push_error=getattr(editing().store().history, "push_error", ""),
     )
 
 
