@@ -83,6 +83,14 @@ def test_gzip_is_served_from_the_precompressed_twin(nginx: int) -> None:
     assert gzip.decompress(body) == (EXPECTED / "calendar.ics").read_bytes()
 
 
+@pytest.mark.parametrize("accept", ["gzip;q=0", "gzip;q=0, identity", "br"])
+def test_nginx_reads_accept_encoding_q_values(nginx: int, accept: str) -> None:
+    status, headers, body = http_get(nginx, "/calendar.ics", {"Accept-Encoding": accept})
+    assert status == 200
+    assert "content-encoding" not in headers
+    assert body == (EXPECTED / "calendar.ics").read_bytes()
+
+
 def test_conditional_requests_answer_304(nginx: int) -> None:
     _, headers, _ = http_get(nginx, "/feed.atom")
     status, _, body = http_get(nginx, "/feed.atom", {"If-None-Match": headers["etag"]})

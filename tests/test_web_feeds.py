@@ -332,3 +332,58 @@ def test_no_reload_when_the_utc_and_calendar_dates_differ(site: Path, clock: Fak
     clock.advance(5)
     assert live.current() is served
     assert live.today() == dt.date(2026, 11, 30)
+
+
+@pytest.mark.parametrize(
+    ("accept", "coding"),
+    [
+        (None, "identity"),
+        ("", "identity"),
+        ("gzip", "gzip"),
+        ("gzip;q=0", "identity"),
+        ("gzip;q=0, identity", "identity"),
+        ("*", "gzip"),
+        ("*;q=0, identity", "identity"),
+        ("identity;q=0, gzip", "gzip"),
+        ("gzip;q=0.4, identity;q=0.8", "identity"),
+        ("x-gzip", "gzip"),
+        ("br", "identity"),
+        ("identity;q=0", None),
+        ("*;q=0", None),
+    ],
+)
+def test_accept_encoding_is_read_with_its_q_values(
+    client: FlaskClient, accept: str | None, coding: str | None
+) -> None:
+    headers = {} if accept is None else {"Accept-Encoding": accept}
+    response = client.get("/calendar.ics", headers=headers)
+    plain = (ROOT / "tests" / "expected" / "calendar.ics").read_bytes()
+    assert response.headers["Vary"] == "Accept-Encoding"
+    if coding is None:
+        assert response.status_code == 406
+        assert "Accept-Encoding" in response.get_data(as_text=True)
+        return
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == (None if coding == "identity" else "gzip")
+    body = response.get_data()
+    assert (gzip.decompress(body) if coding == "gzip" else body) == plain
+    assert response.headers["ETag"].endswith('-gz"') == (coding == "gzip")
+
+
+def test_head_and_304_carry_the_headers_of_the_representation(client: FlaskClient) -> None:
+    for accept, suffix in (("gzip", '-gz"'), ("gzip;q=0", '"')):
+        full = client.get("/calendar.ics", headers={"Accept-Encoding": accept})
+        head = client.head("/calendar.ics", headers={"Accept-Encoding": accept})
+        assert head.get_data() == b""
+        for name in ("ETag", "Content-Type", "Content-Length", "Vary", "Cache-Control"):
+            assert head.headers[name] == full.headers[name], name
+        assert head.headers.get("Content-Encoding") == full.headers.get("Content-Encoding")
+        again = client.get(
+            "/calendar.ics",
+            headers={"Accept-Encoding": accept, "If-None-Match": full.headers["ETag"]},
+        )
+        assert again.status_code == 304
+        assert again.headers["ETag"] == full.headers["ETag"] and full.headers["ETag"].endswith(
+            suffix
+        )
+        assert again.headers["Vary"] == "Accept-Encoding"

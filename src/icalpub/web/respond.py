@@ -10,6 +10,7 @@ from flask import Request, Response, current_app
 
 from ..live import Live
 from ..served import Resource, Served
+from .coding import GZIP, choose
 
 
 def service() -> Live:
@@ -21,8 +22,13 @@ def service() -> Live:
 def send(
     request: Request, served: Served, resource: Resource, filename: str | None = None
 ) -> Response:
-    """Answer with `resource`: 304 when the client has it, gzip when it accepts it."""
-    gzip = "gzip" in (request.headers.get("Accept-Encoding") or "").lower()
+    """Answer with `resource`: 304 when the client has it, gzip when it prefers it."""
+    coding = choose(request.headers.get("Accept-Encoding"))
+    if coding is None:
+        answer = text(406, "Neither gzip nor identity is acceptable (Accept-Encoding).")
+        answer.headers["Vary"] = "Accept-Encoding"
+        return answer
+    gzip = coding == GZIP
     etag = resource.etag[:-1] + '-gz"' if gzip else resource.etag
     headers = {
         "ETag": etag,
