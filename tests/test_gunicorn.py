@@ -151,3 +151,33 @@ def test_a_restarted_serve_refuses_a_broken_registry(tmp_path: Path) -> None:
     second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert second.returncode == 1
     assert "not serving:" in second.stderr
+
+
+def test_serve_runs_gunicorn_workers_and_dev_runs_werkzeug(tmp_path: Path) -> None:
+    registry = tmp_path / "events.yaml"
+    shutil.copy(SHIPPED, registry)
+    shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
+    env = {**os.environ, "ICALPUB_STATE_DIR": str(tmp_path / "state")}
+    for flags, server in (([], "gunicorn"), (["--dev"], "werkzeug")):
+        port = free_port()
+        command = [sys.executable, "-m", "icalpub", "serve", str(registry), "--port", str(port)]
+        log = tmp_path / f"{server}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(command + flags, env=env, stdout=output, stderr=output)
+            try:
+                wait_for_port(port, timeout=60)
+                workers = {
+                    json.loads(http_get(port, "/healthz")[2])["worker"] for _ in range(40)
+                }
+                body = http_get(port, "/calendar.ics")[2]
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+        text = log.read_text("utf-8")
+        assert body == (EXPECTED / "calendar.ics").read_bytes()
+        if server == "gunicorn":
+            assert "development server" not in text.lower()
+            assert text.count("Booting worker") == 2  # ICALPUB_WORKERS' default
+            assert process.pid not in workers  # a worker answered, not the master
+        else:
+            assert "development server" in text.lower()

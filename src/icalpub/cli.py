@@ -95,17 +95,35 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
 @click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(registry: str, host: str, port: int) -> None:
-    """Serve REGISTRY's calendars, feeds and pages (development server; see README for gunicorn)."""
-    from .web import create_app
+@click.option(
+    "--workers",
+    default=None,
+    type=click.IntRange(1, 64),
+    help="gunicorn worker processes (default: $ICALPUB_WORKERS, else 2).",
+)
+@click.option("--push", is_flag=True, help="Push each editor commit to the git upstream.")
+@click.option("--dev", is_flag=True, help="Werkzeug's development server with its reloader.")
+def serve(registry: str, host: str, port: int, workers: int | None, push: bool, dev: bool) -> None:
+    """Serve REGISTRY's calendars, feeds, pages (and the editor) with gunicorn."""
+    import os
 
-    try:
-        app = create_app(registry)
-    except RegistryError as exc:
-        _print_problems(exc.problems)
+    source = read_source(registry)
+    if source.registry is None:
+        _print_problems(source.problems)
         _fail(f"not serving: {registry} has errors; fix them and start again")
-    click.echo(f"icalpub: serving {registry} on http://{host}:{port}/", err=True)
-    app.run(host=host, port=port, threaded=True, use_reloader=False)
+    if push:
+        os.environ["ICALPUB_GIT_PUSH"] = "1"
+    if dev:
+        from .web import create_app
+
+        click.echo(f"icalpub: serving {registry} on http://{host}:{port}/ (development)", err=True)
+        create_app(registry).run(host=host, port=port, threaded=True, use_reloader=True)
+        return
+    from .deployment import gunicorn
+
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    click.echo(f"icalpub: serving {registry} on http://{bind}/ with gunicorn", err=True)
+    gunicorn.run(registry, bind, workers)
 
 
 @cli.command("nginx-config")
