@@ -166,9 +166,7 @@ def test_serve_runs_gunicorn_workers_and_dev_runs_werkzeug(tmp_path: Path) -> No
             process = subprocess.Popen(command + flags, env=env, stdout=output, stderr=output)
             try:
                 wait_for_port(port, timeout=60)
-                workers = {
-                    json.loads(http_get(port, "/healthz")[2])["worker"] for _ in range(40)
-                }
+                workers = {json.loads(http_get(port, "/healthz")[2])["worker"] for _ in range(40)}
                 body = http_get(port, "/calendar.ics")[2]
             finally:
                 process.terminate()

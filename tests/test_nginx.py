@@ -165,3 +165,11 @@ def test_nginx_max_age_follows_calendar_refresh() -> None:
     assert 'add_header Cache-Control "public, max-age=3600" always;' in render(
         unset, root="/r", listen="1"
     )
+
+
+def test_shipped_stack_conf_is_what_nginx_config_writes_with_a_proxy() -> None:
+    calendar = load(SHIPPED).calendar
+    written = render(
+        calendar, root="/srv/icalpub/public/feeds", listen="8080", proxy="127.0.0.1:8000"
+    )
+    assert (ROOT / "deploy" / "nginx-stack.conf").read_text("utf-8") == written

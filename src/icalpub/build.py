@@ -38,7 +38,7 @@ from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
-from .registry import ledger_path, read_source
+from .registry import ledger_path, read_source, write_lock_path
 from .zones import today_in
 
 SAFE_PATH = re.compile(urls.published_pattern())
@@ -173,7 +173,7 @@ def build_folder(
     files cannot be written; either way `out` and the ledger are as they were.
     """
     lock = ledger_path(registry_path)
-    with gcpause.paused():
+    with locked(write_lock_path(registry_path)), gcpause.paused():
         _adopt_pending_ledger(lock, Path(out))
         source = read_source(registry_path)
         if source.registry is None:
@@ -186,32 +186,64 @@ def build_folder(
             publication = publish(
                 registry, source.ledger, now, today, on_file=tree.add, render=render
             )
-            new_ledger = ledgers.dumps(publication.reconciled.ledger)
-            pending: Path | None = None
-
-            def write_pending(index: bytes) -> None:
-                # Named for the tree it belongs to: only that tree's ledger is ever taken up.
-                nonlocal pending
-                pending = _pending(lock, index)
-                write_file(pending, new_ledger)  # a full disk stops the build here
-
-            unchanged = source.raw is not None and source.raw.ledger == new_ledger
-            try:
-                tree.commit(publication.files, before_swap=None if unchanged else write_pending)
-            except BaseException:
-                if pending is not None:
-                    pending.unlink(missing_ok=True)
-                raise
-        if pending is not None:
-            try:
-                move(pending, lock)
-            except OSError as exc:
-                raise LedgerPendingError(
-                    f"{out} holds the new publication, but {lock.name} could not be replaced "
-                    f"({describe(exc)}); the new ledger waits in {pending.name} and the next "
-                    "build takes it up"
-                ) from None
+            old = source.raw.ledger if source.raw is not None else None
+            _commit(tree, publication.files, publication, old, lock)
     return Built(registry, publication, source.problems)
+
+
+def write_publication(
+    publication: Publication, registry_path: str | Path, out: str | Path, old_ledger: bytes | None
+) -> None:
+    """Write a publication already in memory to `out`, with its ledger, as a build does.
+
+    The same tree, bytes and ledger as `build_folder` for the same registry and
+    ledger; the caller holds the registry's write lock. The per-event files a
+    service makes on demand are made here.
+    """
+    lock = ledger_path(registry_path)
+    with gcpause.paused():
+        _adopt_pending_ledger(lock, Path(out))
+        files = dict(publication.files)
+        for event in publication.registry.events:
+            data = publication.event_file(event.id)
+            if data is not None:
+                files.setdefault(urls.event_ics_path(event.id), data)
+        with Tree(Path(out)) as tree:
+            _commit(tree, dict(sorted(files.items())), publication, old_ledger, lock)
+
+
+def _commit(
+    tree: Tree,
+    files: Mapping[str, bytes],
+    publication: Publication,
+    old_ledger: bytes | None,
+    lock: Path,
+) -> None:
+    """Swap the tree in with its ledger: the new ledger waits beside the old one until then."""
+    new_ledger = ledgers.dumps(publication.reconciled.ledger)
+    pending: Path | None = None
+
+    def write_pending(index: bytes) -> None:
+        # Named for the tree it belongs to: only that tree's ledger is ever taken up.
+        nonlocal pending
+        pending = _pending(lock, index)
+        write_file(pending, new_ledger)  # a full disk stops the build here
+
+    try:
+        tree.commit(files, before_swap=None if old_ledger == new_ledger else write_pending)
+    except BaseException:
+        if pending is not None:
+            pending.unlink(missing_ok=True)
+        raise
+    if pending is not None:
+        try:
+            move(pending, lock)
+        except OSError as exc:
+            raise LedgerPendingError(
+                f"{tree.out} holds the new publication, but {lock.name} could not be replaced "
+                f"({describe(exc)}); the new ledger waits in {pending.name} and the next "
+                "build takes it up"
+            ) from None
 
 
 def _adopt_pending_ledger(lock: Path, out: Path) -> None:

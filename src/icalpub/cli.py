@@ -101,9 +101,24 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     type=click.IntRange(1, 64),
     help="gunicorn worker processes (default: $ICALPUB_WORKERS, else 2).",
 )
+@click.option(
+    "--publish",
+    "publish",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write the static tree here at each new version ($ICALPUB_PUBLISH_DIR).",
+)
 @click.option("--push", is_flag=True, help="Push each editor commit to the git upstream.")
 @click.option("--dev", is_flag=True, help="Werkzeug's development server with its reloader.")
-def serve(registry: str, host: str, port: int, workers: int | None, push: bool, dev: bool) -> None:
+def serve(
+    registry: str,
+    host: str,
+    port: int,
+    workers: int | None,
+    publish: str | None,
+    push: bool,
+    dev: bool,
+) -> None:
     """Serve REGISTRY's calendars, feeds, pages (and the editor) with gunicorn."""
     import os
 
@@ -113,6 +128,8 @@ def serve(registry: str, host: str, port: int, workers: int | None, push: bool, 
         _fail(f"not serving: {registry} has errors; fix them and start again")
     if push:
         os.environ["ICALPUB_GIT_PUSH"] = "1"
+    if publish:
+        os.environ["ICALPUB_PUBLISH_DIR"] = os.path.abspath(publish)
     if dev:
         from .web import create_app
 
@@ -130,8 +147,14 @@ def serve(registry: str, host: str, port: int, workers: int | None, push: bool, 
 @click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
 @click.option("--root", default="/srv/icalpub/feeds", show_default=True, help="The build's folder.")
 @click.option("--listen", default="8080", show_default=True, help="nginx's `listen` address.")
-def nginx_config(registry: str, root: str, listen: str) -> None:
-    """Print an nginx.conf serving REGISTRY's static build, its caching from `refresh`."""
+@click.option(
+    "--proxy", default=None, help="The service's address (host:port): pass all but files to it."
+)
+def nginx_config(registry: str, root: str, listen: str, proxy: str | None) -> None:
+    """Print an nginx.conf serving REGISTRY's static build, its caching from `refresh`.
+
+    With --proxy, the whole stack: files from the tree, the rest from the service.
+    """
     from .deployment import nginx
 
     try:
@@ -139,7 +162,7 @@ def nginx_config(registry: str, root: str, listen: str) -> None:
     except RegistryError as exc:
         _print_problems(exc.problems)
         _fail(f"{registry} has errors; fix them first")
-    click.echo(nginx.render(model.calendar, root=root, listen=listen), nl=False)
+    click.echo(nginx.render(model.calendar, root=root, listen=listen, proxy=proxy), nl=False)
 
 
 @cli.command()

@@ -46,6 +46,7 @@ class Live:
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], dt.datetime] = utc_now,
         snapshot: Snapshot | None = None,
+        on_loaded: Callable[[Served], object] | None = None,
     ) -> None:
         self.path = Path(path)
         self.background = background
@@ -54,6 +55,7 @@ class Live:
         self.errors: list[str] | None = None
         self.error_at: dt.datetime | None = None
         self.snapshot = snapshot or Snapshot(self.path)
+        self.on_loaded = on_loaded  # told of each good version loaded from disk (publishing)
         self._files = self._stat_files()
         try:
             with gcpause.paused():
@@ -73,6 +75,8 @@ class Live:
             )
         self._day = self.today()
         self.snapshot.save(self._served.raw)
+        if self.errors is None:
+            self._tell(self._served)
         gcpause.settle()
         self._checked = self.clock()
         self._reloading = threading.Lock()
@@ -144,6 +148,7 @@ class Live:
             self.errors = None
             self.error_at = None
             self.snapshot.save(served.raw)
+            self._tell(served)
             gcpause.settle()
             log.info(
                 "reloaded %s in %.2f s: %d events, version %s",
@@ -154,6 +159,14 @@ class Live:
             )
         self._files = files
         self._day = self.today()
+
+    def _tell(self, served: Served) -> None:
+        if self.on_loaded is None:
+            return
+        try:
+            self.on_loaded(served)
+        except Exception:  # publishing must never stop serving
+            log.exception("could not hand version %s on", served.version)
 
     def _failed(self, errors: list[str]) -> None:
         self.errors = errors

@@ -84,6 +84,12 @@ def ledger_path(registry_path: str | Path) -> Path:
     return Path(registry_path).with_suffix(".lock")
 
 
+def write_lock_path(registry_path: str | Path) -> Path:
+    """Return the lock file every writer of a registry or its ledger holds while it writes."""
+    path = Path(registry_path)
+    return path.with_name(f".{path.name}.edit-lock")
+
+
 def read_raw(path: str | Path) -> Raw | Problem:
     """Read the registry's and ledger's bytes and the registry's save time, or say why not."""
     try:

@@ -16,11 +16,17 @@ from .. import urls
 from ..model import Calendar
 
 
-def render(calendar: Calendar, *, root: str, listen: str) -> str:
-    """Return a complete nginx.conf serving the build in `root` on `listen`."""
+def render(calendar: Calendar, *, root: str, listen: str, proxy: str | None = None) -> str:
+    """Return a complete nginx.conf serving the build in `root` on `listen`.
+
+    With `proxy` (the service's address), everything that is not a file of
+    the tree goes to the service: the one production stack.
+    """
     environment = jinja2.Environment(
         autoescape=False,  # nginx syntax, not HTML
         keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
     template = environment.from_string(
@@ -29,6 +35,7 @@ def render(calendar: Calendar, *, root: str, listen: str) -> str:
     return template.render(
         root=root,
         listen=listen,
+        proxy=proxy,
         max_age=calendar.max_age,
         refresh=calendar.refresh,
         whole="|".join(urls.whole_names()),

@@ -22,7 +22,7 @@ from ..errors import IcalpubError, Problem
 from ..files import locked, write_file
 from ..ledger import Ledger
 from ..model import Registry
-from ..registry import Raw, Source, interpret, ledger_path, read_raw
+from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
 from . import yamltext
 from .history import Author, History
 from .yamltext import Document, Fields, Item
@@ -123,7 +123,7 @@ class Store:
     def __init__(self, path: str | Path, history: History) -> None:
         self.path = Path(path)
         self.history = history
-        self._lock = self.path.with_name(f".{self.path.name}.edit-lock")
+        self._lock = write_lock_path(self.path)
 
     def state(self) -> State:
         """Return the registry as it is now (raise Refused when it cannot be read)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, Response
 
 from ..live import Live
+from ..publisher import Publisher
 
 
 def create_app(
@@ -17,12 +18,15 @@ def create_app(
     live: Live | None = None,
     extra: Iterable[Blueprint] = (),
     editor: bool = True,
+    publish: str | Path | None = None,
 ) -> Flask:
     """Create the app serving `registry` (default: $ICALPUB_REGISTRY, else events.yaml).
 
     `extra` are the blueprints a deployment enables besides the public ones
-    (the editor). The editor's URLs are there unless `editor` is false; they
-    answer 404 while the editors file does not exist. Raises RegistryError
+    (the editor). With `publish` (default: $ICALPUB_PUBLISH_DIR), each new
+    version loaded is written there as `icalpub build` would. The editor's
+    URLs are there unless `editor` is false; they answer 404 while the
+    editors file does not exist. Raises RegistryError
     when the registry is invalid: the service refuses to start rather than
     serve an empty calendar.
     """
@@ -34,7 +38,10 @@ def create_app(
     logging.getLogger("icalpub").setLevel(logging.INFO)
     if live is None:
         path = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
-        live = Live(path)
+        publish = publish or os.environ.get("ICALPUB_PUBLISH_DIR") or None
+        publisher = Publisher(path, publish) if publish else None
+        live = Live(path, on_loaded=publisher)
+        app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)

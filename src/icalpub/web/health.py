@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, jsonify
+from flask import Blueprint, Response, current_app, jsonify
 
 from .respond import service
 
@@ -13,9 +13,11 @@ blueprint = Blueprint("health", __name__)
 
 @blueprint.get("/healthz")
 def healthz() -> Response:
-    """Report status, event count, publication version, load time, ledger state, last error."""
+    """Report status, events, version, load time, ledger, last error, and the tree written."""
     state = service()
     served = state.current()
+    publisher = current_app.extensions.get("icalpub-publisher")
+    tree = {"path": str(publisher.out), "version": publisher.version()} if publisher else None
     response = jsonify(
         {
             "status": state.status,
@@ -29,6 +31,7 @@ def healthz() -> Response:
             else None,
             "registry": str(state.path),
             "worker": os.getpid(),
+            "tree": tree,
         }
     )
     response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,63 @@
+"""Publish on change: the service writes the static tree each time it loads a new version.
+
+nginx then answers the polls from files while the service keeps pages, unions
+and the editor live. The tree is written from the publication the worker
+already holds (no second compile), with `build.write_publication` — the same
+atomic swap, bytes and ledger as `icalpub build`. Several workers load the
+same version: each takes the registry's write lock (the editor's and the
+build's too) and writes only if the tree does not hold that version yet, and
+only if the files on disk are still the ones it loaded (else a newer load is
+coming and publishes). A broken registry is never loaded, so nothing is
+written and the last good tree stays. The version the tree holds is kept
+beside it, in `.<tree>.version`, for /healthz.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from .build import write_publication
+from .errors import BuildError, Problem
+from .files import locked, write_file
+from .registry import read_raw, write_lock_path
+from .served import Served
+
+log = logging.getLogger("icalpub")
+
+
+class Publisher:
+    """Writes one registry's static tree to `out` when a new version is loaded."""
+
+    def __init__(self, registry: str | Path, out: str | Path) -> None:
+        self.registry = Path(registry)
+        self.out = Path(out).absolute()
+        self.marker = self.out.with_name(f".{self.out.name}.version")
+
+    def version(self) -> str | None:
+        """Return the version the tree holds, or None before the first write."""
+        try:
+            return self.marker.read_text("ascii").strip() or None
+        except OSError:
+            return None
+
+    def __call__(self, served: Served) -> bool:
+        """Write `served` to the tree unless it is there already; return whether it wrote."""
+        with locked(write_lock_path(self.registry)):
+            if self.version() == served.version and self.out.is_dir():
+                return False
+            raw = read_raw(self.registry)
+            loaded = served.raw
+            if loaded is None or isinstance(raw, Problem):
+                return False
+            if (raw.registry, raw.ledger) != (loaded.registry, loaded.ledger):
+                log.info("%s changed since it was loaded; the next load publishes", self.registry)
+                return False
+            try:
+                write_publication(served.publication, self.registry, self.out, raw.ledger)
+                write_file(self.marker, served.version.encode() + b"\n")
+            except BuildError as exc:
+                log.error("publishing version %s to %s failed: %s", served.version, self.out, exc)
+                return False
+        log.info("published version %s to %s", served.version, self.out)
+        return True

@@ -1,0 +1,114 @@
+"""Publish on change: the service writes the same tree as `icalpub build`, once per version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from icalpub.build import build_folder
+from icalpub.live import Live
+from icalpub.publisher import Publisher
+
+from .conftest import FakeClock, free_port, http_get, wait_for_port
+
+NOW = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def built_elsewhere(site: Path, folder: Path) -> dict[str, bytes]:
+    """Build a copy of the registry and ledger as they are now with `icalpub build`'s function."""
+    folder.mkdir()
+    shutil.copy(site, folder / "events.yaml")
+    shutil.copy(site.with_suffix(".lock"), folder / "events.lock")
+    build_folder(folder / "events.yaml", folder / "feeds", NOW)
+    return tree(folder / "feeds")
+
+
+def test_each_new_version_is_written_as_a_build_writes_it(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    publisher = Publisher(site, out)
+    clock = FakeClock()
+    live = Live(site, background=False, clock=clock, on_loaded=publisher, now=lambda: NOW)
+    assert publisher.version() == live.current().version
+    assert tree(out) == built_elsewhere(site, tmp_path / "a")
+    text = site.read_text("utf-8").replace("location: Visa Latvija", "location: Rīga", 1)
+    site.write_text(text, "utf-8")
+    os.utime(site, (NOW.timestamp() + 60, NOW.timestamp() + 60))
+    clock.advance()
+    served = live.current()
+    assert publisher.version() == served.version
+    assert b"LOCATION:R\xc4\xabga" in (out / "events" / "es-diena-2018.ics").read_bytes()
+    clock.advance()
+    assert tree(out) == built_elsewhere(site, tmp_path / "b")  # the ledger moved with it
+
+
+def test_a_broken_registry_writes_nothing(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    publisher = Publisher(site, out)
+    clock = FakeClock()
+    live = Live(site, background=False, clock=clock, on_loaded=publisher, now=lambda: NOW)
+    before, version = tree(out), publisher.version()
+    site.write_text(site.read_text("utf-8").replace("start: 2018-10-18", "start: nope"), "utf-8")
+    clock.advance()
+    assert live.current().version == version and live.status == "degraded"
+    assert (tree(out), publisher.version()) == (before, version)
+
+
+def test_a_second_worker_with_the_same_version_writes_nothing(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    first = Publisher(site, out)
+    Live(site, background=False, on_loaded=first, now=lambda: NOW)
+    inode = (out / "calendar.ics").stat().st_ino
+    second = Publisher(site, out)
+    Live(site, background=False, on_loaded=second, now=lambda: NOW)
+    assert (out / "calendar.ics").stat().st_ino == inode
+
+
+def test_two_gunicorn_workers_publish_each_version_once(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    port = free_port()
+    log_path = tmp_path / "serve.log"
+    env = {**os.environ, "ICALPUB_STATE_DIR": str(tmp_path / "state")}
+    command = [
+        sys.executable, "-m", "icalpub", "serve", str(site),
+        "--port", str(port), "--workers", "2", "--publish", str(out),
+    ]  # fmt: skip
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, timeout=60)
+            first = json.loads(http_get(port, "/healthz")[2])
+            assert first["tree"] == {"path": str(out), "version": first["version"]}
+            text = site.read_text("utf-8").replace("location: Visa Latvija", "location: Cēsis", 1)
+            site.write_text(text, "utf-8")
+            for _ in range(300):  # every worker reloads on its next request
+                answers = [json.loads(http_get(port, "/healthz")[2]) for _ in range(4)]
+                if all(a["tree"]["version"] != first["version"] for a in answers) and (
+                    b"C\xc4\x93sis" in (out / "events" / "es-diena-2018.ics").read_bytes()
+                ):
+                    break
+                time.sleep(0.05)
+            else:
+                raise AssertionError("the new version never reached the tree")
+            time.sleep(1)  # let the other worker load the same version too
+            for _ in range(8):
+                http_get(port, "/healthz")
+            time.sleep(1)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+    written = log_path.read_text("utf-8").count("published version")
+    assert written == 2, log_path.read_text("utf-8")  # the first version, then the edit
+    assert tree(out) == built_elsewhere(site, tmp_path / "built")
