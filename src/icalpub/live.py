@@ -28,6 +28,7 @@ from .zones import today_in
 
 log = logging.getLogger("icalpub")
 CHECK_INTERVAL = 0.25  # seconds between stat() checks, per process (a stat is ~2 µs)
+WATCH_INTERVAL = 0.5  # seconds between checks without requests, when publishing
 Signature = tuple[object, ...]
 
 
@@ -105,6 +106,24 @@ class Live:
             if files != self._files or self.today() != self._day:
                 self._start_reload(files)
         return self._served
+
+    def watch(self, interval: float = WATCH_INTERVAL) -> None:
+        """Check the files every `interval` seconds without waiting for a request.
+
+        When nginx answers the polls from the published tree, the service may
+        get no request for hours; a changed registry must still be loaded and
+        published. A daemon thread of this process does the checking.
+        """
+
+        def run() -> None:
+            while True:
+                time.sleep(interval)
+                try:
+                    self.current()
+                except Exception:  # the watcher must outlive any one failure
+                    log.exception("checking %s failed", self.path)
+
+        threading.Thread(target=run, name="icalpub-watch", daemon=True).start()
 
     def _start_reload(self, files: Signature) -> None:
         if not self._reloading.acquire(blocking=False):

@@ -41,6 +41,8 @@ def create_app(
         publish = publish or os.environ.get("ICALPUB_PUBLISH_DIR") or None
         publisher = Publisher(path, publish) if publish else None
         live = Live(path, on_loaded=publisher)
+        if publisher is not None:
+            live.watch()  # nginx answers the polls: changes must not wait for a request
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.register_blueprint(feeds.blueprint)
