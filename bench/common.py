@@ -63,12 +63,25 @@ EN_WORDS = (
 )
 
 
-def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
+def _marked_up(rng: random.Random, paragraph: str, words: list[str], number: int) -> str:
+    """Return a paragraph with a bold phrase, an emphasised word and a link in it."""
+    parts = paragraph.split(" ")
+    if len(parts) > 8:
+        parts[1] = f"**{parts[1]} {parts[2]}**"
+        del parts[2]
+        parts[4] = f"*{parts[4]}*"
+        parts[6] = f"[{parts[6]}](https://example.lv/{number}/{rng.randrange(100)})"
+    return " ".join(parts)
+
+
+def registry_text(count: int, seed: int = 1, title_suffix: str = "", markdown: float = 0.25) -> str:
     """Return a realistic registry of `count` events, the same for the same seed.
 
     10% all-day (half of them multi-day), 5% repeating, 3% cancelled, several
-    zones, five topics, Latvian and English text; a quarter of the descriptions
-    use Markdown (the rest are plain prose, which skips the Markdown parser).
+    zones, five topics, Latvian and English text; a `markdown` share of the
+    descriptions use Markdown (the rest are plain prose, which skips the
+    Markdown parser). Above a half, the prose itself carries emphasis and
+    links too, as a communications officer's text does.
     """
     rng = random.Random(seed)
     out = [
@@ -90,7 +103,9 @@ def registry_text(count: int, seed: int = 1, title_suffix: str = "") -> str:
             " ".join(rng.choice(words) for _ in range(rng.randint(20, 60))) + "."
             for _ in range(rng.randint(1, 3))
         ]
-        if rng.random() < 0.25:  # a quarter with some Markdown: emphasis, a link, a list
+        if markdown > 0.5:
+            paragraphs = [_marked_up(rng, p, words, i) for p in paragraphs]
+        if rng.random() < markdown:  # some Markdown: emphasis, a link, a list
             paragraphs.append(
                 f"**{rng.choice(words)}** [{rng.choice(words)}](https://example.lv/{i})\n\n"
                 + "\n".join(f"- {rng.choice(words)}" for _ in range(rng.randint(2, 4)))

@@ -74,11 +74,14 @@ def timed_process(command: list[str], cwd: Path) -> tuple[float, int]:
     return elapsed, usage.ru_maxrss // 1024
 
 
-def bench_build(sizes: list[int], runs: int, folder: Path) -> list[dict[str, Any]]:
+def bench_build(
+    sizes: list[int], runs: int, folder: Path, markdown: float = 0.25
+) -> list[dict[str, Any]]:
+    """Time cold builds against loading the same YAML with libyaml (the floor)."""
     rows = []
     for count in sizes:
-        registry = folder / f"r{count}.yaml"
-        registry.write_text(registry_text(count, seed=1), "utf-8")
+        registry = folder / f"r{count}-{markdown}.yaml"
+        registry.write_text(registry_text(count, seed=1, markdown=markdown), "utf-8")
         builds, floors, peaks = [], [], []
         for _ in range(runs):
             shutil.rmtree(folder / f"out{count}", ignore_errors=True)
@@ -115,6 +118,7 @@ def bench_build(sizes: list[int], runs: int, folder: Path) -> list[dict[str, Any
         rows.append(
             {
                 "events": count,
+                "kind": "Markdown-heavy" if markdown > 0.5 else "usual",
                 "build_s": build,
                 "floor_s": floor,
                 "ratio": build / floor,
@@ -188,29 +192,26 @@ def bench_hostile(runs: int) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def nginx(root: Path, folder: Path, port: int):  # type: ignore[no-untyped-def]
+def nginx(root: Path, folder: Path, port: int, proxy: str | None = None):  # type: ignore[no-untyped-def]
+    """Run nginx with the configuration `icalpub nginx-config` writes (the stack's with `proxy`)."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from icalpub.deployment.nginx import render
+    from icalpub.model import Calendar
+
     home = folder / f"nginx-{port}"
     (home / "logs").mkdir(parents=True)
-    conf = (ROOT / "deploy" / "nginx.conf").read_text()
-    conf = conf.replace("listen 8080;", f"listen 127.0.0.1:{port};")
-    conf = conf.replace("root /srv/icalpub/feeds;", f"root {root};")
+    calendar = Calendar("Bench", "https://calendar.example.lv/", "Europe/Riga")
+    conf = render(calendar, root=str(root), listen=f"127.0.0.1:{port}", proxy=proxy)
     conf = conf.replace("worker_processes auto;", "worker_processes 2;")
     conf = conf.replace("sendfile on;", "sendfile on;\n    access_log off;")
+    conf = conf.replace("max-age=3600", "max-age=43200")  # the bench registries' refresh
     (home / "nginx.conf").write_text(conf)
     directives = f"daemon off; pid {home}/nginx.pid; error_log {home}/logs/error.log;"
     if os.geteuid() == 0:
         directives += " user root;"
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     process = subprocess.Popen(
-        [
-            binary,
-            "-p",
-            str(home),
-            "-c",
-            str(home / "nginx.conf"),
-            "-g",
-            directives,
-        ],
+        [binary, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", directives],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -309,6 +310,59 @@ def bench_serve(count: int, seconds: float, folder: Path) -> list[dict[str, Any]
     return rows
 
 
+def bench_stack(count: int, seconds: float, folder: Path, watch: float) -> dict[str, Any]:
+    """The production stack against bare nginx; from a save to nginx serving it; a broken save."""
+    registry = folder / f"stack{count}.yaml"
+    text = registry_text(count, seed=3)
+    registry.write_text(text, "utf-8")
+    tree = folder / f"stack{count}-public" / "feeds"
+    tree.parent.mkdir()
+    service_port, stack_port, bare_port = free_port(), free_port(), free_port()
+    env = {"ICALPUB_PUBLISH_DIR": str(tree)}
+    row: dict[str, Any] = {"events": count}
+    with gunicorn(registry, service_port, folder / "stack.log", env=env):
+        get(service_port, "/healthz")  # a worker has loaded, and so published, the registry
+        bare_tree = folder / f"stack{count}-bare"
+        shutil.copytree(tree, bare_tree)
+        with (
+            nginx(tree, folder, stack_port, proxy=f"127.0.0.1:{service_port}"),
+            nginx(bare_tree, folder, bare_port),
+        ):
+            for label, headers in (("304", {}), ("gzip", {"Accept-Encoding": "gzip"})):
+                for name, port in (("stack", stack_port), ("bare", bare_port)):
+                    asked = dict(headers)
+                    if label == "304":
+                        asked["If-None-Match"] = get(port, "/calendar.ics")[1]["etag"]
+                    row[f"{name}_{label}"] = wrk(
+                        f"http://127.0.0.1:{port}/calendar.ics", seconds, asked
+                    )
+            # From a save to nginx serving the new bytes: nothing asks the service.
+            event_id = "event-000011" if count <= 10_000 else "e000011"
+            marker = "Saved-by-hand"
+            title = f'id: {event_id}\n    title: "'
+            edited = text.replace(title, f"{title}{marker} ", 1)
+            assert edited != text
+            started = time.perf_counter()
+            write_atomically(registry, edited)
+            while marker.encode() not in get(stack_port, f"/events/{event_id}.ics")[2]:
+                if time.perf_counter() - started > 120:
+                    raise RuntimeError("the edit never reached nginx")
+                time.sleep(0.02)
+            row["save_to_nginx_s"] = time.perf_counter() - started
+            good = get(stack_port, "/calendar.ics")[2]
+            # A broken save: nginx must keep serving the last good bytes.
+            write_atomically(registry, edited.replace("calendar:", "calendar: [broken", 1))
+            failures, answered, until = 0, 0, time.perf_counter() + max(2.0, 3 * watch)
+            while time.perf_counter() < until:
+                status, _, body = get(stack_port, "/calendar.ics")
+                answered += 1
+                failures += status != 200 or body != good
+                time.sleep(0.01)
+            row["broken_failures"], row["broken_requests"] = failures, answered
+            write_atomically(registry, edited)
+    return row
+
+
 def bench_reload_and_memory(count: int, folder: Path) -> dict[str, Any]:
     registry = folder / f"reload{count}.yaml"
     text = registry_text(count, seed=3)
@@ -381,6 +435,7 @@ def table(
     reload: dict[str, Any] | None,
     note: str,
     hostile: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    stack: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> str:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -391,12 +446,13 @@ def table(
     ]
     for row in build:
         lines.append(
-            f"| {row['events']:,} events | {row['registry_mib']:.1f} MiB | "
+            f"| {row['events']:,} events, {row['kind']} | {row['registry_mib']:.1f} MiB | "
             f"{row['build_s']:.2f} s | {row['floor_s']:.2f} s | {row['ratio']:.1f}× | "
             f"{row['peak_mib']} MiB |"
         )
-    if len(build) >= 2:
-        for small, large in itertools.pairwise(build):
+    usual = [row for row in build if row["kind"] == "usual"]
+    if len(usual) >= 2:
+        for small, large in itertools.pairwise(usual):
             lines.append(
                 f"\n{large['events'] // small['events']}× the events took "
                 f"{large['build_s'] / small['build_s']:.1f}× the time "
@@ -420,6 +476,29 @@ def table(
             lines.append(
                 f"| {row['events']:,} events: {row['request']} | {row['icalpub']:,.0f} | "
                 f"{row['floor']:,.0f} | {ratio:.0%} | {static} | {versus} |"
+            )
+    if stack:
+        lines += [
+            "",
+            "| stack (nginx in front, service behind) | requests/s | bare nginx | stack / bare |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for row in stack:
+            for label, what in (("304", "304 (If-None-Match)"), ("gzip", "calendar.ics, gzip")):
+                ours, bare = row[f"stack_{label}"], row[f"bare_{label}"]
+                lines.append(
+                    f"| {row['events']:,} events: {what} | {ours:,.0f} | {bare:,.0f} | "
+                    f"{ours / bare:.0%} |"
+                )
+        lines += ["", "| stack: edits | events | time or count |", "| --- | ---: | ---: |"]
+        for row in stack:
+            lines.append(
+                f"| saved → nginx serves the new bytes | {row['events']:,} | "
+                f"{row['save_to_nginx_s']:.2f} s |"
+            )
+            lines.append(
+                f"| broken save: answers not 200 with the last good bytes | {row['events']:,} | "
+                f"{row['broken_failures']} of {row['broken_requests']} |"
             )
     if reload:
         lines += [
@@ -460,6 +539,7 @@ def main() -> int:
     os.environ["ICALPUB_STATE_DIR"] = str(folder / "state")
     if args.smoke:
         sizes, serve_sizes, reload_size, seconds, runs = [100, 300], [100], 300, 1.0, 1
+        stack_sizes = [100]
         note = "Smoke run: tiny sizes, figures are not meaningful."
     else:
         sizes, serve_sizes, reload_size, seconds, runs = (
@@ -469,17 +549,23 @@ def main() -> int:
             5.0,
             args.runs,
         )
+        stack_sizes = [1_000, 10_000]
         note = f"Median of {runs} runs for builds; {seconds:.0f} s of wrk per figure."
     build = bench_build(sizes, runs, folder)
+    build += bench_build([s for s in sizes if s <= 10_000], runs, folder, markdown=0.9)
     serve: list[dict[str, Any]] = []
     if shutil.which("wrk"):
         for count in serve_sizes:
             serve += bench_serve(count, seconds, folder)
     else:
         note += " wrk is not installed: serving not measured."
+    stack: list[dict[str, Any]] = []
+    if shutil.which("wrk") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        for count in stack_sizes:
+            stack.append(bench_stack(count, seconds, folder, watch=0.5))
     reload = bench_reload_and_memory(reload_size, folder)
     hostile = bench_hostile(runs)
-    text = table(build, serve, reload, note, hostile)
+    text = table(build, serve, reload, note, hostile, stack)
     print(text)
     args.out.write_text(text)
     shutil.rmtree(folder, ignore_errors=True)

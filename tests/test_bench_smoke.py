@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,19 +36,31 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     text = out.read_text()
+    tables = {chunk.splitlines()[0]: chunk for chunk in text.split("\n\n") if chunk}
     for heading in (
         "| build |",
         "| serve (requests/s",
+        "| stack (nginx in front",
+        "| stack: edits",
         "| reload and memory |",
         "| hostile input",
     ):
-        assert heading in text
+        assert any(key.startswith(heading) for key in tables), heading
     # Every serving figure is a number of answered requests, never zero.
-    rows = [line for line in text.splitlines() if line.startswith("| 100 events: ")]
+    serve = next(v for k, v in tables.items() if k.startswith("| serve"))
+    rows = [line for line in serve.splitlines() if line.startswith("| 100 events: ")]
     assert len(rows) == 6
     for row in rows:
         icalpub, floor = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
         assert icalpub > 0 and floor > 0, row
-    assert "| 300 events |" in text
+    stack = next(v for k, v in tables.items() if k.startswith("| stack (nginx"))
+    rows = [line for line in stack.splitlines() if line.startswith("| 100 events: ")]
+    assert len(rows) == 2
+    for row in rows:
+        ours, bare = (float(cell.replace(",", "")) for cell in row.split("|")[2:4])
+        assert ours > 0 and bare > 0, row
+    edits = next(v for k, v in tables.items() if k.startswith("| stack: edits"))
+    assert re.search(r"\| broken save: .* \| 100 \| 0 of [1-9]\d* \|", edits), edits
+    assert "| 300 events, usual |" in text and "| 300 events, Markdown-heavy |" in text
     assert "calendar.ics, gzip" in text and "event page (HTML)" in text
     assert "month page (HTML)" in text
