@@ -363,6 +363,22 @@ def bench_stack(count: int, seconds: float, folder: Path, watch: float) -> dict[
     return row
 
 
+def bench_counting(count: int, seconds: float, folder: Path) -> dict[str, Any]:
+    """The 304 poll rate with subscriber counting on against off, in one run."""
+    registry = folder / f"count{count}.yaml"
+    registry.write_text(registry_text(count, seed=4), "utf-8")
+    rates: dict[str, float] = {}
+    for setting in ("off", "on", "off", "on"):  # interleaved: the machine's drift hits both
+        port = free_port()
+        env = {"ICALPUB_STATS": setting, "ICALPUB_STATE_DIR": str(folder / f"state-{setting}")}
+        with gunicorn(registry, port, folder / "counting.log", env=env):
+            etag = get(port, "/calendar.ics")[1]["etag"]
+            headers = {"If-None-Match": etag, "User-Agent": "iOS/17.1 (21B80) dataaccessd/1.0"}
+            rate = wrk(f"http://127.0.0.1:{port}/calendar.ics", seconds, headers)
+        rates[setting] = rates.get(setting, 0.0) + rate / 2
+    return {"events": count, "off": rates["off"], "on": rates["on"]}
+
+
 def bench_reload_and_memory(count: int, folder: Path) -> dict[str, Any]:
     registry = folder / f"reload{count}.yaml"
     text = registry_text(count, seed=3)
@@ -436,6 +452,7 @@ def table(
     note: str,
     hostile: list[dict[str, Any]] = (),  # type: ignore[assignment]
     stack: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    counting: dict[str, Any] | None = None,
 ) -> str:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -500,6 +517,14 @@ def table(
                 f"| broken save: answers not 200 with the last good bytes | {row['events']:,} | "
                 f"{row['broken_failures']} of {row['broken_requests']} |"
             )
+    if counting:
+        lines += [
+            "",
+            "| subscriber counting (304 polls/s) | off | on | on / off |",
+            "| --- | ---: | ---: | ---: |",
+            f"| {counting['events']:,} events | {counting['off']:,.0f} | {counting['on']:,.0f} | "
+            f"{counting['on'] / counting['off']:.0%} |",
+        ]
     if reload:
         lines += [
             "",
@@ -563,9 +588,10 @@ def main() -> int:
     if shutil.which("wrk") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         for count in stack_sizes:
             stack.append(bench_stack(count, seconds, folder, watch=0.5))
+    counting = bench_counting(serve_sizes[0], seconds, folder) if shutil.which("wrk") else None
     reload = bench_reload_and_memory(reload_size, folder)
     hostile = bench_hostile(runs)
-    text = table(build, serve, reload, note, hostile, stack)
+    text = table(build, serve, reload, note, hostile, stack, counting)
     print(text)
     args.out.write_text(text)
     shutil.rmtree(folder, ignore_errors=True)

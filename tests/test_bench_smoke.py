@@ -42,6 +42,7 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
         "| serve (requests/s",
         "| stack (nginx in front",
         "| stack: edits",
+        "| subscriber counting",
         "| reload and memory |",
         "| hostile input",
     ):

@@ -222,6 +222,7 @@ def test_two_browsers_in_conflict_lose_nothing(browser: Any, base_url: str, site
         ("/edit/events/es-diena-2018/delete", "en-GB"),
         ("/edit/events/es-diena-2018/history", "lv-LV"),
         ("/edit/settings", "lv-LV"),
+        ("/edit/subscribers/", "en-GB"),
     ],
 )
 def test_axe_finds_no_serious_violations_in_the_editor(

@@ -178,8 +178,10 @@ def schema() -> None:
 
 def _editor_commands() -> None:
     from .editor.commands import editor
+    from .stats.commands import stats
 
     cli.add_command(editor)
+    cli.add_command(stats)
 
 
 _editor_commands()

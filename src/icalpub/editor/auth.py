@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from flask import Request, session
 
+from ..web import forwarded
 from .accounts import Accounts, Editor, session_key
 
 SESSION_HOURS = 12
@@ -33,14 +34,7 @@ ACCOUNT_FREE, ACCOUNT_MAX_WAIT = 10, 5.0
 
 def client_address(request: Request, accounts: Accounts) -> str:
     """Return the client's address: the proxy's X-Forwarded-For entry only from a trusted proxy."""
-    remote = request.remote_addr or ""
-    if not accounts.proxy.trusts(remote):
-        return remote
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
-    for address in reversed([a for a in forwarded if a]):
-        if not accounts.proxy.trusts(address):
-            return address
-    return remote
+    return forwarded.client_address(request, accounts.proxy.trusts)
 
 
 def is_https(request: Request, accounts: Accounts) -> bool:

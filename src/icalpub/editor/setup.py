@@ -110,6 +110,7 @@ def _https(request: Request) -> bool:
 def install(app: Flask, registry: Path) -> None:
     """Add the editor to `app` (its URLs answer 404 while there is no editors file)."""
     from .api import blueprint as api_blueprint
+    from .subscribers import blueprint as subscribers_blueprint
     from .views import blueprint as views_blueprint
 
     app.extensions["icalpub-editor"] = Editing(
@@ -130,6 +131,7 @@ def install(app: Flask, registry: Path) -> None:
     CSRFProtect(app)
     app.register_blueprint(views_blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(subscribers_blueprint)
 
 
 def editing_of(app: Flask) -> Editing:

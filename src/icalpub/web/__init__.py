@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, Response
 
 from ..live import Live
 from ..publisher import Publisher
+from ..stats import counter
 
 
 def create_app(
@@ -45,6 +46,7 @@ def create_app(
             live.watch()  # nginx answers the polls: changes must not wait for a request
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
+    app.extensions["icalpub-stats"] = counter.for_service(live.today)
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, request
+import os
+
+from flask import Blueprint, Response, current_app, g, request
 
 from ..served import Served
 from ..urls import FORMATS, feed_path
+from . import forwarded
 from .respond import send, service, text
 
 blueprint = Blueprint("feeds", __name__)
@@ -28,6 +31,7 @@ def whole(name: str) -> Response:
     if unknown:
         return unknown
     chosen = sorted(set(topics))
+    g.poll = "/" + feed_path(fmt, chosen)  # the canonical address: what the counts name
     if len(chosen) <= 1:
         return send(request, served, served.resources[feed_path(fmt, chosen)])
     return send(request, served, served.union(fmt, chosen))
@@ -43,6 +47,7 @@ def topic(name: str) -> Response:
     unknown = _unknown(served, [topic_id])
     if unknown:
         return unknown
+    g.poll = "/" + feed_path(fmt, [topic_id])
     return send(request, served, served.resources[feed_path(fmt, [topic_id])])
 
 
@@ -54,6 +59,34 @@ def event(name: str) -> Response:
     if resource is None:
         return text(404, f"No event has the id {name!r}. {_known_topics(served)}")
     return send(request, served, resource, filename=f"{name}.ics")
+
+
+@blueprint.after_request
+def _count(response: Response) -> Response:
+    """Count a poll of a calendar or feed (GET answered 200 or 304; not HEAD, not pages)."""
+    resource = g.get("poll")
+    counter = current_app.extensions.get("icalpub-stats")
+    polled = request.method == "GET" and response.status_code in (200, 304)
+    if counter is not None and resource and polled:
+        address = forwarded.client_address(request, _trusted_proxy)
+        counter.count(resource, address, request.headers.get("User-Agent", ""))
+        if counter.due():
+            response.call_on_close(counter.flush)  # after the answer is sent
+    return response
+
+
+def _trusted_proxy(address: str | None) -> bool:
+    """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES."""
+    import ipaddress
+
+    if not address:
+        return False
+    listed = [a.strip() for a in os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(",")]
+    try:
+        ip = ipaddress.ip_address(address)
+        return any(ip in ipaddress.ip_network(a, strict=False) for a in listed if a)
+    except ValueError:
+        return False
 
 
 def _unknown(served: Served, topics: list[str]) -> Response | None:

@@ -1,0 +1,94 @@
+"""The editor's "Subscribers" page: the counts' table, pictures and CSV, behind the login."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, Response, render_template, request
+
+from ..stats import report
+from ..stats.counter import enabled
+from ..stats.store import default_store
+from ..web.headers import secure
+from .setup import editing
+from .views import _today, login_required
+
+blueprint = Blueprint("subscribers", __name__, url_prefix="/edit/subscribers")
+
+
+@blueprint.before_request
+def _guard() -> None:
+    editing()  # 404 while the editor is off
+
+
+@blueprint.after_request
+def _headers(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return secure(response)
+
+
+@blueprint.get("/")
+@login_required
+def page() -> str:
+    """The last N days' counts per calendar and feed."""
+    days, today, rows = _rows()
+    table: list[tuple[str, list[tuple[str, int, int, int | None]]]] = []
+    for resource in sorted({row[1] for row in rows}):
+        mine = [row for row in rows if row[1] == resource]
+        clients = sorted({row[2] for row in mine})
+        table.append(
+            (
+                resource,
+                [
+                    (
+                        client,
+                        sum(r[3] for r in mine if r[2] == client and r[0] == today.isoformat()),
+                        sum(r[3] for r in mine if r[2] == client),
+                        next((r[5] for r in reversed(mine) if r[2] == client and r[5]), None),
+                    )
+                    for client in clients
+                ],
+            )
+        )
+    return render_template(
+        "editor/subscribers.html", table=table, days=days, enabled=enabled(), label=_label
+    )
+
+
+@blueprint.get("/plot.svg")
+@login_required
+def plot() -> Response:
+    """The counts drawn, as SVG (server-rendered: no script)."""
+    from ..stats.plot import draw
+
+    _, _, rows = _rows()
+    return Response(draw(rows, "svg"), content_type="image/svg+xml")
+
+
+@blueprint.get("/counts.csv")
+@login_required
+def csv() -> Response:
+    """The counts as CSV: one row per day, resource and client."""
+    days, _, rows = _rows()
+    return Response(
+        report.to_csv(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="subscribers-{days}-days.csv"'},
+    )
+
+
+def _rows() -> tuple[int, dt.date, list[report.Row]]:
+    try:
+        days = max(1, min(int(request.args.get("days", "90")), 3660))
+    except ValueError:
+        days = 90
+    state = editing().store().state()
+    today = _today(state)
+    since = (today - dt.timedelta(days=days - 1)).isoformat()
+    return days, today, default_store().rows(since)
+
+
+def _label(family: str) -> str:
+    from ..stats.clients import label
+
+    return label(family)

@@ -1,0 +1,117 @@
+"""Counting polls in the service without slowing or breaking one.
+
+A request only hashes its client and appends to a list; at most once a second
+a request hands the list to SQLite in one transaction — after its own answer
+has been sent (`call_on_close`), so no poll waits for the database and no
+thread is started (the build forks only while a process has one thread). Any
+failure of the database (locked, full, read-only, corrupt) or of the state
+folder drops those counts and is logged once per kind; the response never
+waits for it and never sees it. `ICALPUB_STATS=off` turns counting off.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+
+from .store import Poll, Store, default_store
+
+log = logging.getLogger("icalpub")
+FLUSH_INTERVAL = 1.0  # seconds between writes of a worker's counts
+MAX_PENDING = 50_000  # polls kept for a later write while the database fails; then dropped
+BUSY_TIMEOUT = 0.05  # seconds a write waits for another worker's; then it is tried later
+
+
+def enabled() -> bool:
+    """Return whether counting is on ($ICALPUB_STATS is not "off")."""
+    return os.environ.get("ICALPUB_STATS", "on").strip().lower() not in ("off", "0", "no", "false")
+
+
+class Counter:
+    """The polls of one worker, written in batches."""
+
+    def __init__(
+        self,
+        store: Store,
+        today: Callable[[], dt.date],
+        interval: float = FLUSH_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.today = today
+        self.interval = interval
+        self.clock = clock
+        self._pending: list[Poll] = []
+        self._lock = threading.Lock()  # the pending polls
+        self._writing = threading.Lock()  # the database connection
+        self._logged: set[str] = set()
+        self._flushed = clock()
+        self._connection: sqlite3.Connection | None = None
+        atexit.register(self.close)
+
+    def count(self, resource: str, address: str, user_agent: str) -> None:
+        """Count one poll of `resource`; never raises, never waits for the database."""
+        try:
+            poll = self.store.poll(self.today().isoformat(), resource, address, user_agent)
+        except Exception as exc:  # the salt's folder may be unwritable: counting stops
+            self._failed("salt", exc)
+            return
+        with self._lock:
+            self._pending.append(poll)
+
+    def due(self) -> bool:
+        """Return whether the polls counted should be written now (once per interval)."""
+        now = self.clock()
+        if now - self._flushed < self.interval:
+            return False
+        self._flushed = now
+        return True
+
+    def flush(self) -> None:
+        """Write the polls counted so far; on any failure drop them and log it once."""
+        with self._writing:
+            with self._lock:
+                polls, self._pending = self._pending, []
+            if not polls:
+                return
+            try:
+                if self._connection is None:
+                    self._connection = self.store.connect(timeout=BUSY_TIMEOUT)
+                self.store.add(polls, self._connection)
+            except (sqlite3.Error, OSError) as exc:
+                self._failed("database", exc)
+                if self._connection is not None:
+                    self._connection.close()
+                    self._connection = None
+                with self._lock:  # try again with the next write, within bounds
+                    self._pending[:0] = polls[-MAX_PENDING:]
+                    del self._pending[MAX_PENDING:]
+
+    def close(self) -> None:
+        """Write what is left and close the database."""
+        self.flush()
+        with self._writing:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _failed(self, kind: str, exc: BaseException) -> None:
+        if kind not in self._logged:
+            self._logged.add(kind)
+            log.error(
+                "subscriber counts not written (%s: %s); kept for a later try up to "
+                "50,000, then dropped; polls are answered as ever; logged once",
+                kind,
+                exc,
+            )
+
+
+def for_service(today: Callable[[], dt.date]) -> Counter | None:
+    """Return the service's counter, or None when $ICALPUB_STATS is off."""
+    return Counter(default_store(), today) if enabled() else None
