@@ -32,24 +32,22 @@ def _headers(response: Response) -> Response:
 def page() -> str:
     """The last N days' counts per calendar and feed."""
     days, today, rows = _rows()
-    table: list[tuple[str, list[tuple[str, int, int, int | None]]]] = []
+    table: list[tuple[str, list[tuple[str, int, float, float, int | None]]]] = []
     for resource in sorted({row[1] for row in rows}):
         mine = [row for row in rows if row[1] == resource]
-        clients = sorted({row[2] for row in mine})
-        table.append(
-            (
-                resource,
-                [
-                    (
-                        client,
-                        sum(r[3] for r in mine if r[2] == client and r[0] == today.isoformat()),
-                        sum(r[3] for r in mine if r[2] == client),
-                        next((r[5] for r in reversed(mine) if r[2] == client and r[5]), None),
-                    )
-                    for client in clients
-                ],
+        figures = []
+        for client in sorted({row[2] for row in mine}):
+            by_day = {r[0]: (r[3], r[4], r[5]) for r in mine if r[2] == client}
+            figures.append(
+                (
+                    client,
+                    by_day.get(today.isoformat(), (0, 0, None))[0],
+                    report.average(by_day, today, 7),
+                    report.average(by_day, today, 30),
+                    report.latest_reported(by_day),
+                )
             )
-        )
+        table.append((resource, figures))
     return render_template(
         "editor/subscribers.html", table=table, days=days, enabled=enabled(), label=_label
     )

@@ -41,15 +41,15 @@ def to_table(rows: Sequence[Row], today: dt.date) -> str:
         lines.append(resource)
         lines.append(f"  {'client':<44} {'today':>7} {'7 days':>8} {'30 days':>8} {'reported':>9}")
         total = [0.0, 0.0, 0.0]
-        for family in sorted(families, key=lambda f: -_average(families[f], today, 30)):
+        for family in sorted(families, key=lambda f: -average(families[f], today, 30)):
             days = families[family]
             figures = [
                 float(days.get(today.isoformat(), (0, 0, None))[0]),
-                _average(days, today, 7),
-                _average(days, today, 30),
+                average(days, today, 7),
+                average(days, today, 30),
             ]
             total = [a + b for a, b in zip(total, figures, strict=True)]
-            reported = _latest_reported(days)
+            reported = latest_reported(days)
             lines.append(
                 f"  {label(family)[:44]:<44} {figures[0]:>7.0f} {figures[1]:>8.1f} "
                 f"{figures[2]:>8.1f} {'' if reported is None else reported:>9}"
@@ -59,7 +59,8 @@ def to_table(rows: Sequence[Row], today: dt.date) -> str:
     return "\n".join(lines)
 
 
-def _average(days: dict[str, tuple[int, int, int | None]], today: dt.date, span: int) -> float:
+def average(days: dict[str, tuple[int, int, int | None]], today: dt.date, span: int) -> float:
+    """Return the average subscribers a day over the `span` days up to `today`."""
     first = today - dt.timedelta(days=span - 1)
     counted = [
         s for day, (s, _, _) in days.items() if first.isoformat() <= day <= today.isoformat()
@@ -67,7 +68,8 @@ def _average(days: dict[str, tuple[int, int, int | None]], today: dt.date, span:
     return sum(counted) / span
 
 
-def _latest_reported(days: dict[str, tuple[int, int, int | None]]) -> int | None:
+def latest_reported(days: dict[str, tuple[int, int, int | None]]) -> int | None:
+    """Return the latest count a hosted reader reported, if any."""
     for day in sorted(days, reverse=True):
         if days[day][2] is not None:
             return days[day][2]
