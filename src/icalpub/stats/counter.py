@@ -52,18 +52,26 @@ class Counter:
         self._writing = threading.Lock()  # the database connection
         self._logged: set[str] = set()
         self._flushed = clock()
+        self._day_at, self._day_text = -1, ""
         self._connection: sqlite3.Connection | None = None
         atexit.register(self.close)
 
     def count(self, resource: str, address: str, user_agent: str) -> None:
         """Count one poll of `resource`; never raises, never waits for the database."""
         try:
-            poll = self.store.poll(self.today().isoformat(), resource, address, user_agent)
+            poll = self.store.poll(self._day(), resource, address, user_agent)
         except Exception as exc:  # the salt's folder may be unwritable: counting stops
             self._failed("salt", exc)
             return
         with self._lock:
             self._pending.append(poll)
+
+    def _day(self) -> str:
+        """Return today's date, worked out again at most once a second."""
+        second = int(self.clock())
+        if second != self._day_at:
+            self._day_at, self._day_text = second, self.today().isoformat()
+        return self._day_text
 
     def due(self) -> bool:
         """Return whether the polls counted should be written now (once per interval)."""

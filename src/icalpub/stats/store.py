@@ -13,6 +13,7 @@ After the day, nothing but the counts is left. Rows older than the retention
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import ipaddress
 import os
@@ -55,6 +56,7 @@ class Poll:
     reported: int | None
 
 
+@functools.lru_cache(maxsize=8192)
 def network(address: str) -> str:
     """Return the part of an address that names a subscriber: IPv4 whole, IPv6 its /64."""
     try:

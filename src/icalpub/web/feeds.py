@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import os
 
 from flask import Blueprint, Response, current_app, g, request
@@ -77,16 +79,25 @@ def _count(response: Response) -> Response:
 
 def _trusted_proxy(address: str | None) -> bool:
     """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES."""
-    import ipaddress
-
-    if not address:
+    networks = _networks(os.environ.get("ICALPUB_TRUSTED_PROXIES", ""))
+    if not networks or not address:
         return False
-    listed = [a.strip() for a in os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(",")]
     try:
         ip = ipaddress.ip_address(address)
-        return any(ip in ipaddress.ip_network(a, strict=False) for a in listed if a)
     except ValueError:
         return False
+    return any(ip in network for network in networks)
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(listed: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    found = []
+    for entry in listed.split(","):
+        try:
+            found.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(found)
 
 
 def _unknown(served: Served, topics: list[str]) -> Response | None:
