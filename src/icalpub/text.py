@@ -87,7 +87,6 @@ _LINK = r"\[(?P<label>\w[^\[\]*\n]*?(?<=[\w.)]))\]\((?P<url>" + _URL + r")\)"
 _SPAN = re.compile(rf"(?P<strong>{_STRONG})|(?P<em>{_EMPHASIS})|{_LINK}")
 # After a span: the end, a space or closing punctuation (so emphasis closes there).
 _AFTER = frozenset(" .,;:!?)")
-_PLAIN_CHARS = _NOT_PROSE  # what a text run between spans may not contain
 Span = tuple[str, str, str]  # ("text"|"strong"|"em", text, "") or ("a", label, url)
 Blocks = tuple[tuple[bool, tuple[tuple[Span, ...], ...]], ...]  # (a list?, its lines' spans)
 _ITEM = re.compile(r"- (?=\S)(?![-+*#>=]|\d{1,9}[.)])")
@@ -128,7 +127,7 @@ def _spans(line: str) -> tuple[Span, ...] | None:
     for found in _SPAN.finditer(line):
         start, end = found.span()
         before = line[at:start]
-        if _PLAIN_CHARS.search(before) or (start and line[start - 1] not in " („“«\"'"):
+        if _NOT_PROSE.search(before) or (start and line[start - 1] not in " („“«\"'"):
             return None
         if end < len(line) and line[end] not in _AFTER:
             return None
@@ -143,12 +142,12 @@ def _spans(line: str) -> tuple[Span, ...] | None:
         else:
             inner = found.group("label")
             kind = "a"
-        if _PLAIN_CHARS.search(inner):
+        if _NOT_PROSE.search(inner):
             return None
         spans.append((kind, inner, found.group("url") or ""))
         at = end
     rest = line[at:]
-    if _PLAIN_CHARS.search(rest):
+    if _NOT_PROSE.search(rest):
         return None
     if rest:
         spans.append(("text", rest, ""))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import os
 import re
 import secrets
@@ -34,6 +33,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from ..errors import IcalpubError
 from ..files import write_file
+from ..web import forwarded
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
@@ -65,19 +65,7 @@ class Proxy:
 
     def trusts(self, address: str | None) -> bool:
         """Return whether a request from `address` comes from a trusted proxy."""
-        if not address:
-            return False
-        try:
-            ip = ipaddress.ip_address(address)
-        except ValueError:
-            return False
-        for entry in self.trusted:
-            try:
-                if ip in ipaddress.ip_network(entry, strict=False):
-                    return True
-            except ValueError:
-                continue
-        return False
+        return forwarded.trusted(address, self.trusted)
 
 
 @dataclass(frozen=True)

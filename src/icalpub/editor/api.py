@@ -10,16 +10,15 @@ session cookie is ignored here, so no CSRF token is needed or accepted.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..registry import EVENT_KEYS
 from ..values import closest
 from .auth import token_editor
 from .history import Author
-from .setup import Editing, editing
+from .setup import Editing, editing, now
 from .store import Change, Conflict, Exists, Invalid, NotFound, Refused, Saved
 from .yamltext import EditError
 
@@ -143,7 +142,7 @@ def _save(change: Change, status: int) -> Response:
     state = editing()
     author: Author = request.environ["icalpub.author"]
     try:
-        saved = state.store().save(change, author, _now())
+        saved = state.store().save(change, author, now())
     except Invalid as exc:
         fields: dict[str, list[str]] = {}
         for problem in exc.problems:
@@ -181,12 +180,6 @@ def _error(status: int, message: str, fields: dict[str, list[str]] | None = None
     response = jsonify(error=message, fields=fields or {})
     response.status_code = status
     return response
-
-
-def _now() -> dt.datetime:
-    live = current_app.extensions["icalpub"]
-    now: dt.datetime = live.now()
-    return now
 
 
 __all__ = ["Editing", "blueprint"]

@@ -8,6 +8,7 @@ that every worker, and the next start, signs alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import threading
@@ -132,6 +133,12 @@ def install(app: Flask, registry: Path) -> None:
     app.register_blueprint(views_blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(subscribers_blueprint)
+
+
+def now() -> dt.datetime:
+    """Return the service's "now" (the live publication's clock: tests set it)."""
+    found: dt.datetime = current_app.extensions["icalpub"].now()
+    return found
 
 
 def editing_of(app: Flask) -> Editing:

@@ -20,7 +20,6 @@ from typing import Any, Literal
 from .. import ledger as ledgers
 from ..errors import IcalpubError, Problem
 from ..files import locked, write_file
-from ..ledger import Ledger
 from ..model import Registry
 from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
 from . import yamltext
@@ -183,7 +182,7 @@ class Store:
         if change.action == "add":
             ledger = state.source.ledger
             if item is not None or change.event_id in ledger.entries:
-                raise Exists(_taken(change.event_id, item, ledger))
+                raise Exists(_taken(change.event_id, item))
             fields = dict(change.fields, id=change.event_id)
             return yamltext.insert(document, fields, _after(state, fields)), []
         if item is None:
@@ -224,7 +223,7 @@ class Store:
         return text, ["title"] if exists else []
 
 
-def _taken(event_id: str, item: Item | None, ledger: Ledger) -> str:
+def _taken(event_id: str, item: Item | None) -> str:
     if item is not None:
         return f"an event with the id '{event_id}' exists; choose another id"
     return (

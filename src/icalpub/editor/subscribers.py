@@ -7,6 +7,7 @@ import datetime as dt
 from flask import Blueprint, Response, render_template, request
 
 from ..stats import report
+from ..stats.clients import label
 from ..stats.counter import enabled
 from ..stats.store import default_store
 from ..web.headers import secure
@@ -49,7 +50,7 @@ def page() -> str:
             )
         table.append((resource, figures))
     return render_template(
-        "editor/subscribers.html", table=table, days=days, enabled=enabled(), label=_label
+        "editor/subscribers.html", table=table, days=days, enabled=enabled(), label=label
     )
 
 
@@ -84,9 +85,3 @@ def _rows() -> tuple[int, dt.date, list[report.Row]]:
     today = _today(state)
     since = (today - dt.timedelta(days=days - 1)).isoformat()
     return days, today, default_store().rows(since)
-
-
-def _label(family: str) -> str:
-    from ..stats.clients import label
-
-    return label(family)

@@ -44,7 +44,7 @@ from .accounts import Editor
 from .auth import client_address, proxy_editor, session_editor, start_session
 from .form import KINDS, WEEKDAYS, Form, from_form, next_dates, to_form
 from .history import Author
-from .setup import editing
+from .setup import editing, now
 from .store import Change, Conflict, Exists, FieldProblem, Invalid, NotFound, Refused, State
 from .yamltext import EditError, Fields
 
@@ -127,7 +127,7 @@ def login() -> WerkzeugResponse | tuple[str, int] | str:
     if rehash:
         accounts_module.save(state.editors, accounts_module.set_hash(accounts, editor.name, rehash))
         editor = state.accounts().editors[editor.name]
-    start_session(editor, _now())
+    start_session(editor, now())
     current_app.logger.info("editor %s logged in from %s", editor.name, address)
     return redirect(target)
 
@@ -158,7 +158,7 @@ def _safe_next(target: str) -> str:
 
 def _current_editor() -> Editor | None:
     accounts = editing().accounts()
-    return proxy_editor(request, accounts) or session_editor(accounts, _now())
+    return proxy_editor(request, accounts) or session_editor(accounts, now())
 
 
 # -- the list ---------------------------------------------------------------------
@@ -231,12 +231,12 @@ def new() -> WerkzeugResponse | str | tuple[str, int]:
             copied = {k: v for k, v in values.items() if k in ("timezone", "topics", "contact")}
             copied["title"] = _text(values.get("title"))
         return _form_page(state, None, to_form(copied), {}, version="")
-    fields = _submitted({})
+    fields = _submitted(state, {})
     event_id = _text(fields.get("id"))
     if request.form.get("action") == "preview":
         return _preview_page(state, Change("add", event_id, fields), None, fields, "")
     try:
-        editing().store().save(Change("add", event_id, fields), _author(), _now())
+        editing().store().save(Change("add", event_id, fields), _author(), now())
     except Invalid as exc:
         return _form_page(state, None, to_form(fields), {}, "", problems=exc.problems), 422
     except (Exists, Refused, EditError) as exc:
@@ -257,13 +257,13 @@ def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
         values = state.document.values(item)
         return _form_page(state, event_id, to_form(values), values, item.version)
     opened = _opened()
-    fields = _submitted(opened)
+    fields = _submitted(state, opened)
     version = request.form.get("version", "")
     change = Change("edit", event_id, fields, version)
     if request.form.get("action") == "preview":
         return _preview_page(state, change, event_id, opened, version)
     try:
-        editing().store().save(change, _author(), _now())
+        editing().store().save(change, _author(), now())
     except Conflict as exc:
         return _conflict_page(state, event_id, fields, opened, exc), 409
     except Invalid as exc:
@@ -293,7 +293,7 @@ def status(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     verb = "Cancel" if cancel else "Un-cancel"
     change = Change("edit", event_id, values, request.form.get("version", ""), verb=verb)
     try:
-        editing().store().save(change, _author(), _now())
+        editing().store().save(change, _author(), now())
     except Refused as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", saved=event_id))
@@ -323,7 +323,7 @@ def delete(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
         return page, 422
     change = Change("delete", event_id, version=request.form.get("version", ""))
     try:
-        editing().store().save(change, _author(), _now())
+        editing().store().save(change, _author(), now())
     except Refused as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", deleted=event_id))
@@ -364,7 +364,7 @@ def restore(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     values = read_bytes(data).values(old)
     change = Change("edit", event_id, values, request.form.get("version", ""), verb="Restore")
     try:
-        store.save(change, _author(), _now())
+        store.save(change, _author(), now())
     except Refused as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", saved=event_id))
@@ -402,7 +402,7 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
             change = Change("topic", topic_id, fields, version)
         else:
             abort(400)
-        store.save(change, _author(), _now())
+        store.save(change, _author(), now())
     except Invalid as exc:
         return _settings_page(store.state(), [p.text for p in exc.problems]), 422
     except (Refused, EditError) as exc:
@@ -532,8 +532,7 @@ def _conflict_page(
 # -- helpers ----------------------------------------------------------------------
 
 
-def _submitted(original: Fields) -> Fields:
-    state = editing().store().state()
+def _submitted(state: State, original: Fields) -> Fields:
     zone = state.registry.calendar.timezone if state.registry else "UTC"
     values = {k: v for k, v in request.form.items()}
     lists = {k: request.form.getlist(k) for k in ("topics", "repeat_days", "except")}
@@ -561,17 +560,12 @@ def _file_problems(state: State) -> list[str]:
 
 def _today(state: State) -> dt.date:
     zone = state.registry.calendar.timezone if state.registry else "UTC"
-    return today_in(zone, _now())
+    return today_in(zone, now())
 
 
 def _author() -> Author:
     editor: Editor = g.editor
     return Author(editor.name, editor.email)
-
-
-def _now() -> dt.datetime:
-    now: dt.datetime = current_app.extensions["icalpub"].now()
-    return now
 
 
 def _text(value: object) -> str:

@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import re
 import secrets
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -99,10 +100,9 @@ def ingest(
         connection.close()
 
 
-def _save(store: Store, connection: object, polls: list[Poll], head: str, offset: int) -> None:
-    import sqlite3
-
-    assert isinstance(connection, sqlite3.Connection)
+def _save(
+    store: Store, connection: sqlite3.Connection, polls: list[Poll], head: str, offset: int
+) -> None:
     if polls:
         store.add(polls, connection, keep_seen=True)
     connection.execute(

@@ -19,7 +19,7 @@ import ipaddress
 import os
 import secrets
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -182,14 +182,6 @@ class Store:
         finally:
             connection.close()
         return [tuple(row) for row in found]
-
-
-def iter_days(first: dt.date, last: dt.date) -> Iterable[dt.date]:
-    """Return every day from `first` to `last`, both included."""
-    day = first
-    while day <= last:
-        yield day
-        day += dt.timedelta(days=1)
 
 
 def default_store() -> Store:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import ipaddress
 import os
 
 from flask import Blueprint, Response, current_app, g, request
@@ -79,25 +77,7 @@ def _count(response: Response) -> Response:
 
 def _trusted_proxy(address: str | None) -> bool:
     """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES."""
-    networks = _networks(os.environ.get("ICALPUB_TRUSTED_PROXIES", ""))
-    if not networks or not address:
-        return False
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return any(ip in network for network in networks)
-
-
-@functools.lru_cache(maxsize=8)
-def _networks(listed: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    found = []
-    for entry in listed.split(","):
-        try:
-            found.append(ipaddress.ip_network(entry.strip(), strict=False))
-        except ValueError:
-            continue
-    return tuple(found)
+    return forwarded.trusted(address, os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(","))
 
 
 def _unknown(served: Served, topics: list[str]) -> Response | None:

@@ -2,9 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+import ipaddress
+from collections.abc import Callable, Iterable
 
 from flask import Request
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted(address: str | None, listed: Iterable[str]) -> bool:
+    """Return whether `address` is in one of the `listed` addresses or networks."""
+    networks = _networks(tuple(listed))
+    if not networks or not address:
+        return False
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
+    """Return the networks of a configuration's list (parsed once; bad entries skipped)."""
+    found: list[Network] = []
+    for entry in listed:
+        try:
+            found.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            continue
+    return tuple(found)
 
 
 def client_address(request: Request, trusts: Callable[[str | None], bool]) -> str:
