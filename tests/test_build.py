@@ -28,13 +28,16 @@ from icalpub import gzipped, parallel
 from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
-from icalpub.publish import publish
+from icalpub.publish import manifest, publish
 from icalpub.registry import read_source
 
 from .conftest import ROOT, SHIPPED, missing
 
 EXPECTED = ROOT / "tests" / "expected"
 REGENERATE = "icalpub build events.yaml --out tests/expected"
+# The shipped registry before it had languages, and the manifest (a sha256 per
+# file) of what it published then: a registry without translations must not change.
+ONE_LANGUAGE = ROOT / "tests" / "data" / "lv-only.yaml"
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -57,6 +60,15 @@ def assert_consistent(folder: Path) -> str:
         assert hashlib.sha256(data).hexdigest() == entry["sha256"]
         assert gzip.decompress(files[entry["path"] + ".gz"]) == data
     return hashlib.sha256(index).hexdigest()
+
+
+def test_a_registry_without_translations_publishes_the_same_bytes_as_before_languages() -> None:
+    source = read_source(ONE_LANGUAGE)
+    assert source.registry is not None
+    publication = publish(source.registry, source.ledger, dt.datetime.now(dt.UTC))
+    assert not publication.reconciled.behind
+    before = ONE_LANGUAGE.with_name("lv-only.index.json").read_bytes()
+    assert manifest(publication.files) == before
 
 
 def test_shipped_publication_equals_the_golden_files() -> None:
@@ -108,7 +120,7 @@ def test_a_build_rendering_on_every_core_writes_the_same_tree(
     out = site.parent / "feeds"
     result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert rendered == [17]
+    assert rendered == [17, 17]  # each language's VEVENTs, in the children
     assert tree(out) == tree(EXPECTED)
 
 

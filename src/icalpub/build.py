@@ -203,11 +203,7 @@ def write_publication(
     lock = ledger_path(registry_path)
     with gcpause.paused():
         _adopt_pending_ledger(lock, Path(out))
-        files = dict(publication.files)
-        for event in publication.registry.events:
-            data = publication.event_file(event.id)
-            if data is not None:
-                files.setdefault(urls.event_ics_path(event.id), data)
+        files = {**publication.event_files(), **publication.files}
         with Tree(Path(out)) as tree:
             _commit(tree, dict(sorted(files.items())), publication, old_ledger, lock)
 

@@ -10,7 +10,7 @@ from typing import NoReturn
 
 import click
 
-from . import __version__, parallel
+from . import __version__, languages, parallel
 from .build import build_folder
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError
 from .publish import size_warnings
@@ -32,7 +32,8 @@ def validate(registry: str) -> None:
     model, problems = source.registry, source.problems
     if model is not None:
         today = today_in(model.calendar.timezone)
-        problems = sorted(problems + size_warnings(model, source.ledger, today))
+        problems += size_warnings(model, source.ledger, today) + languages.missing(model)
+        problems = sorted(problems)
     _print_problems(problems)
     errors = sum(p.severity == "error" for p in problems)
     warnings = len(problems) - errors

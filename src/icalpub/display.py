@@ -40,9 +40,3 @@ def publication_title(registry: Registry, topics: Sequence[str]) -> str:
         return title
     names = ", ".join(registry.topic_title(t) for t in topics)
     return _(registry.calendar.language, "{title}: {topics}").format(title=title, topics=names)
-
-
-def when_and_where(event: Event, language: str, calendar_zone: str) -> str:
-    """Return the date and time, then the place: '2018. gada 25.–26. septembris, Rīga'."""
-    text = when(event, language, calendar_zone)
-    return f"{text}, {event.location}" if event.location else text

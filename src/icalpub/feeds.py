@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 
 from feedgen.feed import FeedGenerator
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from . import __version__
-from .display import publication_title, when_and_where
+from .display import publication_title, when
 from .i18n import _
 from .ledger import Stamp
 from .model import Event, Registry
@@ -20,6 +20,7 @@ from .urls import absolute, event_ics_path, event_page_path, feed_path, page_pat
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+CONTENT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
 
 def items(
@@ -76,6 +77,11 @@ def json_feed(
     if settings.description:
         feed["description"] = settings.description
     feed["language"] = settings.language
+    if len(settings.published_languages) > 1:
+        feed["_languages"] = {  # JSON Feed has no alternates: an extension object
+            language: absolute(settings, feed_path("json", chosen), language)
+            for language in settings.published_languages
+        }
     if settings.contact and settings.contact.name:
         feed["authors"] = [{"name": settings.contact.name}]
     entries = []
@@ -108,15 +114,23 @@ def content_html(registry: Registry, event: Event) -> str:
     """Return an item's HTML: when and where first, then the description, then the contact."""
     settings = registry.calendar
     language = settings.language
-    parts = [
-        f"<p><strong>{escape(when_and_where(event, language, settings.timezone))}</strong></p>"
-    ]
+    fallback = event.fallback
+    mark = _lang_attribute(settings.default_language)
+    headline = escape(when(event, language, settings.timezone))
+    if event.location:
+        place = escape(event.location)
+        if "location" in fallback:
+            place = Markup(f"<span{mark}>{place}</span>")
+        headline += ", " + place
+    parts = [f"<p><strong>{headline}</strong></p>"]
     if event.status == "cancelled":
         parts.append(f"<p><strong>{escape(_(language, 'Cancelled: ').strip(' :'))}</strong></p>")
     if event.description:
-        parts.append(to_html(event.description))
+        html = to_html(event.description)
+        parts.append(f"<div{mark}>{html}</div>" if "description" in fallback else html)
     elif event.summary:
-        parts.append(f"<p>{escape(event.summary)}</p>")
+        marked = mark if "summary" in fallback else ""
+        parts.append(f"<p{marked}>{escape(event.summary)}</p>")
     contact = event.contact or settings.contact
     if contact and contact.display():
         text = _(language, "Contact: {contact}").format(contact=contact.display())
@@ -140,6 +154,14 @@ def _generator(
     generator.subtitle(settings.description or settings.title)
     generator.language(settings.language)
     generator.link(href=absolute(settings, feed_path(fmt, chosen)), rel="self")
+    for language in settings.published_languages:
+        if language != settings.language:  # the same feed in the registry's other languages
+            generator.link(
+                href=absolute(settings, feed_path(fmt, chosen), language),
+                rel="alternate",
+                type=CONTENT_TYPES[fmt],
+                hreflang=language,
+            )
     # RSS's channel <link> is the last link given: the HTML page.
     generator.link(href=absolute(settings, page_path(chosen)), rel="alternate")
     generator.generator("icalpub", version=__version__)
@@ -172,6 +194,10 @@ def _generator(
                 author["email"] = contact.email
             entry.author(author)
     return generator
+
+
+def _lang_attribute(language: str) -> str:
+    return f' lang="{escape(language)}"'
 
 
 def _item_title(registry: Registry, event: Event) -> str:

@@ -11,8 +11,9 @@ from icalendar import Component, vDuration, vRecur, vText
 
 from .display import publication_title
 from .i18n import _
+from .languages import topic_fallback
 from .ledger import Stamp
-from .model import Event, Registry
+from .model import Calendar, Event, Registry
 from .query import by_topics, in_order, kept
 from .recurrence import until_year
 from .text import to_html, to_plain
@@ -88,11 +89,13 @@ class Writer:
         events = in_order(kept(registry, by_topics(registry, chosen), self.today))
         cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
         title = publication_title(registry, chosen)
-        cal.add("name", Text(title))
+        settings = registry.calendar
+        cal.add("name", Text(title), parameters=_language(settings, "title", settings.fallback))
         cal.add("x-wr-calname", Text(title))
-        if registry.calendar.description:
-            cal.add("description", Text(registry.calendar.description))
-            cal.add("x-wr-caldesc", Text(registry.calendar.description))
+        if settings.description:
+            marked = _language(settings, "description", settings.fallback)
+            cal.add("description", Text(settings.description), parameters=marked)
+            cal.add("x-wr-caldesc", Text(settings.description))
         return self._assemble(serialize(cal).removesuffix(_END), events)
 
     def event(self, event: Event) -> bytes:
@@ -162,7 +165,7 @@ def _calendar(registry: Registry, source: str) -> VCalendar:
             parameters={"VALUE": "DURATION"},
         )
         cal.add("x-published-ttl", vDuration(_timedelta(settings.refresh.total_seconds())))
-    cal.add("url", settings.base_url)
+    cal.add("url", absolute(settings))
     cal.add("source", source, parameters={"VALUE": "URI"})
     return cal
 
@@ -214,7 +217,8 @@ def vevent_bytes(registry: Registry, event: Event, stamp: Stamp) -> bytes:
     title = event.title
     if event.status == "cancelled":
         title = _(settings.language, "Cancelled: ") + title
-    add(("SUMMARY", escape_text(title)))
+    fallback = event.fallback
+    add(("SUMMARY" + _marked(settings, "title", fallback), escape_text(title)))
     if event.all_day:
         last = event.end if event.end is not None else event.start
         add(("DTSTART;VALUE=DATE", f"{event.start:%Y%m%d}"))
@@ -234,20 +238,24 @@ def vevent_bytes(registry: Registry, event: Event, stamp: Stamp) -> bytes:
             else:
                 add(_timed("EXDATE", event, [_exdate(event, d) for d in event.exceptions]))
     if event.topics:
-        add(("CATEGORIES", ",".join(escape_text(registry.topic_title(t)) for t in event.topics)))
+        titles = ",".join(escape_text(registry.topic_title(t)) for t in event.topics)
+        add(("CATEGORIES" + _categories_language(registry, event), titles))
     contact = event.contact or settings.contact
     if contact is not None and contact.display():
         add(("CONTACT", escape_text(contact.display())))
     add(("CREATED", _utc(stamp.created)))
-    add(("DESCRIPTION", escape_text(_plain_description(registry, event, page))))
+    text_field = "description" if event.description else "summary"
+    marked = _marked(settings, text_field, fallback)
+    add(("DESCRIPTION" + marked, escape_text(_plain_description(registry, event, page))))
     add(("LAST-MODIFIED", _utc(stamp.last_modified)))
     if event.location:
-        add(("LOCATION", escape_text(event.location)))
+        add(("LOCATION" + _marked(settings, "location", fallback), escape_text(event.location)))
     add(("STATUS", event.status.upper()))
     if event.all_day:
         add(("TRANSP", "TRANSPARENT"))
     add(("URL;VALUE=URI", page))
-    add(("X-ALT-DESC;FMTTYPE=text/html", escape_text(_html_description(event, page))))
+    html = _html_description(event, page, settings.default_language if marked else None)
+    add(("X-ALT-DESC;FMTTYPE=text/html", escape_text(html)))
     body = b"".join(fold(f"{name}:{value}") + b"\r\n" for name, value in lines)
     return b"BEGIN:VEVENT\r\n" + body + b"END:VEVENT\r\n"
 
@@ -284,14 +292,35 @@ def _plain_description(registry: Registry, event: Event, page: str) -> str:
     return "\n\n".join(parts)
 
 
-def _html_description(event: Event, page: str) -> str:
+def _html_description(event: Event, page: str, fallback: str | None = None) -> str:
     from markupsafe import escape
 
     body = to_html(event.description) if event.description else ""
     if not body and event.summary:
         body = f"<p>{escape(event.summary)}</p>"
+    if body and fallback:
+        body = f'<div lang="{fallback}">{body}</div>'
     link = f'<p><a href="{escape(page)}">{escape(page)}</a></p>'
     return f"<html><body>{body}{link}</body></html>"
+
+
+def _marked(settings: Calendar, field: str, fallback: frozenset[str]) -> str:
+    """Return `;LANGUAGE=<default>` for a text shown untranslated, else nothing."""
+    return f";LANGUAGE={settings.default_language}" if field in fallback else ""
+
+
+def _language(settings: Calendar, field: str, fallback: frozenset[str]) -> dict[str, str]:
+    """Return the LANGUAGE parameter of a calendar property shown untranslated, if it is."""
+    return {"LANGUAGE": settings.default_language} if field in fallback else {}
+
+
+def _categories_language(registry: Registry, event: Event) -> str:
+    """Return `;LANGUAGE=<default>` when every topic title shows untranslated."""
+    settings = registry.calendar
+    topics = [registry.topic(t) for t in event.topics]
+    if all(t is not None and topic_fallback(t, settings) for t in topics):
+        return f";LANGUAGE={settings.default_language}"
+    return ""
 
 
 def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:

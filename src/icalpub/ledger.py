@@ -62,7 +62,7 @@ def content_hash(registry: Registry, event: Event) -> str:
     """Return a hash of everything subscribers see of `event` except its revision fields."""
     contact = event.contact or registry.calendar.contact
     categories = [topic.titles for topic in registry.topics if topic.id in event.topics]
-    content = {
+    content: dict[str, object] = {
         "title": event.title,
         "start": _iso(event.start),
         "end": _iso(event.end),
@@ -78,6 +78,8 @@ def content_hash(registry: Registry, event: Event) -> str:
         "contact": [contact.name, contact.phone, contact.email] if contact else None,
         "categories": categories,
     }
+    if event.translations:  # a one-language registry's hashes stay as they were
+        content["translations"] = sorted(event.translations)
     encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode()
     return "sha256:" + hashlib.sha256(encoded).hexdigest()
 

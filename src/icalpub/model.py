@@ -9,6 +9,10 @@ from typing import Literal
 
 Status = Literal["confirmed", "tentative", "cancelled"]
 When = dt.date | dt.datetime
+# Texts in the languages after the default: (language, field, text).
+Translations = tuple[tuple[str, str, str], ...]
+EVENT_TEXTS = ("title", "summary", "description", "location")  # fields that take a language
+CALENDAR_TEXTS = ("title", "description")
 
 
 @dataclass(frozen=True)
@@ -46,6 +50,7 @@ class Topic:
     id: str
     titles: tuple[tuple[str, str], ...]  # (language, title); first is the default
     description: str | None = None
+    translations: Translations = ()  # the description in other languages
 
     def title(self, language: str) -> str:
         """Return the title in `language`, else the first one given."""
@@ -53,6 +58,10 @@ class Topic:
             if lang == language:
                 return text
         return self.titles[0][1]
+
+    def has_title(self, language: str) -> bool:
+        """Return whether a title is given in `language` itself ("" is the default's)."""
+        return any(lang == language for lang, _ in self.titles)
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,15 @@ class Event:
     fixed: bool = False  # written with offsets and no zone: instants, published in UTC
     line: int = 0
     column: int = 0
+    translations: Translations = ()
+    fallback: frozenset[str] = frozenset()  # in a language's view: texts left in the default
+
+    def translation(self, language: str, name: str) -> str | None:
+        """Return the text of field `name` in `language` (not the default), or None."""
+        for lang, key, text in self.translations:
+            if lang == language and key == name:
+                return text
+        return None
 
     @property
     def all_day(self) -> bool:
@@ -116,6 +134,19 @@ class Calendar:
     refresh: Duration | None = None
     keep_past: Duration | None = None
     feed_items: int = 50
+    languages: tuple[str, ...] = ()  # every language published, the default first; () = language
+    translations: Translations = ()
+    fallback: frozenset[str] = frozenset()  # in a language's view: texts left in the default
+
+    @property
+    def published_languages(self) -> tuple[str, ...]:
+        """Return the languages the calendar is published in, the default first."""
+        return self.languages or (self.language,)
+
+    @property
+    def default_language(self) -> str:
+        """Return the language of the plain texts and of today's addresses."""
+        return self.published_languages[0]
 
     @property
     def max_age(self) -> int:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from . import feeds, ical
 from .errors import Problem
+from .languages import prefix, view
 from .ledger import Ledger, Reconciled, Stamp, reconcile
 from .model import Event, Registry
 from .query import newest_first
@@ -24,32 +25,60 @@ CONTENT_TYPES = {
 
 
 @dataclass(frozen=True)
+class Language:
+    """The publication in one language: that view of the registry and its writer."""
+
+    registry: Registry
+    writer: ical.Writer
+    newest: Sequence[Event]
+    prefix: str  # "" for the default language, "en/" for English beside Latvian
+
+
+@dataclass(frozen=True)
 class Publication:
-    """Everything icalpub publishes for one registry and ledger."""
+    """Everything icalpub publishes for one registry and ledger, in each of its languages."""
 
     registry: Registry
     reconciled: Reconciled
     files: Mapping[str, bytes]
     today: dt.date | None
-    writer: ical.Writer = field(compare=False, repr=False)
-    newest: Sequence[Event] = field(default=(), compare=False, repr=False)
+    languages: Mapping[str, Language] = field(compare=False, repr=False)
 
     @property
     def modified(self) -> dt.datetime:
         """Return the publication's last change: HTTP Last-Modified, never going backwards."""
         return self.reconciled.modified
 
-    def event_file(self, event_id: str) -> bytes | None:
+    def view(self, language: str | None = None) -> Registry:
+        """Return the registry in `language` (default: the default language)."""
+        return self._language(language).registry
+
+    def event_file(self, event_id: str, language: str | None = None) -> bytes | None:
         """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event."""
-        found = self.files.get(event_ics_path(event_id))
+        chosen = self._language(language)
+        found = self.files.get(chosen.prefix + event_ics_path(event_id))
         if found is not None:
             return found
-        event = self.registry.event(event_id)
-        return self.writer.event(event) if event is not None else None
+        event = chosen.registry.event(event_id)
+        return chosen.writer.event(event) if event is not None else None
 
-    def render(self, fmt: str, topics: Iterable[str]) -> bytes:
+    def event_files(self) -> dict[str, bytes]:
+        """Return every language's per-event files by path (made now if not kept)."""
+        found: dict[str, bytes] = {}
+        for language, chosen in self.languages.items():
+            for event in chosen.registry.events:
+                data = self.event_file(event.id, language)
+                if data is not None:
+                    found[chosen.prefix + event_ics_path(event.id)] = data
+        return found
+
+    def render(self, fmt: str, topics: Iterable[str], language: str | None = None) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
-        return _render(self.writer, self.newest, fmt, topics)
+        chosen = self._language(language)
+        return _render(chosen.writer, chosen.newest, fmt, topics)
+
+    def _language(self, language: str | None) -> Language:
+        return self.languages[language or self.registry.calendar.default_language]
 
 
 def _render(writer: ical.Writer, newest: Sequence[Event], fmt: str, topics: Iterable[str]) -> bytes:
@@ -85,13 +114,14 @@ def publish(
     `on_file` is handed each file as soon as it is made (the build starts
     compressing it while the rest are rendered). `render` makes the VEVENTs
     in advance, given the stamps (the build's `parallel.vevents`).
+
+    The default language is published at the top, every other language of
+    `calendar.languages` under its prefix (`en/`), with the same stamps.
     """
     known = (previous.registry, previous.reconciled.hashes) if previous is not None else None
     reconciled = reconcile(registry, ledger, now, known)
-    earlier = previous.writer if previous is not None else None
-    rendered = render(registry, reconciled.stamps) if render is not None else None
-    writer = ical.Writer(registry, reconciled.stamps, today, reconciled.hashes, earlier, rendered)
-    newest = newest_first(registry.events)
+    ordered = newest_first(registry.events)
+    order = {event.id: number for number, event in enumerate(ordered)}
     files: dict[str, bytes] = {}
 
     def made(path: str, data: bytes) -> None:
@@ -99,14 +129,32 @@ def publish(
         if on_file is not None:
             on_file(path, data)
 
-    for fmt in FORMATS:
-        for topics in [[], *([t.id] for t in registry.topics)]:
-            made(feed_path(fmt, topics), _render(writer, newest, fmt, topics))
-    if event_files:
-        for event in registry.events:
-            made(event_ics_path(event.id), writer.event(event))
+    made_languages: dict[str, Language] = {}
+    views = [view(registry, language) for language in registry.calendar.published_languages]
+    # Rendered in advance, all before the first file is handed on (`render` forks).
+    advance = [render(seen, reconciled.stamps) if render is not None else None for seen in views]
+    for seen, rendered in zip(views, advance, strict=True):
+        language = seen.calendar.language
+        earlier = previous.languages.get(language) if previous is not None else None
+        writer = ical.Writer(
+            seen,
+            reconciled.stamps,
+            today,
+            reconciled.hashes,
+            earlier.writer if earlier is not None else None,
+            rendered,
+        )
+        newest = ordered if seen is registry else sorted(seen.events, key=lambda e: order[e.id])
+        chosen = Language(seen, writer, newest, prefix(seen.calendar))
+        made_languages[language] = chosen
+        for fmt in FORMATS:
+            for topics in [[], *([t.id] for t in registry.topics)]:
+                made(chosen.prefix + feed_path(fmt, topics), _render(writer, newest, fmt, topics))
+        if event_files:
+            for event in seen.events:
+                made(chosen.prefix + event_ics_path(event.id), writer.event(event))
     files = dict(sorted(files.items()))
-    return Publication(registry, reconciled, files, today, writer, newest)
+    return Publication(registry, reconciled, files, today, made_languages)
 
 
 GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB

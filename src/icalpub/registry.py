@@ -30,6 +30,7 @@ CALENDAR_KEYS = (
     "base_url",
     "timezone",
     "language",
+    "languages",
     "contact",
     "refresh",
     "keep_past",
@@ -173,6 +174,7 @@ class _Reader(Values):
         known: AnyMapping[bytes, Event] | None = None,
     ) -> None:
         super().__init__(filename)
+        self.published: tuple[str, ...] = ("lv",)  # calendar.languages, the default first
         self.source_text = text  # the registry's text, for reusing unchanged events; None: never
         self.known = known or {}
         self.reusable: dict[bytes, Event] = {}  # this text's faultless events, for the next
@@ -200,27 +202,108 @@ class _Reader(Values):
         found = self.fields(
             node, CALENDAR_KEYS, "calendar", required=("title", "base_url", "timezone")
         )
-        title = self.field(found, "title", lambda n: self.text(n, "calendar title"))
+        language = self.field(found, "language", self.language)
+        languages = self.field(found, "languages", self.languages) or ()
+        if languages and language is not None and languages[0] != language:
+            self.error(
+                found["languages"][1],
+                f"calendar.languages must start with calendar.language ('{language}')",
+                "the first language is the default: the one plain texts are written in",
+            )
+        language = language or (languages[0] if languages else "lv")
+        languages = languages or (language,)
+        self.published = languages
+        translated: list[tuple[str, str, str]] = []
+        title = self.field(
+            found, "title", lambda n: self.texts(n, "calendar title", "title", translated)
+        )
         base_url = self.field(found, "base_url", lambda n: self.url(n, "base_url"))
         zone = self.field(found, "timezone", lambda n: self.timezone(n, "timezone"))
-        language = self.field(found, "language", self.language) or "lv"
+        description = self.field(
+            found,
+            "description",
+            lambda n: self.texts(n, "calendar description", "description", translated, True),
+        )
         calendar = Calendar(
             title=title or "",
             base_url=(base_url or "").rstrip("/") + "/",
             timezone=zone or "UTC",
-            description=self.field(
-                found, "description", lambda n: self.text(n, "calendar description", True)
-            ),
+            description=description,
             language=language,
             contact=self.field(found, "contact", lambda n: self.contact(n, "calendar contact")),
             refresh=self.field(found, "refresh", lambda n: self.duration(n, "refresh")),
             keep_past=self.field(found, "keep_past", lambda n: self.duration(n, "keep_past")),
             feed_items=self.field(found, "feed_items", lambda n: self.integer(n, "feed_items", 1))
             or 50,
+            languages=languages if len(languages) > 1 else (),
+            translations=tuple(translated),
         )
         if title is None or base_url is None or zone is None:
             raise Invalid()
         return calendar
+
+    def languages(self, node: Node) -> tuple[str, ...]:
+        items = node.items if isinstance(node, Sequence) else None
+        if not items:
+            raise self.fail(node, "calendar.languages must be a list of languages", "e.g. [lv, en]")
+        found: list[str] = []
+        for item in items:
+            try:
+                language = self.language(item)
+            except Invalid:
+                continue
+            if language in found:
+                self.error(item, f"language '{language}' is listed twice")
+                continue
+            found.append(language)
+        return tuple(found)
+
+    def texts(
+        self,
+        node: Node,
+        what: str,
+        field: str,
+        translated: list[tuple[str, str, str]],
+        multiline: bool = False,
+    ) -> str:
+        """Return a text in the default language; add its other languages' to `translated`.
+
+        A text is a string (the default language) or one string per language
+        of calendar.languages, the default among them.
+        """
+        if not isinstance(node, Mapping):
+            return self.text(node, what, multiline)
+        default = self.published[0]
+        found: dict[str, str] = {}
+        for key, value in node.pairs:
+            try:
+                language = self.language(key)
+            except Invalid:
+                continue
+            if language not in self.published:
+                listed = ", ".join(self.published)
+                self.error(
+                    key,
+                    f"{what} has a text in '{language}', which is not in calendar.languages "
+                    f"({listed})",
+                    closest(language, self.published)
+                    or f"add '{language}' to calendar.languages, or correct the key",
+                )
+                continue
+            try:
+                found[language] = self.text(value, f"{what} ({language})", multiline)
+            except Invalid:
+                continue
+        if default not in found:
+            raise self.fail(
+                node,
+                f"{what} has no text in '{default}', the default language",
+                f"add '{default}: …' — the other languages fall back to it",
+            )
+        translated.extend(
+            (language, field, text) for language, text in found.items() if language != default
+        )
+        return found[default]
 
     def topics(self, node: Node) -> tuple[Topic, ...]:
         if not isinstance(node, Mapping):
@@ -243,11 +326,20 @@ class _Reader(Values):
             except Invalid:
                 continue
             titles = self.field(found, "title", functools.partial(self.titles, topic_id=topic_id))
+            translated: list[tuple[str, str, str]] = []
             description = self.field(
-                found, "description", lambda n: self.text(n, "topic description", True)
+                found,
+                "description",
+                functools.partial(
+                    self.texts,
+                    what="topic description",
+                    field="description",
+                    translated=translated,
+                    multiline=True,
+                ),
             )
             if titles:
-                topics[topic_id] = Topic(topic_id, titles, description)
+                topics[topic_id] = Topic(topic_id, titles, description, tuple(translated))
         return tuple(topics.values())
 
     def titles(self, node: Node, *, topic_id: str) -> tuple[tuple[str, str], ...]:
@@ -281,7 +373,7 @@ class _Reader(Values):
         items = node.items
         for number, item in enumerate(items):
             following = items[number + 1] if number + 1 < len(items) else None
-            key = event_key(self.source_text, item, following, zone, declared)
+            key = event_key(self.source_text, item, following, zone, declared, self.published)
             event = self.known.get(key) if key is not None else None
             if event is None:
                 before = len(self.problems)
@@ -316,7 +408,16 @@ class _Reader(Values):
         # Without a `timezone:` key, times written with an offset are instants (SPEC §1).
         free = "timezone" not in found
         zone = named or default_zone
-        title = self.field(found, "title", lambda n: self.text(n, f"{what} title"))
+        translated: list[tuple[str, str, str]] = []
+
+        def texts(name: str, multiline: bool = False) -> str | None:
+            return self.field(
+                found,
+                name,
+                lambda n: self.texts(n, f"{what} {name}", name, translated, multiline),
+            )
+
+        title = texts("title")
         start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
         end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
         fixed = free and has_offset(start)
@@ -346,11 +447,9 @@ class _Reader(Values):
             end=end,
             timezone=zone,
             topics=topic_ids or (),
-            location=self.field(found, "location", lambda n: self.text(n, f"{what} location")),
-            summary=self.field(found, "summary", lambda n: self.text(n, f"{what} summary", True)),
-            description=self.field(
-                found, "description", lambda n: self.text(n, f"{what} description", True)
-            ),
+            location=texts("location"),
+            summary=texts("summary", True),
+            description=texts("description", True),
             url=self.field(found, "url", lambda n: self.url(n, f"{what} url")),
             contact=self.field(found, "contact", lambda n: self.contact(n, f"{what} contact")),
             published=published,
@@ -364,6 +463,7 @@ class _Reader(Values):
             fixed=fixed,
             line=node.line,
             column=node.column,
+            translations=tuple(translated),
         )
         if event_id is None or title is None or start is None:
             return None

@@ -73,26 +73,31 @@ class Served:
         found: T = self.computed.get(key, make)
         return found
 
-    def event(self, event_id: str) -> Resource | None:
-        """Return `events/<id>.ics`, made on first request and kept, or None."""
+    def event(self, event_id: str, language: str | None = None) -> Resource | None:
+        """Return `events/<id>.ics` in `language`, made on first request and kept, or None."""
 
         def make() -> Resource | None:
-            body = self.publication.event_file(event_id)
+            body = self.publication.event_file(event_id, language)
             return Resource.prepare(body, content_type(".ics")) if body is not None else None
 
-        return self.on_demand.get(("event", event_id), make)
+        return self.on_demand.get(("event", event_id, *_in(language)), make)
 
-    def union(self, fmt: str, topics: Iterable[str]) -> Resource:
+    def union(self, fmt: str, topics: Iterable[str], language: str | None = None) -> Resource:
         """Return the calendar or feed of a union of topics, computed once per canonical set."""
         chosen = canonical_topics(topics)
 
         def make() -> Resource:
-            body = self.publication.render(fmt, chosen)
+            body = self.publication.render(fmt, chosen, language)
             return Resource.prepare(body, content_type(f".{fmt}"))
 
-        found = self.on_demand.get((fmt, chosen), make)
+        found = self.on_demand.get((fmt, chosen, *_in(language)), make)
         assert found is not None
         return found
+
+
+def _in(language: str | None) -> tuple[str, ...]:
+    """Return what a cache key adds for a language: nothing for the default."""
+    return (language,) if language else ()
 
 
 def compile_served(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from .languages import prefix
 from .model import Calendar
 
 FORMATS = ("ics", "rss", "atom", "json")
 _WHOLE = {"ics": "calendar.ics", "rss": "feed.rss", "atom": "feed.atom", "json": "feed.json"}
 # An event or topic id, as it appears in a path (SPEC §1).
 ID = "[a-z0-9][a-z0-9-]{0,79}"
+# A language's prefix in a path (a BCP 47 tag, as calendar.languages accepts).
+LANGUAGE = "[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*"
 # The folders of single files: one per topic, one per event.
 FOLDERS = ("topics", "events")
 
@@ -45,9 +48,12 @@ def event_page_path(event_id: str) -> str:
     return f"events/{event_id}"
 
 
-def absolute(calendar: Calendar, path: str = "") -> str:
-    """Return `path` as an absolute URL under the calendar's base_url."""
-    return calendar.base_url + path
+def absolute(calendar: Calendar, path: str = "", language: str | None = None) -> str:
+    """Return `path` as an absolute URL in the calendar's (or `language`'s) publication.
+
+    The default language is at base_url, every other under its prefix (`en/`).
+    """
+    return calendar.base_url + prefix(calendar, language) + path
 
 
 def uid(calendar: Calendar, event_id: str) -> str:
@@ -63,4 +69,5 @@ def whole_names() -> tuple[str, ...]:
 def published_pattern() -> str:
     """Return a regular expression for every path a publication has (not index.json)."""
     formats = "|".join(FORMATS)
-    return rf"(?:(?:{'|'.join(whole_names())})|(?:{'|'.join(FOLDERS)})/{ID})\.(?:{formats})"
+    files = rf"(?:(?:{'|'.join(whole_names())})|(?:{'|'.join(FOLDERS)})/{ID})\.(?:{formats})"
+    return rf"(?:{LANGUAGE}/)?{files}"

@@ -8,6 +8,7 @@ the shipped registry (a test keeps them equal).
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 import jinja2
@@ -42,4 +43,5 @@ def render(calendar: Calendar, *, root: str, listen: str, proxy: str | None = No
         folders="|".join(urls.FOLDERS),
         formats="|".join(urls.FORMATS),
         id=urls.ID,
+        languages="|".join(re.escape(x) for x in calendar.published_languages[1:]),
     )

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, g
 
 from ..live import Live
 from ..publisher import Publisher
@@ -47,9 +47,13 @@ def create_app(
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.extensions["icalpub-stats"] = counter.for_service(live.today)
+    app.url_map.converters["language"] = language.Code
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)
+    # Every other language of the registry: the same addresses under /<lang>/.
+    app.register_blueprint(feeds.blueprint, name="feeds_lang", url_prefix="/<language:lang>")
+    app.register_blueprint(pages.blueprint, name="pages_lang", url_prefix="/<language:lang>")
     for blueprint in extra:
         app.register_blueprint(blueprint)
     if editor:
@@ -62,6 +66,10 @@ def create_app(
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> Response:
-        return pages.not_found(live.current().publication.registry)
+        if g.get("view") is None:  # refused before its language was known
+            g.served = live.current()
+            g.lang = g.get("lang") or g.served.publication.registry.calendar.default_language
+            g.view = g.served.publication.view(g.lang)
+        return pages.not_found(g.view)
 
     return app

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
+from ..languages import prefix
 from ..served import Served
 from ..urls import FORMATS, feed_path
 from . import forwarded
 from .respond import send, service, text
 
-blueprint = Blueprint("feeds", __name__)
+blueprint = Blueprint("feeds", __name__)  # also under /<lang>/ as "feeds_lang"
 MAX_TOPICS = 50  # more `topic` parameters than this is an abuse, not a subscription
 _WHOLE = {"calendar.ics": "ics", "feed.rss": "rss", "feed.atom": "atom", "feed.json": "json"}
 
@@ -23,6 +25,10 @@ _WHOLE = {"calendar.ics": "ics", "feed.rss": "rss", "feed.atom": "atom", "feed.j
 def whole(name: str) -> Response:
     """Serve everything, or the union of the `?topic=` parameters."""
     served = service().current()
+    language = _language(served)
+    if isinstance(language, Response):
+        return language
+    prefix = _prefix(served, language)
     fmt = _WHOLE[name]
     topics = request.args.getlist("topic")
     if len(topics) > MAX_TOPICS:
@@ -31,34 +37,65 @@ def whole(name: str) -> Response:
     if unknown:
         return unknown
     chosen = sorted(set(topics))
-    g.poll = "/" + feed_path(fmt, chosen)  # the canonical address: what the counts name
+    g.poll = "/" + prefix + feed_path(fmt, chosen)  # the canonical address: what counts name
     if len(chosen) <= 1:
-        return send(request, served, served.resources[feed_path(fmt, chosen)])
-    return send(request, served, served.union(fmt, chosen))
+        return send(request, served, served.resources[prefix + feed_path(fmt, chosen)])
+    return send(request, served, served.union(fmt, chosen, language))
 
 
 @blueprint.get("/topics/<name>")
 def topic(name: str) -> Response:
     """Serve one topic's calendar or feed: /topics/<topic>.<ics|rss|atom|json>."""
     served = service().current()
+    language = _language(served)
+    if isinstance(language, Response):
+        return language
+    prefix = _prefix(served, language)
     topic_id, _, fmt = name.rpartition(".")
     if fmt not in FORMATS:
         return text(404, f"Not found. Topic files end in .{', .'.join(FORMATS)}.")
     unknown = _unknown(served, [topic_id])
     if unknown:
         return unknown
-    g.poll = "/" + feed_path(fmt, [topic_id])
-    return send(request, served, served.resources[feed_path(fmt, [topic_id])])
+    g.poll = "/" + prefix + feed_path(fmt, [topic_id])
+    return send(request, served, served.resources[prefix + feed_path(fmt, [topic_id])])
 
 
 @blueprint.get("/events/<name>.ics")
 def event(name: str) -> Response:
     """Serve one event as its own .ics file, for "add to calendar"."""
     served = service().current()
-    resource = served.event(name)
+    language = _language(served)
+    if isinstance(language, Response):
+        return language
+    resource = served.event(name, language)
     if resource is None:
         return text(404, f"No event has the id {name!r}. {_known_topics(served)}")
     return send(request, served, resource, filename=f"{name}.ics")
+
+
+@blueprint.url_value_preprocessor
+def _take_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.prefixed = values.pop("lang", None) if values else None
+
+
+def _language(served: Served) -> str | Response | None:
+    """Return the language the address names (None: the default), or a 404 answer."""
+    asked: str | None = g.get("prefixed")
+    if asked is None:
+        return None
+    calendar = served.publication.registry.calendar
+    if asked in calendar.published_languages[1:]:
+        return asked
+    others = ", ".join(f"/{x}/" for x in calendar.published_languages[1:]) or "none"
+    return text(
+        404,
+        f"No calendar in {asked!r}. The default language is at the top; other languages: {others}.",
+    )
+
+
+def _prefix(served: Served, language: str | None) -> str:
+    return prefix(served.publication.registry.calendar, language)
 
 
 @blueprint.after_request
