@@ -63,7 +63,8 @@ def published_paths() -> list[str]:
 
 def test_every_path_has_its_bytes_type_and_caching_headers(nginx: int) -> None:
     paths = published_paths()
-    assert len(paths) == 41
+    assert len(paths) == 82  # Latvian at the top, English under /en/
+    assert "en/topics/training.ics" in paths
     for path in paths:
         status, headers, body = http_get(nginx, "/" + path)
         assert status == 200, path
@@ -107,11 +108,18 @@ def test_single_topic_query_is_the_topic_file_and_unions_are_refused(nginx: int)
     status, _, body = http_get(nginx, "/feed.rss?topic=training&topic=project")
     assert status == 404
     assert b"live icalpub service" in body
+    status, _, body = http_get(nginx, "/en/calendar.ics?topic=training")
+    assert status == 200
+    assert body == (EXPECTED / "en" / "topics" / "training.ics").read_bytes()
+    assert b"NAME:Calendar of events: Training" in body
 
 
 def test_unknown_paths_and_gz_twins_are_404(nginx: int) -> None:
     for path in (
         "/topics/nope.ics",
+        "/de/calendar.ics",
+        "/lv/calendar.ics",
+        "/en/en/calendar.ics",
         "/calendar.ics.gz",
         "/events/../calendar.ics.gz",
         "/.feeds.lock",

@@ -24,7 +24,8 @@ def test_every_spec_path_is_published() -> None:
     for topic in source.registry.topics:
         expected |= {f"topics/{topic.id}.{ext}" for ext in ("ics", "rss", "atom", "json")}
     expected |= {f"events/{e.id}.ics" for e in source.registry.events}
-    assert set(files) == expected
+    assert source.registry.calendar.published_languages == ("lv", "en")
+    assert set(files) == expected | {f"en/{path}" for path in expected}
     assert content_type("topics/training.atom") == "application/atom+xml; charset=utf-8"
 
 

@@ -168,7 +168,7 @@ def test_broken_file_keeps_serving_the_last_good_version(
     health = client.get("/healthz").get_json()
     assert health["status"] == "degraded"
     assert any("unknown key 'strat'" in line for line in health["last_error"])
-    assert f"{site}:29:5: error: unknown key 'strat'" in caplog.text
+    assert f"{site}:38:5: error: unknown key 'strat'" in caplog.text
     # fixed, with one more event
     site.write_text(
         good + ("\n  - id: new-event\n    title: Jauns notikums\n    start: 2024-01-10\n"), "utf-8"

@@ -120,6 +120,11 @@ def test_odd_headers_get_correct_answers(client: FlaskClient, header: str, value
             "/calendar.ics?topic=",
             "/subscribe?topic=",
             "/?lang=",
+            "/en/",
+            "/en/events/",
+            "/en/topics/",
+            "/lv/",
+            "/xx/",
         ]
     ),
 )
@@ -143,18 +148,19 @@ def hostile_registry(folder: Path) -> Path:
             "description": PAYLOAD,
             "base_url": "https://calendar.example.lv/",
             "timezone": "Europe/Riga",
+            "languages": ["lv", "en"],
             "contact": contact,
         },
         "topics": {"evil": {"title": {"lv": PAYLOAD, "en": PAYLOAD}, "description": PAYLOAD}},
         "events": [
             {
                 "id": "evil",
-                "title": PAYLOAD,
+                "title": {"lv": PAYLOAD, "en": PAYLOAD},
                 "start": "2022-01-05 10:00",
                 "end": "2022-01-05 11:00",
                 "location": PAYLOAD,
                 "topics": ["evil"],
-                "summary": PAYLOAD,
+                "summary": {"lv": PAYLOAD, "en": PAYLOAD},  # the location falls back in English
                 "description": PAYLOAD + " [x](javascript:alert(4)) <a href='javascript:x'>y</a>",
                 "url": 'https://example.org/?q="><script>alert(6)</script>',
                 "contact": {"name": PAYLOAD, "phone": PAYLOAD, "email": 'a"<b>@x.lv'},
@@ -192,13 +198,16 @@ def test_editor_markup_in_every_field_stays_text_in_every_page_and_feed(tmp_path
         "/subscribe",
         "/subscribe?topic=evil",
         "/events/nope",
-        "/calendar/2022/01?lang=en",
+        "/en/calendar/2022/01",
+        "/en/events/evil",
+        "/en/subscribe?topic=evil",
     ):
         response = client.get(url)
         assert response.status_code in (200, 404)
         assert_inert_page(response.text)
         assert "&lt;script&gt;" in response.text  # the text is shown, escaped
-    for url in ("/feed.rss", "/feed.atom", "/topics/evil.rss", "/topics/evil.atom"):
+    feeds = ("/feed.rss", "/feed.atom", "/topics/evil.rss", "/topics/evil.atom")
+    for url in (*feeds, *(f"/en{f}" for f in feeds)):
         import feedparser
 
         parsed = feedparser.parse(client.get(url).data)
@@ -206,9 +215,10 @@ def test_editor_markup_in_every_field_stays_text_in_every_page_and_feed(tmp_path
         for entry in parsed.entries:
             html = entry.content[0].value if "content" in entry else entry.description
             assert_inert(html)
-    feed = json.loads(client.get("/feed.json").data)
-    assert_inert(feed["items"][0]["content_html"])
-    calendar = icalendar.Calendar.from_ical(client.get("/calendar.ics").data)
-    [event] = calendar.walk("VEVENT")
-    assert_inert(str(event["X-ALT-DESC"]))
-    assert str(event["SUMMARY"]) == PAYLOAD  # plain text: kept as written
+    for prefix in ("", "/en"):
+        feed = json.loads(client.get(f"{prefix}/feed.json").data)
+        assert_inert(feed["items"][0]["content_html"])
+        calendar = icalendar.Calendar.from_ical(client.get(f"{prefix}/calendar.ics").data)
+        [event] = calendar.walk("VEVENT")
+        assert_inert(str(event["X-ALT-DESC"]))
+        assert str(event["SUMMARY"]) == PAYLOAD  # plain text: kept as written

@@ -76,15 +76,106 @@ def test_january_2022_in_latvian_has_the_heading_and_events_on_their_days(
     assert "Šī mēneša notikumi" in html
 
 
-def test_english_page_by_accept_language_and_lang_parameter_wins(client: FlaskClient) -> None:
-    english = client.get("/calendar/2022/01", headers=EN).text
-    assert "<h1>Notikumu kalendārs - January, 2022</h1>" in english
+def test_english_pages_live_under_en_and_each_address_has_one_language(
+    client: FlaskClient,
+) -> None:
+    english = client.get("/en/calendar/2022/01", headers=LV).text
+    assert Page(english).lang == "en"
+    assert "<h1>Calendar of events - January, 2022</h1>" in english
     assert "Monday" in english and "Events this month" in english
-    forced = client.get("/calendar/2022/01?lang=lv", headers=EN).text
-    assert "Janvāris, 2022" in forced
-    assert Page(forced).lang == "lv"
-    # without either, the calendar's language
-    assert Page(client.get("/calendar/2022/01").text).lang == "lv"
+    assert "Training for municipal social workers: recognising victims" in cell(
+        english, "2022-01-18"
+    )
+    # Accept-Language does not change any address but `/`.
+    latvian = client.get("/calendar/2022/01", headers=EN)
+    assert Page(latvian.text).lang == "lv" and "Janvāris, 2022" in latvian.text
+    assert "Vary" not in latvian.headers
+
+
+@pytest.mark.parametrize(
+    ("asked", "canonical"),
+    [
+        ("/calendar/2022/01?lang=en", "/en/calendar/2022/01"),
+        ("/calendar/2022/01?topic=training&lang=en", "/en/calendar/2022/01?topic=training"),
+        ("/en/calendar/2022/01?lang=lv", "/calendar/2022/01"),
+        ("/en/events/darba-grupa-2022?lang=en", "/en/events/darba-grupa-2022"),
+        ("/subscribe?lang=xx", "/subscribe"),
+        ("/lv/events/darba-grupa-2022", "/events/darba-grupa-2022"),
+        ("/?lang=en", "/en/"),
+    ],
+)
+def test_lang_parameter_redirects_to_the_canonical_address(
+    client: FlaskClient, asked: str, canonical: str
+) -> None:
+    response = client.get(asked, headers=EN)
+    assert response.status_code == 301
+    assert response.headers["Location"] == canonical
+
+
+def test_root_negotiates_accept_language_with_a_redirect(client: FlaskClient) -> None:
+    english = client.get("/", headers=EN)
+    assert english.status_code == 302 and english.headers["Location"] == "/en/"
+    assert english.headers["Vary"] == "Accept-Language"
+    latvian = client.get("/", headers=LV)
+    assert latvian.status_code == 200 and Page(latvian.text).lang == "lv"
+    assert latvian.headers["Vary"] == "Accept-Language"
+    assert (
+        client.get("/", headers={"Accept-Language": "de, en;q=0.5"}).headers["Location"] == "/en/"
+    )
+    assert client.get("/").status_code == 200  # no header: the default language
+    assert client.get("/", headers={"Accept-Language": "de"}).status_code == 200
+
+
+def test_pages_link_their_other_language_and_the_switch_keeps_the_page(
+    client: FlaskClient,
+) -> None:
+    page = Page(client.get("/events/darba-grupa-2022?", headers=LV).text)
+    hreflang = {a["hreflang"]: a["href"] for a in page.alternates if a.get("hreflang")}
+    assert hreflang == {
+        "lv": "https://calendar.example.lv/events/darba-grupa-2022",
+        "en": "https://calendar.example.lv/en/events/darba-grupa-2022",
+        "x-default": "https://calendar.example.lv/events/darba-grupa-2022",
+    }
+    hrefs = {text: href for href, text in page.links}
+    assert hrefs["English"] == "/en/events/darba-grupa-2022"
+    english = Page(client.get("/en/calendar/2022/01?topic=training").text)
+    hrefs = {text: href for href, text in english.links}
+    assert hrefs["latviešu"] == "/calendar/2022/01?topic=training"
+    assert hrefs["Training"] == "/en/calendar/2022/01?topic=training"
+    feeds = {a["href"] for a in english.alternates if a.get("type")}
+    assert feeds == {
+        "https://calendar.example.lv/en/topics/training.atom",
+        "https://calendar.example.lv/en/topics/training.rss",
+    }
+    # From /en/ the switch goes to this month's Latvian page: `/` would send it back.
+    today = dt.datetime.now(dt.UTC).date()
+    index = {text: href for href, text in Page(client.get("/en/").text).links}
+    assert index["latviešu"] == f"/calendar/{today.year:04d}/{today.month:02d}"
+
+
+def test_untranslated_text_shows_in_the_default_language_marked(client: FlaskClient) -> None:
+    html = client.get("/en/events/es-diena-2018").text
+    assert Page(html).lang == "en"
+    assert '<h1><span lang="lv">Eiropas Savienības Cilvēku tirdzniecības' in html
+    assert '<dd><span lang="lv">Visa Latvija</span></dd>' in html
+    assert '<div class="description" lang="lv">' in html
+    assert "<dt>When</dt><dd>October 18, 2018</dd>" in html
+    translated = client.get("/en/events/es-diena-2022").text
+    assert "<h1>EU Anti-Trafficking Day 2022</h1>" in translated
+    assert 'lang="lv"' not in translated.split("<main", 1)[1].split("</main>", 1)[0]
+    month = client.get("/en/calendar/2018/10").text
+    assert '<span lang="lv">Eiropas Savienības Cilvēku' in month
+
+
+def test_english_event_page_offers_the_english_event_file(client: FlaskClient) -> None:
+    html = client.get("/en/events/es-diena-2022").text
+    hrefs = [href for href, _ in Page(html).links]
+    assert "/en/events/es-diena-2022.ics" in hrefs
+    google = next(h for h in hrefs if h.startswith("https://calendar.google.com/"))
+    query = parse_qs(urlsplit(google).query)
+    assert query["text"] == ["EU Anti-Trafficking Day 2022"]
+    assert query["location"] == ["Riga, Dome Square"]
+    assert query["details"][0].endswith("https://calendar.example.lv/en/events/es-diena-2022")
 
 
 def test_month_navigation_and_topic_filter_links(client: FlaskClient) -> None:
@@ -94,7 +185,7 @@ def test_month_navigation_and_topic_filter_links(client: FlaskClient) -> None:
     assert hrefs["Nākamais mēnesis →"] == "/calendar/2022/02?topic=training"
     assert hrefs["Mācības"] == "/calendar/2022/01?topic=training"
     assert hrefs["Visas tēmas"] == "/calendar/2022/01"
-    assert {a["href"] for a in page.alternates} == {
+    assert {a["href"] for a in page.alternates if a.get("type")} == {
         "https://calendar.example.lv/topics/training.atom",
         "https://calendar.example.lv/topics/training.rss",
     }
@@ -116,14 +207,14 @@ def test_recurring_event_shows_on_each_occurrence_but_not_the_exception(
 
 def test_empty_month_says_so(client: FlaskClient) -> None:
     assert "Šajā mēnesī notikumu nav." in client.get("/calendar/2030/07", headers=LV).text
-    assert "No events this month." in client.get("/calendar/2030/07", headers=EN).text
+    assert "No events this month." in client.get("/en/calendar/2030/07", headers=LV).text
 
 
 def test_root_is_this_month(client: FlaskClient) -> None:
     import datetime as dt
 
     today = dt.datetime.now(dt.UTC).date()
-    html = client.get("/", headers=EN).text
+    html = client.get("/en/", headers=LV).text
     assert f"{today.year}</h1>" in html
 
 
@@ -151,7 +242,7 @@ def test_event_page_in_latvian(client: FlaskClient) -> None:
 
 
 def test_timed_event_links_carry_utc_times_and_zone(client: FlaskClient) -> None:
-    html = client.get("/events/tiessaistes-seminars-2021-05", headers=EN).text
+    html = client.get("/en/events/tiessaistes-seminars-2021-05").text
     assert "May 20, 2021, 9:00\u202fAM–11:00\u202fAM (America/New_York)" in html or (
         "May 20, 2021, 9:00 AM–11:00 AM (America/New_York)" in html
     )
@@ -181,7 +272,7 @@ def next_dates(html: str) -> list[str]:
 
 def test_recurring_event_page_lists_next_dates_without_the_skipped_one(site: Path) -> None:
     client = app_on(site, dt.date(2022, 1, 1))
-    html = client.get("/events/darba-grupa-2022?lang=en").text
+    html = client.get("/en/events/darba-grupa-2022").text
     assert "Next dates" in html
     # Monthly on the 2nd Wednesday, six times, 9 March skipped: the five left.
     assert next_dates(html) == [
@@ -191,12 +282,12 @@ def test_recurring_event_page_lists_next_dates_without_the_skipped_one(site: Pat
         "May 11, 2022, 10:00",
         "June 8, 2022, 10:00",
     ]
-    later = app_on(site, dt.date(2022, 4, 20)).get("/events/darba-grupa-2022?lang=en").text
+    later = app_on(site, dt.date(2022, 4, 20)).get("/en/events/darba-grupa-2022").text
     assert next_dates(later) == ["May 11, 2022, 10:00", "June 8, 2022, 10:00"]
 
 
 def test_a_finished_series_lists_no_next_dates(site: Path) -> None:
-    html = app_on(site, dt.date(2022, 7, 1)).get("/events/darba-grupa-2022?lang=en").text
+    html = app_on(site, dt.date(2022, 7, 1)).get("/en/events/darba-grupa-2022").text
     assert "Next dates" not in html and next_dates(html) == []
 
 
@@ -218,10 +309,17 @@ def test_unknown_event_page_is_404_naming_topics(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["/nope", "/calendar/2022/13", "/calendar/2022/01?topic=zzz", "/subscribe?topic=zzz"]
+    "url",
+    [
+        "/en/nope",
+        "/en/calendar/2022/13",
+        "/en/calendar/2022/01?topic=zzz",
+        "/en/subscribe?topic=zzz",
+        "/en/events/nope",
+    ],
 )
 def test_unknown_pages_are_html_404s(client: FlaskClient, url: str) -> None:
-    response = client.get(url, headers=EN)
+    response = client.get(url, headers=LV)
     assert response.status_code == 404
     assert "Page not found" in response.text
 
@@ -255,6 +353,10 @@ def test_subscribe_page_without_javascript_rebuilds_urls(client: FlaskClient) ->
 def test_subscribe_single_topic_uses_the_topic_file(client: FlaskClient) -> None:
     html = client.get("/subscribe?topic=training", headers=EN).text
     assert 'value="https://calendar.example.lv/topics/training.ics"' in html
+    english = client.get("/en/subscribe?topic=training").text
+    assert 'value="https://calendar.example.lv/en/topics/training.ics"' in english
+    assert 'href="https://calendar.example.lv/en/topics/training.rss"' in english
+    assert 'action="/en/subscribe"' in english
 
 
 def test_editor_text_is_escaped_everywhere(site: Path, client: FlaskClient) -> None:
@@ -284,9 +386,9 @@ def test_editor_text_is_escaped_everywhere(site: Path, client: FlaskClient) -> N
 
 
 def test_pages_set_language_and_caching_headers(client: FlaskClient) -> None:
-    response = client.get("/calendar/2022/01", headers=EN)
+    response = client.get("/en/calendar/2022/01", headers=LV)
     assert response.headers["Content-Language"] == "en"
-    assert response.headers["Vary"] == "Accept-Language"
+    assert "Vary" not in response.headers  # one representation per address
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
@@ -306,11 +408,11 @@ def test_a_month_grid_is_computed_once_per_publication_month_and_topics(
 
     monkeypatch.setattr(pages, "by_day", counting)
     for _ in range(3):
-        for headers in (LV, EN):  # another language is another page, the same grid
-            assert "frem" in client.get("/calendar/2018/09", headers=headers).text
-    assert len(calls) == 1
-    client.get("/calendar/2018/09?topic=training", headers=LV)
+        for path in ("/calendar/2018/09", "/en/calendar/2018/09"):  # a grid per language
+            assert "frem" in client.get(path).text
     assert len(calls) == 2
+    client.get("/calendar/2018/09?topic=training", headers=LV)
+    assert len(calls) == 3
 
 
 def test_every_page_word_has_a_latvian_translation() -> None:
@@ -337,10 +439,13 @@ def test_every_page_word_has_a_latvian_translation() -> None:
     "url",
     [
         "/calendar/2022/01",
-        "/calendar/2022/01?topic=training&lang=en",
+        "/en/calendar/2022/01?topic=training",
         "/calendar/2030/07",
         "/events/frem-ii-macibas-2018-09",
-        "/events/darba-grupa-2022?lang=en",
+        "/en/events/darba-grupa-2022",
+        "/en/events/es-diena-2018",
+        "/en/subscribe?topic=training",
+        "/en/",
         "/events/konference-2022-01",
         "/subscribe",
         "/subscribe?topic=meeting&topic=project",

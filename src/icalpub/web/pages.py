@@ -226,7 +226,7 @@ def month_page(year: str, month_number: str) -> WerkzeugResponse:
     if not (1 <= number <= 12 and 1 <= whole <= 9998):
         abort(404)
     if (year, month_number) != (f"{whole:04d}", f"{number:02d}"):
-        target = url_for("pages.month_page", year=whole, month_number=number)
+        target = link("pages.month_page", year=whole, month_number=number)
         query = request.query_string.decode("latin-1")
         return redirect(target + ("?" + query if query else ""), code=301)
     return month(whole, number)
@@ -241,7 +241,7 @@ def month(year: int, number: int) -> Response:
     # The day grid walks every event: once per publication, month and topics.
     served: Served = g.served
     days = served.remember(
-        ("days", year, number, tuple(topics)),
+        ("days", g.lang, year, number, tuple(topics)),
         lambda: by_day(by_topics(registry, topics), weeks[0][0], weeks[-1][-1], settings.timezone),
     )
     listed: dict[tuple[str, dt.date], Occurrence] = {}
