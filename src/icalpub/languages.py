@@ -68,7 +68,8 @@ def missing(registry: Registry) -> list[Problem]:
                         event.line,
                         event.column,
                         f"event '{event.id}' has no '{language}' text for {', '.join(absent)}",
-                        f"add e.g. 'title: {{{calendar.default_language}: …, {language}: …}}'; "
+                        f"write it as '{absent[0]}: {{{calendar.default_language}: …, "
+                        f"{language}: …}}'; "
                         f"until then the {language} calendar shows the "
                         f"{calendar.default_language} text",
                         severity="warning",
