@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import html
 import re
 from pathlib import Path
@@ -83,3 +84,14 @@ def form_of(page: str) -> dict[str, Any]:
         put(name, html.unescape(body))
     data["action"] = "save"
     return data
+
+
+def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
+    """Return the removed and the added lines of a line diff."""
+    removed, added = [], []
+    for line in difflib.ndiff(before.splitlines(True), after.splitlines(True)):
+        if line.startswith("- "):
+            removed.append(line[2:])
+        elif line.startswith("+ "):
+            added.append(line[2:])
+    return removed, added

@@ -69,6 +69,35 @@ def test_put_takes_back_what_get_gave_and_changes_nothing(
     assert site.read_bytes() == before
 
 
+def test_texts_per_language_go_through_the_api_as_objects(
+    api: tuple[Any, dict[str, str]], site: Path
+) -> None:
+    client, auth = api
+    url = "/edit/api/events/es-diena-2023"
+    got = client.get(url, headers=auth)
+    event = got.get_json()
+    assert event["title"] == {
+        "lv": "Eiropas Cilvēku tirdzniecības apkarošanas diena 2023",
+        "en": "EU Anti-Trafficking Day 2023",
+    }
+    headers = {**auth, "If-Match": got.headers["ETag"]}
+    wrong = client.put(url, json=dict(event, title={"en": "Only English"}), headers=headers)
+    assert wrong.status_code == 422
+    assert wrong.get_json()["fields"]["title"] == [
+        "event 'es-diena-2023' title has no text in 'lv', the default language; "
+        "add 'lv: …' — the other languages fall back to it"
+    ]
+    german = client.put(url, json=dict(event, summary={"lv": "X", "de": "Y"}), headers=headers)
+    assert german.status_code == 422
+    assert (
+        "which is not in calendar.languages (lv, en)" in german.get_json()["fields"]["summary"][0]
+    )
+    title = {"lv": event["title"]["lv"], "en": "European Anti-Trafficking Day 2023"}
+    put = client.put(url, json=dict(event, title=title), headers=headers)
+    assert put.status_code == 200
+    assert "      en: European Anti-Trafficking Day 2023\n" in site.read_text("utf-8")
+
+
 def test_put_needs_if_match_and_refuses_a_stale_one(
     api: tuple[Any, dict[str, str]], site: Path
 ) -> None:

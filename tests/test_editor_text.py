@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,20 +10,10 @@ from icalpub.editor import yamltext
 from icalpub.editor.yamltext import EditError
 
 from .conftest import HEADER, SHIPPED
+from .editing import changed_lines
 from .reading import parse
 
 TEXT = SHIPPED.read_text("utf-8")
-
-
-def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
-    """Return the removed and the added lines of a line diff."""
-    removed, added = [], []
-    for line in difflib.ndiff(before.splitlines(True), after.splitlines(True)):
-        if line.startswith("- "):
-            removed.append(line[2:])
-        elif line.startswith("+ "):
-            added.append(line[2:])
-    return removed, added
 
 
 def edit(text: str, event_id: str, **changes: object) -> str:
@@ -45,12 +33,26 @@ def edit(text: str, event_id: str, **changes: object) -> str:
 def test_changing_the_title_of_any_shipped_event_changes_exactly_its_title_line(
     event_id: str,
 ) -> None:
-    after = edit(TEXT, event_id, title="Jauns nosaukums: ar kolu")
+    document = yamltext.read(TEXT)
+    item = document.item(event_id)
+    assert item is not None
+    title = document.values(item)["title"]
+    if isinstance(title, dict):  # one text per language: only the Latvian one changes
+        after = edit(TEXT, event_id, title={**title, "lv": "Jauns nosaukums: ar kolu"})
+        key = "lv:"
+    else:
+        after = edit(TEXT, event_id, title="Jauns nosaukums: ar kolu")
+        key = "title:"
     removed, added = changed_lines(TEXT, after)
     assert len(removed) == 1
-    assert removed[0].strip().startswith("title:")
-    assert added == [removed[0].split("title:")[0] + 'title: "Jauns nosaukums: ar kolu"\n']
-    assert parse(after.encode())[0] is not None
+    assert removed[0].strip().startswith(key)
+    assert added == [removed[0].split(key)[0] + f'{key} "Jauns nosaukums: ar kolu"\n']
+    registry = parse(after.encode())[0]
+    assert registry is not None
+    event = registry.event(event_id)
+    assert event is not None and event.title == "Jauns nosaukums: ar kolu"
+    if isinstance(title, dict):
+        assert event.translation("en", "title") == title["en"]
 
 
 def test_unchanged_fields_keep_their_text_quoting_and_comments() -> None:
@@ -201,16 +203,19 @@ def test_any_title_reads_back_exactly_and_changes_one_line(title: str) -> None:
 
 def test_calendar_settings_change_only_their_lines() -> None:
     document = yamltext.read(TEXT)
-    settings = dict(document.section_values("calendar"), title="Kalendārs", feed_items="30")
+    settings = dict(document.section_values("calendar"), feed_items="30")
+    settings["title"] = {"lv": "Kalendārs", "en": "Calendar of events"}
     del settings["description"]
     after = yamltext.set_calendar(document, settings)
     removed, added = changed_lines(TEXT, after)
     assert [line.split(":")[0].strip() for line in removed] == [
-        "title",
+        "lv",  # the title's Latvian text
         "description",
+        "lv",
+        "en",
         "feed_items",
     ]
-    assert added == ["  title: Kalendārs\n", "  feed_items: 30\n"]
+    assert added == ["    lv: Kalendārs\n", "  feed_items: 30\n"]
 
 
 def test_a_new_topic_goes_last_in_the_topics_style() -> None:

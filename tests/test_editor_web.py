@@ -12,10 +12,12 @@ from flask import Flask
 
 from icalpub.editor import accounts
 from icalpub.editor.auth import Throttle
+from icalpub.languages import view
 from icalpub.live import Live
 from icalpub.web import create_app
 
-from .editing import PASSWORD, add_editor, form_of, hidden, log_in
+from .editing import PASSWORD, add_editor, changed_lines, form_of, hidden, log_in
+from .reading import parse
 
 EDITOR_URLS = [
     ("GET", "/edit/"),
@@ -110,7 +112,13 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(client: Any) -
     unknown = log_in(client, name="nobody")
     assert wrong.status_code == unknown.status_code == 401
     assert "Nepareizs vārds vai parole." in wrong.get_data(as_text=True)
-    assert wrong.get_data(as_text=True).replace("anna", "nobody") == unknown.get_data(as_text=True)
+
+    # The same page but for the name typed (and the CSRF token, which carries its second).
+    def page(answer: Any) -> str:
+        text = answer.get_data(as_text=True)
+        return re.sub(r'name="csrf_token" value="[^"]*"', 'name="csrf_token"', text)
+
+    assert page(wrong).replace("anna", "nobody") == page(unknown)
 
 
 def test_logins_are_slowed_per_address_without_locking_the_editor_out(client: Any) -> None:
@@ -248,6 +256,73 @@ def test_an_unchanged_form_saves_nothing_different(logged_in: Any, site: Path) -
     for event_id in ("frem-ii-macibas-2018-09", "es-diena-2018"):
         page = logged_in.get(f"/edit/events/{event_id}").get_data(as_text=True)
         assert logged_in.post(f"/edit/events/{event_id}", data=form_of(page)).status_code == 302
+    assert site.read_bytes() == before
+
+
+def test_the_form_has_a_field_per_language_and_changes_only_the_translation_edited(
+    logged_in: Any, site: Path
+) -> None:
+    before = site.read_text("utf-8")
+    page = logged_in.get("/edit/events/es-diena-2022").get_data(as_text=True)
+    assert '<label for="f-title">Nosaukums (latviešu)</label>' in page
+    assert '<label for="f-title_en">Nosaukums (English)</label>' in page
+    assert 'name="title_en" type="text" value="EU Anti-Trafficking Day 2022" lang="en"' in page
+    assert 'id="f-description_en" name="description_en"' in page
+    form = form_of(page)
+    form["location_en"] = "Riga, Dome Square (Doma laukums)"
+    assert logged_in.post("/edit/events/es-diena-2022", data=form).status_code == 302
+    removed, added = changed_lines(before, site.read_text("utf-8"))
+    assert removed == ["      en: Riga, Dome Square\n"]
+    assert added == ["      en: Riga, Dome Square (Doma laukums)\n"]
+
+
+def test_an_english_text_added_in_the_form_makes_a_text_per_language(
+    logged_in: Any, site: Path
+) -> None:
+    before = site.read_text("utf-8")
+    page = logged_in.get("/edit/events/es-diena-2021").get_data(as_text=True)
+    form = form_of(page)
+    assert form["title_en"] == ""
+    form["title_en"] = "EU Anti-Trafficking Day 2021"
+    form["description_en"] = "The ministry asks everyone\r\nto check job offers abroad.\r\n"
+    assert logged_in.post("/edit/events/es-diena-2021", data=form).status_code == 302
+    removed, added = changed_lines(before, site.read_text("utf-8"))
+    assert removed == [
+        "    title: Eiropas Cilvēku tirdzniecības apkarošanas diena 2021\n",
+        "    description: |\n",
+        "      Iekšlietu ministrija aicina ikvienu pārbaudīt darba piedāvājumus ārzemēs, pirms\n",
+        "      pieņemt lēmumu par izbraukšanu.\n",
+    ]
+    assert added == [
+        "    title: {lv: Eiropas Cilvēku tirdzniecības apkarošanas diena 2021, "
+        "en: EU Anti-Trafficking Day 2021}\n",
+        "    description:\n",
+        "      lv: |\n",
+        "        Iekšlietu ministrija aicina ikvienu pārbaudīt darba piedāvājumus ārzemēs, pirms\n",
+        "        pieņemt lēmumu par izbraukšanu.\n",
+        "      en: |\n",
+        "        The ministry asks everyone\n",
+        "        to check job offers abroad.\n",
+    ]
+    registry = parse(site.read_bytes())[0]
+    assert registry is not None
+    event = view(registry, "en").event("es-diena-2021")
+    assert event is not None and event.title == "EU Anti-Trafficking Day 2021"
+    assert event.description == "The ministry asks everyone\nto check job offers abroad."
+    assert event.fallback == {"summary", "location"}
+
+
+def test_an_english_text_without_the_latvian_one_is_refused_beside_the_field(
+    logged_in: Any, site: Path
+) -> None:
+    before = site.read_bytes()
+    form = form_of(logged_in.get("/edit/events/es-diena-2022").get_data(as_text=True))
+    form["title"] = ""
+    response = logged_in.post("/edit/events/es-diena-2022", data=form)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert '<span class="field-error" id="e-title">' in page
+    assert "no text in &#39;lv&#39;, the default language" in page
     assert site.read_bytes() == before
 
 
@@ -419,8 +494,11 @@ def test_settings_and_topics_are_edited_in_place_and_refused_when_stale(
         "what": "calendar",
         "version": version.group(1),
         "title": "Notikumu kalendārs",
+        "title_en": "Calendar of events",
         "description": "Valsts informatīvais resurss par cilvēktirdzniecības mazināšanas tēmu "
         "un aktualitātēm Latvijā",
+        "description_en": "Latvia's state information resource on preventing human trafficking, "
+        "and what is happening in the field",
         "contact_name": "Iekšlietu ministrija",
         "contact_phone": "+371 67829674",
         "refresh": "PT6H",

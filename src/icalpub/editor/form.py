@@ -23,6 +23,7 @@ from .yamltext import Fields, Value
 WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 KINDS = ("", "weekly", "monthly-date", "monthly-weekday", "custom")
 TEXT_FIELDS = ("id", "title", "location", "summary", "description", "url", "status")
+TRANSLATED = ("title", "location", "summary", "description")  # a control per language
 KEPT = ("published", "updated", "sequence")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOCAL = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{1,2}:\d{2})(?::\d{2})?)?$")
@@ -45,13 +46,23 @@ class Form:
         return value in self.lists.get(name, [])
 
 
-def to_form(fields: Mapping[str, Value]) -> Form:
-    """Return the form showing an event's fields."""
+def control(name: str, language: str, languages: Sequence[str]) -> str:
+    """Return the form control of a text field in a language: `title`, `title_en`."""
+    return name if not languages or language == languages[0] else f"{name}_{language}"
+
+
+def to_form(fields: Mapping[str, Value], languages: Sequence[str] = ()) -> Form:
+    """Return the form showing an event's fields; texts per language each in their control.
+
+    `languages` are the registry's, the default first.
+    """
     form = Form()
     for name in TEXT_FIELDS:
         value = fields.get(name)
         if isinstance(value, str):
             form.values[name] = value
+        elif name in TRANSLATED and value is not None:
+            form.values.update(text_controls(name, value, languages))
     form.values.setdefault("status", "confirmed")
     zone = fields.get("timezone")
     form.values["timezone"] = zone if isinstance(zone, str) else ""
@@ -87,10 +98,14 @@ def from_form(
     lists: Mapping[str, Sequence[str]],
     original: Mapping[str, Value],
     default_zone: str,
+    languages: Sequence[str] = (),
 ) -> Fields:
     """Return the event's fields from a submitted form; what it does not show is kept.
 
     `default_zone` is the calendar's, the zone of an event without `timezone:`.
+    A text given in more than one language is written as one text per language
+    (the default first); a text in the default language alone stays a plain
+    text, unless the event had it as a mapping already.
     """
 
     def get(name: str) -> str:
@@ -98,10 +113,16 @@ def from_form(
 
     fields: Fields = {}
     for name in TEXT_FIELDS:
-        value = (values.get(name) or "").replace("\r\n", "\n")
-        value = value.strip() if name != "description" else value.strip("\n").rstrip()
+        value = text_value(
+            name,
+            values,
+            languages,
+            original.get(name),
+            block=name == "description",
+            translated=name in TRANSLATED,
+        )
         if value:
-            fields[name] = value + ("\n" if name == "description" and "\n" in value else "")
+            fields[name] = value
     if fields.get("status") == "confirmed" and "status" not in original:
         del fields["status"]
     allday = bool(get("allday"))
@@ -142,6 +163,69 @@ def from_form(
         if isinstance(kept, str) and kept:
             fields[name] = kept
     return fields
+
+
+def text_controls(name: str, value: Value, languages: Sequence[str]) -> dict[str, str]:
+    """Return the form controls showing a text field: one per language it is given in."""
+    if isinstance(value, str):
+        return {name: value}
+    if isinstance(value, dict):
+        order = languages or list(value)
+        return {control(name, language, order): text for language, text in value.items()}
+    return {}
+
+
+def text_value(
+    name: str,
+    values: Mapping[str, str],
+    languages: Sequence[str],
+    original: Value | None,
+    block: bool = False,
+    translated: bool = True,
+) -> Value:
+    """Return a text field from its controls: a text, one text per language, or "".
+
+    A text given in another language than the default makes a mapping (the
+    default first, as the reader wants it); a default text alone stays plain,
+    unless the field was a mapping already. `block` keeps a multi-line text's
+    lines and ends it with a line break, as a literal block holds it.
+    """
+    default = _as_was(_cleaned(values.get(name), block), original, languages)
+    if len(languages) < 2 or not translated:
+        return default
+    given = {
+        language: _as_was(
+            _cleaned(values.get(control(name, language, languages)), block), original, [language]
+        )
+        for language in languages
+    }
+    given = {language: text for language, text in given.items() if text}
+    if any(language != languages[0] for language in given) or (
+        given and isinstance(original, dict)
+    ):
+        return given
+    return default
+
+
+def _as_was(text: str, original: Value | None, languages: Sequence[str]) -> str:
+    """Return `original`'s text for the language when `text` is it but for its line end.
+
+    A one-line literal block (`|`) ends with a line break a form field cannot
+    show: an unchanged field must not rewrite it.
+    """
+    before = original.get(languages[0]) if isinstance(original, dict) and languages else original
+    if isinstance(before, str) and text and before.rstrip("\n") == text:
+        return before
+    return text
+
+
+def _cleaned(value: str | None, block: bool) -> str:
+    """Return a submitted text as the registry keeps it ("" for none)."""
+    text = (value or "").replace("\r\n", "\n")
+    if not block:
+        return text.strip()
+    text = text.strip("\n").rstrip()
+    return text + "\n" if "\n" in text else text
 
 
 def next_dates(event: Event, today: dt.date, count: int = 12) -> list[dt.date]:

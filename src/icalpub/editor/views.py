@@ -35,6 +35,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..display import when
 from ..i18n import LANGUAGES, locale
+from ..languages import name as language_name
 from ..model import Event, Registry
 from ..text import to_html
 from ..web.headers import secure
@@ -42,7 +43,7 @@ from ..zones import known_zones, today_in
 from . import accounts as accounts_module
 from .accounts import Editor
 from .auth import client_address, proxy_editor, session_editor, start_session
-from .form import KINDS, WEEKDAYS, Form, from_form, next_dates, to_form
+from .form import KINDS, WEEKDAYS, Form, from_form, next_dates, text_controls, text_value, to_form
 from .history import Author
 from .setup import editing, now
 from .store import Change, Conflict, Exists, FieldProblem, Invalid, NotFound, Refused, State
@@ -173,15 +174,18 @@ def events() -> str:
     topic = request.args.get("topic", "")
     period = request.args.get("when", "upcoming")
     today = _today(state)
+    languages = _languages(state)
     rows = []
     for item in state.document.items:
         values = state.document.values(item)
-        title = _text(values.get("title"))
+        title = _plain(values.get("title"), languages)
         start = _text(values.get("start"))
         last = _text(values.get("end")) or start
         topics = values.get("topics")
         topics = topics if isinstance(topics, list) else [topics] if isinstance(topics, str) else []
-        if query and query.casefold() not in title.casefold():
+        written = values.get("title")
+        texts = list(written.values()) if isinstance(written, dict) else [title]
+        if query and not any(query.casefold() in text.casefold() for text in texts):
             continue
         if topic and topic not in topics:
             continue
@@ -229,8 +233,8 @@ def new() -> WerkzeugResponse | str | tuple[str, int]:
         if source is not None:
             values = state.document.values(source)
             copied = {k: v for k, v in values.items() if k in ("timezone", "topics", "contact")}
-            copied["title"] = _text(values.get("title"))
-        return _form_page(state, None, to_form(copied), {}, version="")
+            copied["title"] = values.get("title", "")
+        return _form_page(state, None, to_form(copied, _languages(state)), {}, version="")
     fields = _submitted(state, {})
     event_id = _text(fields.get("id"))
     if request.form.get("action") == "preview":
@@ -238,10 +242,14 @@ def new() -> WerkzeugResponse | str | tuple[str, int]:
     try:
         editing().store().save(Change("add", event_id, fields), _author(), now())
     except Invalid as exc:
-        return _form_page(state, None, to_form(fields), {}, "", problems=exc.problems), 422
+        return _form_page(
+            state, None, to_form(fields, _languages(state)), {}, "", problems=exc.problems
+        ), 422
     except (Exists, Refused, EditError) as exc:
         problem = FieldProblem("id", str(exc))
-        return _form_page(state, None, to_form(fields), {}, "", problems=[problem]), 409
+        return _form_page(
+            state, None, to_form(fields, _languages(state)), {}, "", problems=[problem]
+        ), 409
     return redirect(url_for("editor.events", saved=event_id))
 
 
@@ -255,7 +263,7 @@ def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
         if item is None:
             abort(404)
         values = state.document.values(item)
-        return _form_page(state, event_id, to_form(values), values, item.version)
+        return _form_page(state, event_id, to_form(values, _languages(state)), values, item.version)
     opened = _opened()
     fields = _submitted(state, opened)
     version = request.form.get("version", "")
@@ -267,11 +275,20 @@ def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
     except Conflict as exc:
         return _conflict_page(state, event_id, fields, opened, exc), 409
     except Invalid as exc:
-        page = _form_page(state, event_id, to_form(fields), opened, version, problems=exc.problems)
+        page = _form_page(
+            state,
+            event_id,
+            to_form(fields, _languages(state)),
+            opened,
+            version,
+            problems=exc.problems,
+        )
         return page, 422
     except (NotFound, Refused, EditError) as exc:
         problem = FieldProblem("", str(exc))
-        page = _form_page(state, event_id, to_form(fields), opened, version, problems=[problem])
+        page = _form_page(
+            state, event_id, to_form(fields, _languages(state)), opened, version, problems=[problem]
+        )
         return page, 409
     return redirect(url_for("editor.events", saved=event_id))
 
@@ -307,7 +324,7 @@ def delete(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
     item = state.document.item(event_id)
     if item is None:
         abort(404)
-    title = _text(state.document.values(item).get("title"))
+    title = _plain(state.document.values(item).get("title"), _languages(state))
     if request.method == "GET":
         return render_template(
             "editor/delete.html", event_id=event_id, title=title, version=item.version, error=""
@@ -342,7 +359,7 @@ def history(event_id: str) -> str:
     return render_template(
         "editor/history.html",
         event_id=event_id,
-        title=_text(state.document.values(item).get("title")),
+        title=_plain(state.document.values(item).get("title"), _languages(state)),
         versions=versions,
         version=item.version,
         restorable=bool(versions)
@@ -389,15 +406,20 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
     try:
         if what == "calendar":
             fields: dict[str, Any] = dict(state.document.section_values("calendar"))
+            languages = _languages(state)
             for key in SETTINGS:
-                fields[key] = form.get(key, "").strip()
+                fields[key] = text_value(key, form, languages, fields.get(key))
             contact = {k: form.get(f"contact_{k}", "").strip() for k in ("name", "phone", "email")}
             fields["contact"] = {k: v for k, v in contact.items() if v}
             change = Change("calendar", "calendar", fields, form.get("version", ""))
         elif what == "topic":
             topic_id = form.get("topic", "").strip()
             titles = {lang: form.get(f"title_{lang}", "") for lang in LANGUAGES}
-            fields = {"title": titles, "description": form.get("description", "")}
+            topics = state.document.section_values("topics")
+            before = topics.get(topic_id) if isinstance(topics, dict) else None
+            old = before.get("description") if isinstance(before, dict) else None
+            description = text_value("description", form, _languages(state), old)
+            fields = {"title": titles, "description": description}
             version = form.get("version") if form.get("existing") else None
             change = Change("topic", topic_id, fields, version)
         else:
@@ -413,15 +435,27 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
 def _settings_page(state: State, problems: list[str] | None = None) -> str:
     calendar = state.document.section_values("calendar")
     contact = calendar.get("contact")
+    languages = _languages(state)
     topics = []
     for topic_id, value in state.document.section_values("topics").items():
         title = value.get("title", "") if isinstance(value, dict) else ""
         titles = title if isinstance(title, dict) else {LANGUAGES[0]: title}
         description = value.get("description", "") if isinstance(value, dict) else ""
-        topics.append({"id": topic_id, "titles": titles, "description": description})
+        topics.append(
+            {
+                "id": topic_id,
+                "titles": titles,
+                "descriptions": text_controls("description", description, languages),
+            }
+        )
     return render_template(
         "editor/settings.html",
-        calendar=calendar,
+        section=calendar,
+        calendar_texts={
+            **text_controls("title", calendar.get("title", ""), languages),
+            **text_controls("description", calendar.get("description", ""), languages),
+        },
+        text_languages=_named(languages),
         calendar_contact=contact if isinstance(contact, dict) else {},
         topics=topics,
         languages=LANGUAGES,
@@ -466,6 +500,7 @@ def _form_page(
         zones=sorted(known_zones()),
         calendar_zone=zone,
         topic_choices=_topics(state),
+        text_languages=_named(_languages(state)),
         weekdays=WEEKDAYS,
         weekday_names=[get_day_names("wide", locale=locale(g.lang))[i] for i in range(7)],
         kinds=KINDS,
@@ -479,7 +514,7 @@ def _form_page(
 def _preview_page(
     state: State, change: Change, event_id: str | None, opened: Fields, version: str
 ) -> str | tuple[str, int]:
-    form = to_form(change.fields)
+    form = to_form(change.fields, _languages(state))
     try:
         registry = editing().store().preview(change)
     except Invalid as exc:
@@ -521,7 +556,7 @@ def _conflict_page(
     return _form_page(
         state,
         event_id,
-        to_form(merged),
+        to_form(merged, _languages(state)),
         current,
         conflict.version or "",
         problems=[FieldProblem("", str(conflict))],
@@ -536,7 +571,7 @@ def _submitted(state: State, original: Fields) -> Fields:
     zone = state.registry.calendar.timezone if state.registry else "UTC"
     values = {k: v for k, v in request.form.items()}
     lists = {k: request.form.getlist(k) for k in ("topics", "repeat_days", "except")}
-    return from_form(values, lists, original, zone)
+    return from_form(values, lists, original, zone, _languages(state))
 
 
 def _opened() -> Fields:
@@ -570,3 +605,31 @@ def _author() -> Author:
 
 def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _languages(state: State) -> tuple[str, ...]:
+    """Return the registry's languages, the default first (read from the text if need be)."""
+    if state.registry is not None:
+        return state.registry.calendar.published_languages
+    calendar = state.document.section_values("calendar")
+    listed = calendar.get("languages")
+    if isinstance(listed, list) and listed:
+        return tuple(listed)
+    language = calendar.get("language")
+    return (language if isinstance(language, str) and language else "lv",)
+
+
+def _named(languages: tuple[str, ...]) -> list[tuple[str, str, str]]:
+    """Return (code, name, form-control suffix) of each language, the default's suffix ""."""
+    return [
+        (code, language_name(code), "" if n == 0 else f"_{code}")
+        for n, code in enumerate(languages)
+    ]
+
+
+def _plain(value: object, languages: tuple[str, ...]) -> str:
+    """Return a text field in the default language (a person's name for the event)."""
+    if isinstance(value, dict):
+        found = value.get(languages[0]) or next(iter(value.values()), "")
+        return found if isinstance(found, str) else ""
+    return _text(value)

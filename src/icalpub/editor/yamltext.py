@@ -256,9 +256,23 @@ def _mapping_splices(
         name = key.value
         if name in wanted and wanted[name] == current.get(name):
             continue
+        if name in wanted and isinstance(wanted[name], dict) and _is_mapping_block(document, value):
+            assert isinstance(value, Mapping)
+            # A text per language written as a block: only the changed languages' lines.
+            inner = wanted[name]
+            assert isinstance(inner, dict)
+            splices.extend(_mapping_splices(document, value, inner, list(inner), literal=literal))
+            continue
         if name in wanted:
             rendered = _render(document, wanted[name], value, len(indent), flow or not literal)
-            splices.append((value.index, content_end(text, value), rendered))
+            start = value.index
+            if rendered.startswith(document.newline):  # a block under its key: no space after ':'
+                while text[start - 1] == " ":
+                    start -= 1
+            elif isinstance(wanted[name], str) and _is_block(document, value):
+                start = text.rindex(":", key.index, value.index) + 1  # a block becomes one line
+                rendered = " " + rendered
+            splices.append((start, content_end(text, value), rendered))
         else:
             splices.append(_removal(document, pairs, number, flow))
     for name in [k for k in wanted if k not in current]:
@@ -269,8 +283,23 @@ def _mapping_splices(
             splices.append((at, at, f", {name}: {rendered}"))
         else:
             at = _line_after(text, content_end(text, after[1]))
-            splices.append((at, at, f"{indent}{name}: {rendered}{document.newline}"))
+            splices.append((at, at, f"{indent}{name}:{_gap(rendered)}{document.newline}"))
     return splices
+
+
+def _is_mapping_block(document: Document, node: Node) -> bool:
+    """Return whether `node` is a block mapping (one key per line)."""
+    return isinstance(node, Mapping) and not document.is_flow(node)
+
+
+def _is_block(document: Document, node: Node) -> bool:
+    """Return whether `node` is a block list or mapping (its text starts on its own line)."""
+    return not isinstance(node, Scalar) and not document.is_flow(node)
+
+
+def _gap(rendered: str) -> str:
+    """Return a value as it follows its key's colon: after a space, or on the next lines."""
+    return rendered if rendered.startswith(("\n", "\r")) else " " + rendered
 
 
 def _render_nested(value: Any) -> str:
@@ -325,7 +354,7 @@ def insert(document: Document, fields: AnyMapping[str, Any], after: str | None) 
         prefix = " " * dash_indent + "- " if number == 0 else " " * key_indent
         if number == 0:
             prefix += " " * (key_indent - dash_indent - 2)
-        lines.append(f"{prefix}{name}: {rendered}{newline}")
+        lines.append(f"{prefix}{name}:{_gap(rendered)}{newline}")
     block = "".join(lines)
     blank = _separated(document)
     if not document.items:
@@ -534,12 +563,38 @@ def _render(document: Document, value: Value, old: Node | None, indent: int, flo
             pad = " " * (old.column - 1)
             return (newline + pad).join(f"- {_scalar(v, False)}" for v in value)
         return "[" + ", ".join(parts) + "]"
-    pairs = [(k, v) for k, v in value.items()]
-    if block_style and pairs and not flow:
+    return _render_mapping(document, value, old, indent, flow)
+
+
+def _render_mapping(
+    document: Document, value: dict[str, str], old: Node | None, indent: int, flow: bool
+) -> str:
+    """Return a mapping (a contact, a text per language) in the old value's style.
+
+    A flow mapping stays one; a block one stays block, and a mapping holding a
+    multi-line text (a description per language) is written as a block with
+    each text a literal block, starting on the line after its key.
+    """
+    newline = document.newline
+    pairs = list(value.items())
+    was_block = old is not None and isinstance(old, Mapping) and not document.is_flow(old)
+    multiline = any("\n" in text for _, text in pairs)
+    if flow or not pairs or not (was_block or multiline):
+        return "{" + ", ".join(f"{_scalar(k, True)}: {_scalar(v, True)}" for k, v in pairs) + "}"
+    if was_block:
         assert old is not None
-        pad = " " * (old.column - 1)
-        return (newline + pad).join(f"{_scalar(k, False)}: {_scalar(v, False)}" for k, v in pairs)
-    return "{" + ", ".join(f"{_scalar(k, True)}: {_scalar(v, True)}" for k, v in pairs) + "}"
+        pad, lead = " " * (old.column - 1), ""
+    else:
+        pad = " " * (indent + 2)
+        lead = newline + pad
+    parts = []
+    for key, text in pairs:
+        if "\n" in text:
+            written = _literal(text, len(pad) + 2, newline) or _quoted(text)
+        else:
+            written = _scalar(text, False)
+        parts.append(f"{_scalar(key, False)}: {written}")
+    return lead + (newline + pad).join(parts)
 
 
 _PLAIN_START = re.compile(r"[-?:,\[\]{}#&*!|>'\"%@`\s]")
