@@ -261,7 +261,9 @@ def _mapping_splices(
             # A text per language written as a block: only the changed languages' lines.
             inner = wanted[name]
             assert isinstance(inner, dict)
-            splices.extend(_mapping_splices(document, value, inner, list(inner), literal=literal))
+            splices.extend(
+                _mapping_splices(document, value, dict(inner), list(inner), literal=literal)
+            )
             continue
         if name in wanted:
             rendered = _render(document, wanted[name], value, len(indent), flow or not literal)
