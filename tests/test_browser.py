@@ -133,23 +133,51 @@ def test_copy_button_puts_the_url_on_the_clipboard(page: Any) -> None:
 def test_pages_work_without_javascript(browser: Any, base_url: str) -> None:
     context = browser.new_context(java_script_enabled=False, base_url=base_url, locale="en-GB")
     tab = context.new_page()
-    tab.goto("/subscribe")
+    tab.goto("/en/subscribe")
     tab.check('input[value="project"]')
     tab.click("button[type=submit]")
-    tab.wait_for_url("**/subscribe?*topic=project*")
-    assert tab.input_value("#url-https") == "https://calendar.example.lv/topics/project.ics"
+    tab.wait_for_url("**/en/subscribe?*topic=project*")
+    assert tab.input_value("#url-https") == "https://calendar.example.lv/en/topics/project.ics"
+    context.close()
+
+
+def test_the_root_follows_the_browser_language_and_the_switch_keeps_the_page(
+    browser: Any, base_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(base_url=base_url, locale="en-GB")
+    tab = context.new_page()
+    tab.goto("/")
+    assert urlsplit(tab.url).path == "/en/"
+    assert tab.evaluate("document.documentElement.lang") == "en"
+    tab.goto("/en/events/darba-grupa-2022")
+    expect(tab.locator("h1")).to_have_text(
+        "Inter-institutional working group on preventing human trafficking"
+    )
+    tab.click('a[hreflang="lv"]')
+    tab.wait_for_url("**/events/darba-grupa-2022")
+    assert urlsplit(tab.url).path == "/events/darba-grupa-2022"  # Latvian stays Latvian
+    expect(tab.locator("h1")).to_have_text(
+        "Cilvēku tirdzniecības novēršanas starpinstitūciju darba grupas sēde"
+    )
+    assert tab.evaluate("document.documentElement.lang") == "lv"
+    untranslated = tab.goto("/en/events/es-diena-2018")
+    assert untranslated is not None and untranslated.status == 200
+    assert tab.locator("h1 span").get_attribute("lang") == "lv"
     context.close()
 
 
 PAGES = ["/calendar/2022/01", "/events/frem-ii-macibas-2018-09", "/subscribe?topic=training"]
+ENGLISH = [*("/en" + p for p in PAGES), "/en/events/es-diena-2018", "/en/"]
 
 
 @pytest.mark.parametrize(
     ("path", "locale", "width"),
     [(path, "lv-LV", 1280) for path in PAGES]
-    + [(path, "en-GB", 1280) for path in PAGES]
+    + [(path, "en-GB", 1280) for path in ENGLISH]
     + [(path, "lv-LV", 375) for path in PAGES]
-    + [("/no-such-page", "lv-LV", 1280), ("/no-such-page", "en-GB", 375)],
+    + [("/no-such-page", "lv-LV", 1280), ("/en/no-such-page", "en-GB", 375)],
 )
 def test_axe_finds_no_serious_or_critical_violations(
     browser: Any, base_url: str, path: str, locale: str, width: int
@@ -164,7 +192,7 @@ def test_axe_finds_no_serious_or_critical_violations(
     page = context.new_page()
     response = page.goto(path)
     assert response is not None
-    assert response.status == (404 if path == "/no-such-page" else 200)
+    assert response.status == (404 if path.endswith("/no-such-page") else 200)
     assert page.evaluate("document.documentElement.lang") == locale[:2]
     serious = serious_violations(page)
     context.close()

@@ -83,10 +83,12 @@ def log_in(tab: Any) -> None:
     assert tab.url.endswith("/edit/")
 
 
-def served_event(base_url: str, event_id: str, ready: Callable[[Any], bool]) -> Any:
+def served_event(
+    base_url: str, event_id: str, ready: Callable[[Any], bool], path: str = "calendar.ics"
+) -> Any:
     """Return the event's VEVENT from the served calendar once `ready` holds (the reload)."""
     for _ in range(100):
-        with urllib.request.urlopen(f"{base_url}/calendar.ics") as response:
+        with urllib.request.urlopen(f"{base_url}/{path}") as response:
             body = response.read()
         calendar = icalendar.Calendar.from_ical(body)
         found = [c for c in calendar.walk("VEVENT") if str(c["UID"]).startswith(f"{event_id}@")]
@@ -101,24 +103,31 @@ def served_event(base_url: str, event_id: str, ready: Callable[[Any], bool]) -> 
 def test_create_a_two_day_all_day_training(editor: Any, base_url: str, site: Path) -> None:
     editor.get_by_role("link", name="Jauns notikums").first.click()
     editor.get_by_label("Id (adreses daļa, nekad nemainās)").fill("macibas-2027-02")
-    editor.get_by_label("Nosaukums").fill("Mācības pašvaldību darbiniekiem")
+    editor.get_by_label("Nosaukums (latviešu)").fill("Mācības pašvaldību darbiniekiem")
+    editor.get_by_label("Nosaukums (English)").fill("Training for municipal staff")
     editor.get_by_label("Visu dienu").check()
     editor.get_by_label("Sākuma datums").fill("2027-02-10")
     editor.get_by_label("Pēdējā diena (ieskaitot) vai beigu datums").fill("2027-02-11")
-    editor.get_by_label("Vieta").fill("Rīga")
+    editor.get_by_label("Vieta (latviešu)").fill("Rīga")
     editor.get_by_label("Mācības").check()
     editor.get_by_role("button", name="Saglabāt").click()
     assert "saved=macibas-2027-02" in editor.url
     assert "Saglabāts: macibas-2027-02" in editor.content()
     text = site.read_text("utf-8")
     assert (
-        "  - id: macibas-2027-02\n    title: Mācības pašvaldību darbiniekiem\n"
+        "  - id: macibas-2027-02\n"
+        "    title: {lv: Mācības pašvaldību darbiniekiem, en: Training for municipal staff}\n"
         "    start: 2027-02-10\n    end: 2027-02-11\n    location: Rīga\n"
         "    topics: [training]\n"
     ) in text
     event = served_event(base_url, "macibas-2027-02", lambda e: True)
     assert event.decoded("DTSTART") == dt.date(2027, 2, 10)
     assert event.decoded("DTEND") == dt.date(2027, 2, 12)  # RFC 5545: exclusive
+    assert str(event["SUMMARY"]) == "Mācības pašvaldību darbiniekiem"
+    english = served_event(base_url, "macibas-2027-02", lambda e: True, "en/calendar.ics")
+    assert str(english["SUMMARY"]) == "Training for municipal staff"
+    assert english["LOCATION"].params["LANGUAGE"] == "lv"  # no English place given
+    assert english.decoded("DTSTART") == dt.date(2027, 2, 10) and english["UID"] == event["UID"]
     log = subprocess.run(
         ["git", "log", "-1", "--format=%an|%s"], cwd=site.parent, capture_output=True, text=True
     )
@@ -128,7 +137,7 @@ def test_create_a_two_day_all_day_training(editor: Any, base_url: str, site: Pat
 def test_a_weekly_meeting_skips_one_date(editor: Any, base_url: str, site: Path) -> None:
     editor.goto("/edit/new")
     editor.get_by_label("Id (adreses daļa, nekad nemainās)").fill("sanaksme-2027")
-    editor.get_by_label("Nosaukums").fill("Darba grupas sanāksme")
+    editor.get_by_label("Nosaukums (latviešu)").fill("Darba grupas sanāksme")
     editor.get_by_label("Sākuma datums").fill("2027-01-05")
     editor.get_by_label("Sākuma laiks (ne visas dienas notikumiem)").fill("10:00")
     editor.get_by_label("Beigu laiks").fill("11:30")
@@ -192,16 +201,16 @@ def test_two_browsers_in_conflict_lose_nothing(browser: Any, base_url: str, site
         tab.get_by_label("Password").fill(PASSWORD)
         tab.get_by_role("button", name="Log in").click()
         tab.goto("/edit/events/skolotaju-seminars-2019-03")
-    first.get_by_label("Place").fill("Valmiera")
-    second.get_by_label("Title", exact=True).fill("Seminārs skolotājiem (papildināts)")
+    first.get_by_label("Place (latviešu)").fill("Valmiera")
+    second.get_by_label("Title (latviešu)", exact=True).fill("Seminārs skolotājiem (papildināts)")
     first.get_by_role("button", name="Save").click()
     assert "saved=" in first.url
     second.get_by_role("button", name="Save").click()
     assert "Someone else saved this event while you were editing" in second.content()
     conflict = second.locator("section.conflict")
     assert "Valmiera" in conflict.inner_text()
-    assert second.get_by_label("Place").input_value() == "Valmiera"
-    assert second.get_by_label("Title", exact=True).input_value() == (
+    assert second.get_by_label("Place (latviešu)").input_value() == "Valmiera"
+    assert second.get_by_label("Title (latviešu)", exact=True).input_value() == (
         "Seminārs skolotājiem (papildināts)"
     )
     second.get_by_role("button", name="Save").click()
