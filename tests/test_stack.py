@@ -95,13 +95,21 @@ def test_polls_are_answered_by_nginx_from_the_published_tree(stack: tuple[int, P
         "/feed.atom",
         "/topics/training.ics",
         "/calendar.ics?topic=training",
+        "/en/calendar.ics",
+        "/en/feed.json",
+        "/en/events/es-diena-2022.ics",
+        "/en/feed.rss?topic=training",
     ):
         status, headers, body = http_get(port, path)
         assert status == 200, path
         assert NGINX_ETAG.match(headers["etag"]), (path, headers["etag"])
         assert headers["cache-control"] == "public, max-age=43200"
-        target = "topics/training.ics" if "topic" in path else path.lstrip("/")
-        assert body == (tree / target).read_bytes()
+        target = path.lstrip("/")
+        if "?topic=" in path:
+            stem, _, topic = target.partition("?topic=")
+            folder = stem.rsplit("/", 1)[0] + "/" if "/" in stem else ""
+            target = f"{folder}topics/{topic}.{stem.rsplit('.', 1)[1]}"
+        assert body == (tree / target).read_bytes(), path
     status, headers, body = http_get(port, "/events/es-diena-2018.ics", {"Accept-Encoding": "gzip"})
     assert (status, headers["content-encoding"]) == (200, "gzip")
     assert body == (tree / "events" / "es-diena-2018.ics.gz").read_bytes()
@@ -117,6 +125,12 @@ def test_pages_unions_and_health_come_from_the_service(stack: tuple[int, Path, P
     status, headers, body = http_get(port, "/calendar/2022/01")
     assert status == 200 and headers["content-type"].startswith("text/html")
     assert "Notikumu kalendārs" in body.decode()
+    status, headers, body = http_get(port, "/en/calendar/2022/01")
+    assert status == 200 and "<h1>Calendar of events - January, 2022</h1>" in body.decode()
+    status, headers, _ = http_get(port, "/", {"Accept-Language": "en"})
+    assert (status, headers["location"]) == (302, "/en/")
+    status, _, body = http_get(port, "/en/calendar.ics?topic=training&topic=project")
+    assert status == 200 and b"NAME:Calendar of events: Projects\\, Training" in body
     health = json.loads(http_get(port, "/healthz")[2])
     assert health["tree"] == {"path": str(tree), "version": health["version"]}
     assert http_get(port, "/edit/login")[0] == 200

@@ -18,7 +18,7 @@ import pytest
 from icalpub.live import Live
 from icalpub.stats import report
 from icalpub.stats.counter import Counter
-from icalpub.stats.ingest import ingest
+from icalpub.stats.ingest import ingest, resource
 from icalpub.stats.store import Store, network
 from icalpub.web import create_app
 
@@ -163,6 +163,27 @@ LOG = "".join(
         ("192.0.2.4", "30/Nov/2026:23:30:00 +0000", "GET /feed.atom", 200, "feedly"),
     )
 )
+
+
+@pytest.mark.parametrize(
+    ("target", "counted"),
+    [
+        ("/calendar.ics", "/calendar.ics"),
+        ("/calendar.ics?topic=training", "/topics/training.ics"),
+        ("/en/calendar.ics", "/en/calendar.ics"),
+        ("/en/feed.rss?topic=training", "/en/topics/training.rss"),
+        ("/en/feed.rss?topic=training&topic=project", "/en/feed.rss?topic=project&topic=training"),
+        ("/en/topics/training.atom", "/en/topics/training.atom"),
+        ("/events/es-diena-2018.ics", None),  # "add to calendar", not a subscription
+        ("/en/events/es-diena-2018.ics", None),
+        ("/en/calendar/2022/01", None),
+        ("/calendar.ics.gz", None),
+    ],
+)
+def test_an_nginx_log_line_counts_under_its_canonical_resource(
+    target: str, counted: str | None
+) -> None:
+    assert resource(target) == counted
 
 
 def test_ingesting_a_log_twice_or_its_rotated_copy_counts_once(state: Path, tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ LINE = re.compile(
     r'(?P<status>\d{3}) \S+ "(?:[^"\\]|\\.)*" "(?P<agent>(?:[^"\\]|\\.)*)"'
 )
 FEED = re.compile(urls.published_pattern())
+PREFIX = re.compile(rf"{urls.LANGUAGE}/")
 
 
 class RunSalt(Salt):
@@ -52,12 +53,17 @@ def resource(target: str) -> str | None:
     """Return the canonical calendar or feed a request target polls, or None (not counted)."""
     parts = urlsplit(target)
     path = parts.path.lstrip("/")
-    if not FEED.fullmatch(path) or path.startswith("events/"):
+    if not FEED.fullmatch(path):
+        return None
+    found = PREFIX.match(path)
+    prefix = found.group(0) if found else ""  # another language's: `en/`
+    inside = path[len(prefix) :]
+    if inside.startswith("events/"):
         return None
     topics = [v for k, v in parse_qsl(parts.query) if k == "topic"]
-    if topics and "/" not in path:
-        fmt = path.partition(".")[2]
-        return "/" + urls.feed_path(fmt, topics)
+    if topics and "/" not in inside:
+        fmt = inside.partition(".")[2]
+        return "/" + prefix + urls.feed_path(fmt, topics)
     return "/" + path
 
 
