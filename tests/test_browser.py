@@ -230,6 +230,15 @@ def test_month_page_screenshots_at_desktop_and_phone_width(browser: Any, base_ur
             assert tab.locator("ol.events li").count() == 5
         context.close()
     context = browser.new_context(
+        viewport={"width": 1280, "height": 1000}, base_url=base_url, locale="en-GB"
+    )
+    tab = context.new_page()
+    tab.goto("/en/calendar/2022/01")
+    path = SCREENSHOTS / "month-en-1280.png"
+    tab.screenshot(path=str(path), full_page=True)
+    assert path.stat().st_size > 10_000
+    context.close()
+    context = browser.new_context(
         viewport={"width": 1280, "height": 1000}, base_url=base_url, locale="lv-LV"
     )
     tab = context.new_page()

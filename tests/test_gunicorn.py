@@ -92,7 +92,9 @@ def test_gunicorn_serves_the_build_and_follows_edits(server: tuple[int, Path]) -
     assert gzip.decompress(body) == (EXPECTED / "calendar.ics").read_bytes()
 
     good = registry.read_text("utf-8")
-    registry.write_text(good.replace("title: Notikumu kalendārs", "title: [broken"), "utf-8")
+    broken = good.replace("base_url: https://calendar.example.lv/", "base_url: [broken", 1)
+    assert broken != good
+    registry.write_text(broken, "utf-8")
 
     wait_until(lambda: every_worker(port, lambda a: a["status"] == "degraded"))
     for _ in range(10):
