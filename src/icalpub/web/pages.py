@@ -129,6 +129,10 @@ def _context() -> dict[str, Any]:
         "link": link,
         "shown": shown,
         "fallback": fallback,
+        # Texts that have no translations (contact names) are in the default language.
+        "untranslated": Markup(' lang="{}"').format(calendar.default_language)
+        if calendar.language != calendar.default_language
+        else "",
     }
     if request.blueprint in PAGES:
         context["alternates"] = [
