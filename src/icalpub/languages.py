@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 
 from .errors import Problem
-from .model import CALENDAR_TEXTS, EVENT_TEXTS, Calendar, Event, Registry, Topic
+from .model import CALENDAR_TEXTS, EVENT_TEXTS, Calendar, Event, Registry, Topic, Translations
 
 NAMES = {"lv": "latviešu", "en": "English"}  # each language's name in itself, for the switch
 
@@ -90,36 +90,25 @@ def missing(registry: Registry) -> list[Problem]:
 
 
 def _event(event: Event, language: str) -> Event:
-    changes: dict[str, object] = {}
-    fallback = []
-    for field in EVENT_TEXTS:
-        if getattr(event, field) is None:
-            continue
-        text = event.translation(language, field)
-        if text is None:
-            fallback.append(field)
-        else:
-            changes[field] = text
-    return dataclasses.replace(event, fallback=frozenset(fallback), **changes)  # type: ignore[arg-type]
+    changes, fallback = _texts(event, EVENT_TEXTS, event.translations, language)
+    return dataclasses.replace(event, fallback=fallback, **changes)  # type: ignore[arg-type]
 
 
 def _calendar(calendar: Calendar, language: str) -> Calendar:
-    changes: dict[str, object] = {}
-    fallback = []
-    for field in CALENDAR_TEXTS:
-        if getattr(calendar, field) is None:
-            continue
-        text = next(
-            (t for lang, key, t in calendar.translations if lang == language and key == field),
-            None,
-        )
-        if text is None:
-            fallback.append(field)
-        else:
-            changes[field] = text
+    changes, fallback = _texts(calendar, CALENDAR_TEXTS, calendar.translations, language)
     return dataclasses.replace(
         calendar,
         language=language,
-        fallback=frozenset(fallback),
+        fallback=fallback,
         **changes,  # type: ignore[arg-type]
     )
+
+
+def _texts(
+    item: object, fields: tuple[str, ...], translations: Translations, language: str
+) -> tuple[dict[str, str], frozenset[str]]:
+    """Return `item`'s texts given in `language`, and the fields that fall back."""
+    given = {key: text for lang, key, text in translations if lang == language}
+    present = [field for field in fields if getattr(item, field) is not None]
+    changes = {field: given[field] for field in present if field in given}
+    return changes, frozenset(field for field in present if field not in given)
