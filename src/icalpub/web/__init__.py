@@ -47,7 +47,7 @@ def create_app(
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.extensions["icalpub-stats"] = counter.for_service(live.today)
-    app.url_map.converters["language"] = language.Code
+    language.install(app)  # before the blueprints: their /<lang> rules use its converter
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(pages.blueprint)
@@ -60,7 +60,6 @@ def create_app(
         from ..editor.setup import install
 
         install(app, live.path)
-    language.install(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from flask import Blueprint, Response, current_app, g, request
 
-from ..languages import prefix
+from ..languages import prefix as path_prefix
 from ..served import Served
 from ..urls import FORMATS, feed_path
 from . import forwarded
+from .language import prefixed
 from .respond import send, service, text
 
 blueprint = Blueprint("feeds", __name__)  # also under /<lang>/ as "feeds_lang"
@@ -74,14 +74,9 @@ def event(name: str) -> Response:
     return send(request, served, resource, filename=f"{name}.ics")
 
 
-@blueprint.url_value_preprocessor
-def _take_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    g.prefixed = values.pop("lang", None) if values else None
-
-
 def _language(served: Served) -> str | Response | None:
     """Return the language the address names (None: the default), or a 404 answer."""
-    asked: str | None = g.get("prefixed")
+    asked = prefixed()
     if asked is None:
         return None
     calendar = served.publication.registry.calendar
@@ -95,7 +90,7 @@ def _language(served: Served) -> str | Response | None:
 
 
 def _prefix(served: Served, language: str | None) -> str:
-    return prefix(served.publication.registry.calendar, language)
+    return path_prefix(served.publication.registry.calendar, language)
 
 
 @blueprint.after_request

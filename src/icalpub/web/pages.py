@@ -6,7 +6,6 @@ import calendar as monthcalendar
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from babel.dates import get_day_names, get_month_names
 from flask import (
@@ -20,178 +19,25 @@ from flask import (
     request,
     url_for,
 )
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import languages, links
+from .. import links
 from ..display import publication_title, when
-from ..i18n import LANGUAGES, locale
-from ..model import Calendar, Event, Registry
+from ..i18n import locale
+from ..model import Registry
 from ..occurrences import Occurrence, by_day, upcoming
 from ..query import by_topics
 from ..served import Served
 from ..text import to_html
 from ..urls import absolute, canonical_topics, event_page_path, feed_path
-from . import language
 from .headers import secure
+from .language import link
 from .respond import service
 
 blueprint = Blueprint("pages", __name__)
 PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
-
-
-PAGES = ("pages", "pages_lang")  # the blueprint at the top and under /<lang>/
-
-
-@blueprint.url_value_preprocessor
-def _take_language(endpoint: str | None, values: dict[str, Any] | None) -> None:
-    g.prefixed = values.pop("lang", None) if values else None
-
-
-@blueprint.before_app_request
-def _choose_language() -> WerkzeugResponse | None:
-    if request.blueprint in ("feeds", "feeds_lang", "health"):
-        return None  # feeds have no language to negotiate: keep the polling path short
-    served = service().current()
-    g.served = served
-    calendar = served.publication.registry.calendar
-    if request.blueprint in PAGES:
-        answer = _page_language(calendar)
-        if answer is not None:
-            return answer
-    elif request.blueprint is None:  # an unknown address: in the language of its prefix
-        first = request.path.strip("/").split("/", 1)[0]
-        g.lang = first if first in calendar.published_languages else calendar.default_language
-    else:  # the editor
-        g.lang, g.lang_explicit = language.choose(calendar.language)
-    seen = g.lang if g.lang in calendar.published_languages else calendar.default_language
-    g.view = served.publication.view(seen)
-    return None
-
-
-def _page_language(calendar: Calendar) -> WerkzeugResponse | None:
-    """Set the page's language from its address; redirect to the canonical one if need be.
-
-    `/en/…` is English, today's addresses the default language; `?lang=`
-    redirects to the canonical address, and only `/` reads Accept-Language.
-    """
-    languages = calendar.published_languages
-    prefixed: str | None = g.get("prefixed")
-    if prefixed is not None and prefixed not in languages[1:]:
-        if prefixed != languages[0]:
-            abort(404)
-        return _redirect(_address(languages[0]), 301)  # /lv/… is the default's address
-    g.lang = prefixed or languages[0]
-    if "lang" in request.args:
-        asked = request.args["lang"]
-        return _redirect(_address(asked if asked in languages else g.lang), 301)
-    if request.endpoint == "pages.index" and len(languages) > 1:
-        g.negotiated = True
-        best = language.negotiate(languages)
-        if best != languages[0]:
-            answer = _redirect(_address(best), 302)
-            answer.headers["Vary"] = "Accept-Language"
-            return answer
-    return None
-
-
-def _address(chosen: str, endpoint: str | None = None) -> str:
-    """Return this page's address (its query without ?lang=) in language `chosen`."""
-    served: Served = g.served
-    default = served.publication.registry.calendar.default_language
-    name = (endpoint or request.endpoint or "pages.index").split(".", 1)[1]
-    values = dict(request.view_args or {})
-    if chosen == default:
-        target = url_for(f"pages.{name}", **values)
-    else:
-        target = url_for(f"pages_lang.{name}", lang=chosen, **values)
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return target + ("?" + urlencode(args) if args else "")
-
-
-def _redirect(target: str, code: int) -> WerkzeugResponse:
-    answer = redirect(target, code=code)
-    answer.headers["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
-    return answer
-
-
-@blueprint.app_context_processor
-def _context() -> dict[str, Any]:
-    served: Served | None = g.get("served")
-    if served is None:
-        return {}
-    view: Registry = g.view
-    calendar = view.calendar
-    context: dict[str, Any] = {
-        "calendar": calendar,
-        "lang": g.get("lang", "en"),
-        "link": link,
-        "shown": shown,
-        "fallback": fallback,
-        # Texts that have no translations (contact names) are in the default language.
-        "untranslated": Markup(' lang="{}"').format(calendar.default_language)
-        if calendar.language != calendar.default_language
-        else "",
-    }
-    if request.blueprint in PAGES:
-        context["alternates"] = [
-            (other, calendar.base_url + _address(other).lstrip("/"))
-            for other in calendar.published_languages
-        ]
-        # The switch keeps the reader on the same page; from `/en/` to the
-        # default it goes to this month's page, which `/` would negotiate away.
-        index = request.endpoint is not None and request.endpoint.endswith(".index")
-        context["switches"] = [
-            (
-                other,
-                languages.name(other),
-                _this_month() if index and other == calendar.default_language else _address(other),
-            )
-            for other in calendar.published_languages
-            if other != g.lang
-        ]
-    else:  # the editor: its interface language, by ?lang=
-        args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-        context["switches"] = [
-            (other, languages.name(other), request.path + "?" + urlencode([*args, ("lang", other)]))
-            for other in LANGUAGES
-            if other != g.get("lang")
-        ]
-    return context
-
-
-def fallback(item: Event | Calendar, field: str) -> Markup:
-    """Return ` lang="lv"` when `item`'s `field` shows in the default language, else nothing."""
-    if field not in item.fallback:
-        return Markup("")
-    return Markup(' lang="{}"').format(g.view.calendar.default_language)
-
-
-def shown(item: Event | Calendar, field: str) -> Markup:
-    """Return `item`'s text `field` escaped, in a span marking its language if it fell back."""
-    mark = fallback(item, field)
-    text = getattr(item, field) or ""
-    return Markup("<span{}>{}</span>").format(mark, text) if mark else escape(text)
-
-
-def _this_month() -> str:
-    today = service().today()
-    target = url_for("pages.month_page", year=today.year, month_number=today.month)
-    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
-    return target + ("?" + urlencode(args) if args else "")
-
-
-def link(endpoint: str, **values: Any) -> str:
-    """Return a URL for a page `endpoint` in the page's language (under its prefix)."""
-    view: Registry | None = g.get("view")
-    if view is not None and endpoint.startswith("pages."):
-        calendar = view.calendar
-        if g.get("lang") in calendar.published_languages[1:]:
-            return url_for("pages_lang." + endpoint.split(".", 1)[1], lang=g.lang, **values)
-    if g.get("lang_explicit") and "lang" not in values:
-        values["lang"] = g.lang
-    return url_for(endpoint, **values)
 
 
 @blueprint.get("/")
