@@ -258,11 +258,11 @@ def test_disk_full_midway_leaves_the_old_tree(
     real_create = build_module._create
     created = {"n": 0}
 
-    def filling_create(path: Path, data: bytes) -> None:
+    def filling_create(path: Path, data: bytes, fix_mode: bool = True) -> None:
         created["n"] += 1
         if created["n"] == 3:
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
-        real_create(path, data)
+        real_create(path, data, fix_mode)
 
     monkeypatch.setattr(build_module, "_create", filling_create)
     with pytest.raises(BuildError, match="No space left on device"):
@@ -480,3 +480,21 @@ def test_a_pending_ledger_of_a_tree_never_published_is_dropped(site: Path) -> No
     assert not stale.exists()
     assert site.with_suffix(".lock").read_bytes() == ledger
     assert tree(out) == tree(EXPECTED)
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o027])
+def test_every_file_of_a_tree_is_readable_by_the_web_server_whatever_the_umask(
+    site: Path, umask: int
+) -> None:
+    old = os.umask(umask)
+    try:
+        assert build_module.umask_narrows(0o644) == bool(umask & 0o644)
+        out = site.parent / "feeds"
+        result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
+    finally:
+        os.umask(old)
+    assert result.exit_code == 0, result.output
+    modes = {oct(p.stat().st_mode & 0o777) for p in out.rglob("*") if p.is_file()}
+    assert modes == {"0o644"}
+    folders = {oct(p.stat().st_mode & 0o777) for p in [out, *out.rglob("*")] if p.is_dir()}
+    assert folders == {"0o755"}

@@ -74,6 +74,7 @@ class Tree:
         self._folders: set[Path] = set()
         self._batch: list[tuple[Path, bytes]] = []
         self._batch_size = 0
+        self._fix_mode = umask_narrows(0o644)
 
     def __enter__(self) -> Tree:
         parent = self.out.parent
@@ -103,12 +104,19 @@ class Tree:
         if target.parent not in self._folders:
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
+                # Readable by the web server whatever the umask, as the files are.
+                for folder in [target.parent, *target.parent.parents]:
+                    if folder == self._root:
+                        break
+                    if folder not in self._folders:
+                        os.chmod(folder, 0o755)
+                        self._folders.add(folder)
             except OSError as exc:
                 raise BuildError(describe(exc)) from None
             self._folders.add(target.parent)
         self._added.add(path)
         if len(data) >= self.BATCH:
-            self._tasks.append(self._pool.submit(_write_batch, [(target, data)]))
+            self._tasks.append(self._pool.submit(_write_batch, [(target, data)], self._fix_mode))
             return
         self._batch.append((target, data))
         self._batch_size += len(data)
@@ -145,7 +153,7 @@ class Tree:
 
     def _submit(self) -> None:
         if self._batch:
-            self._tasks.append(self._small.submit(_write_batch, self._batch))
+            self._tasks.append(self._small.submit(_write_batch, self._batch, self._fix_mode))
             self._batch, self._batch_size = [], 0
 
 
@@ -277,22 +285,44 @@ def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
         tree.commit(files)
 
 
-def _write_batch(batch: list[tuple[Path, bytes]]) -> None:
+def _write_batch(batch: list[tuple[Path, bytes]], fix_mode: bool) -> None:
     for target, data in batch:
-        _create(target, data)
-        _create(target.with_name(target.name + ".gz"), gzipped.compress(data, keep=False)[0])
+        _create(target, data, fix_mode)
+        packed = gzipped.compress(data, keep=False)[0]
+        _create(target.with_name(target.name + ".gz"), packed, fix_mode)
 
 
-def _create(path: Path, data: bytes) -> None:
-    """Write a new file (never an existing one: two paths can never write one file)."""
+def _create(path: Path, data: bytes, fix_mode: bool = True) -> None:
+    """Write a new file (never an existing one: two paths can never write one file).
+
+    Its mode is 0644 whatever the umask: `fix_mode` false says the umask keeps
+    it so (one system call less for each of a large build's 20,000 files).
+    """
     handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
     try:
-        os.fchmod(handle, 0o644)  # whatever the umask
+        if fix_mode:
+            os.fchmod(handle, 0o644)
         view = memoryview(data)
         while view:
             view = view[os.write(handle, view) :]
     finally:
         os.close(handle)
+
+
+def umask_narrows(mode: int) -> bool:
+    """Return whether the process's umask takes bits off `mode` (unknown: assume it does).
+
+    Read from /proc (Linux): `os.umask` can only be read by setting it, which
+    would race with other threads creating files.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return bool(int(line.split()[1], 8) & mode)
+    except (OSError, ValueError):
+        pass
+    return True
 
 
 def _swap(staging: Path, out: Path) -> None:
