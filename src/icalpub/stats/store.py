@@ -139,22 +139,35 @@ class Store:
         a log being read goes through past days in order)."""
         if not polls:
             return
+        # Thousands of polls come from a few subscribers: one statement per subscriber
+        # and one per (day, resource, client), however many polls each made.
+        subscribers: dict[tuple[str, str, str, bytes], None] = {}  # in order, once each
+        requests: dict[tuple[str, str, str], int] = {}
+        reported: dict[tuple[str, str, str], int | None] = {}  # the latest count reported
+        for poll in polls:
+            key = (poll.day, poll.resource, poll.client)
+            subscribers.setdefault((*key, poll.subscriber), None)
+            requests[key] = requests.get(key, 0) + 1
+            if poll.reported is not None or key not in reported:
+                reported[key] = poll.reported
         own = connection is None
         connection = connection or self.connect()
         try:
             connection.execute("BEGIN IMMEDIATE")
-            for poll in polls:
-                key = (poll.day, poll.resource, poll.client)
-                new = connection.execute(
-                    "INSERT OR IGNORE INTO seen VALUES (?, ?, ?, ?)", (*key, poll.subscriber)
+            new = dict.fromkeys(requests, 0)
+            for day, resource, client, subscriber in subscribers:
+                new[(day, resource, client)] += connection.execute(
+                    "INSERT OR IGNORE INTO seen VALUES (?, ?, ?, ?)",
+                    (day, resource, client, subscriber),
                 ).rowcount
+            for key, made in requests.items():
                 connection.execute(
                     "INSERT INTO daily (day, resource, client, subscribers, requests, reported)"
-                    " VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (day, resource, client) DO UPDATE SET"
+                    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (day, resource, client) DO UPDATE SET"
                     " subscribers = subscribers + excluded.subscribers,"
-                    " requests = requests + 1,"
+                    " requests = requests + excluded.requests,"
                     " reported = coalesce(excluded.reported, reported)",
-                    (*key, new, poll.reported),
+                    (*key, new[key], made, reported[key]),
                 )
             latest = max(poll.day for poll in polls)
             if not keep_seen:
