@@ -60,15 +60,14 @@ def create_app(
         from ..editor.setup import install
 
         install(app, live.path)
+    language.choose_for(app)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.errorhandler(404)
     def not_found(error: Exception) -> Response:
-        if g.get("view") is None:  # refused before its language was known
-            g.served = live.current()
-            g.lang = g.get("lang") or g.served.publication.registry.calendar.default_language
-            g.view = g.served.publication.view(g.lang)
+        if g.get("view") is None:  # no page of ours, or refused before its language was known
+            language.for_unknown_address()
         return pages.not_found(g.view)
 
     return app

@@ -25,7 +25,7 @@ from ..urls import LANGUAGE
 from .respond import service
 
 PAGES = ("pages", "pages_lang")  # the pages' blueprint at the top and under /<lang>/
-FILES = ("feeds", "feeds_lang", "health")  # no language to choose: the polling path stays short
+FILES = ("feeds", "feeds_lang", "health")  # their language is their prefix
 REDIRECT_MAX_AGE = 300  # as long as a page may be cached
 
 
@@ -36,14 +36,12 @@ class Code(BaseConverter):
 
 
 def install(app: Flask) -> None:
-    """Route `/<lang>/…`, choose each request's language, give templates `_()` in it.
+    """Route `/<lang>/…`, give templates `_()` in the request's language.
 
     Call before the blueprints are registered (their `/<lang>` rules need the
-    converter).
+    converter), and `choose_for` after.
     """
     app.url_map.converters["language"] = Code
-    app.url_value_preprocessor(_take_prefix)
-    app.before_request(_choose)
     app.context_processor(_context)
     app.jinja_env.add_extension("jinja2.ext.i18n")
     app.jinja_env.install_gettext_callables(  # type: ignore[attr-defined]
@@ -72,6 +70,16 @@ def link(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, **values)
 
 
+def for_unknown_address() -> None:
+    """Set the language of a page that is not found: its prefix's, else the default."""
+    served = service().current()
+    g.served = served
+    calendar = served.publication.registry.calendar
+    first = request.path.strip("/").split("/", 1)[0]
+    g.lang = first if first in calendar.published_languages else calendar.default_language
+    g.view = served.publication.view(g.lang)
+
+
 def prefixed() -> str | None:
     """Return the language the address names by its prefix (None: no prefix)."""
     found: str | None = g.get("prefixed")
@@ -92,6 +100,20 @@ def shown(item: Event | Calendar, field: str) -> Markup:
     return Markup("<span{}>{}</span>").format(mark, text) if mark else escape(text)
 
 
+def choose_for(app: Flask) -> None:
+    """Choose the language of each request to a page blueprint (pages, the editor).
+
+    Not for calendars and feeds: their language is their prefix, and the
+    polling path stays as short as it can be. First among each blueprint's
+    hooks: the editor's login check already speaks the language.
+    """
+    for name in ("pages_lang", "feeds_lang"):
+        app.url_value_preprocessors.setdefault(name, []).append(_take_prefix)
+    for name in app.blueprints:
+        if name not in FILES:
+            app.before_request_funcs.setdefault(name, []).insert(0, _choose)
+
+
 # -- choosing ----------------------------------------------------------------------
 
 
@@ -100,8 +122,6 @@ def _take_prefix(endpoint: str | None, values: dict[str, Any] | None) -> None:
 
 
 def _choose() -> WerkzeugResponse | None:
-    if request.blueprint in FILES:
-        return None
     served = service().current()
     g.served = served
     calendar = served.publication.registry.calendar
@@ -109,9 +129,6 @@ def _choose() -> WerkzeugResponse | None:
         answer = _page_language(calendar)
         if answer is not None:
             return answer
-    elif request.blueprint is None:  # an unknown address: in the language of its prefix
-        first = request.path.strip("/").split("/", 1)[0]
-        g.lang = first if first in calendar.published_languages else calendar.default_language
     else:  # the editor
         g.lang, g.lang_explicit = _interface_language(calendar.language)
     seen = g.lang if g.lang in calendar.published_languages else calendar.default_language
