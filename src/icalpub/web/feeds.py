@@ -30,10 +30,11 @@ def whole(name: str) -> Response:
         return language
     prefix = _prefix(served, language)
     fmt = _WHOLE[name]
-    topics = request.args.getlist("topic")
+    args = request.args
+    topics = args.getlist("topic") if args else []  # most polls have no query
     if len(topics) > MAX_TOPICS:
         return text(400, f"At most {MAX_TOPICS} topic parameters are accepted.")
-    unknown = _unknown(served, topics)
+    unknown = _unknown(served, topics) if topics else None
     if unknown:
         return unknown
     chosen = sorted(set(topics))

@@ -29,15 +29,8 @@ def send(
         answer.headers["Vary"] = "Accept-Encoding"
         return answer
     gzip = coding == GZIP
-    etag = resource.etag[:-1] + '-gz"' if gzip else resource.etag
-    headers = {
-        "ETag": etag,
-        "Last-Modified": _http_date(served.last_modified),
-        "Cache-Control": f"public, max-age={served.publication.registry.calendar.max_age}",
-        "Vary": "Accept-Encoding",
-    }
-    if filename:
-        headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    max_age = served.publication.registry.calendar.max_age
+    headers = _headers(resource.etag, gzip, served.last_modified, max_age, filename)
     if _not_modified(request, resource, served.last_modified):
         return Response(status=304, headers=headers)
     body = resource.gzipped if gzip else resource.body
@@ -45,6 +38,22 @@ def send(
     if gzip:
         response.headers["Content-Encoding"] = "gzip"
     return response
+
+
+@functools.lru_cache(maxsize=256)
+def _headers(
+    etag: str, gzip: bool, modified: dt.datetime, max_age: int, filename: str | None
+) -> tuple[tuple[str, str], ...]:
+    """Return the caching headers of a representation (the same on every poll of it)."""
+    headers = [
+        ("ETag", etag[:-1] + '-gz"' if gzip else etag),
+        ("Last-Modified", _http_date(modified)),
+        ("Cache-Control", f"public, max-age={max_age}"),
+        ("Vary", "Accept-Encoding"),
+    ]
+    if filename:
+        headers.append(("Content-Disposition", f'attachment; filename="{filename}"'))
+    return tuple(headers)
 
 
 @functools.lru_cache(maxsize=16)
