@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, g
 from ..live import Live
 from ..publisher import Publisher
 from ..stats import counter
+from .polls import Polls
 
 
 def create_app(
@@ -61,6 +62,8 @@ def create_app(
 
         install(app, live.path)
     language.choose_for(app)
+    # Unchanged polls of published files are answered before Flask (the hot path).
+    app.wsgi_app = Polls(app.wsgi_app, live, app.extensions["icalpub-stats"])  # type: ignore[method-assign]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

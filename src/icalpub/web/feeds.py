@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 from flask import Blueprint, Response, current_app, g, request
 
 from ..languages import prefix as path_prefix
@@ -101,16 +99,11 @@ def _count(response: Response) -> Response:
     counter = current_app.extensions.get("icalpub-stats")
     polled = request.method == "GET" and response.status_code in (200, 304)
     if counter is not None and resource and polled:
-        address = forwarded.client_address(request, _trusted_proxy)
+        address = forwarded.client_address(request, forwarded.counted_proxy)
         counter.count(resource, address, request.headers.get("User-Agent", ""))
         if counter.due():
             response.call_on_close(counter.flush)  # after the answer is sent
     return response
-
-
-def _trusted_proxy(address: str | None) -> bool:
-    """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES."""
-    return forwarded.trusted(address, os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(","))
 
 
 def _unknown(served: Served, topics: list[str]) -> Response | None:

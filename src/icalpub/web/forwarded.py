@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import os
 from collections.abc import Callable, Iterable
 
 from flask import Request
@@ -35,13 +36,22 @@ def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(found)
 
 
+def counted_proxy(address: str | None) -> bool:
+    """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES (the counts')."""
+    return trusted(address, os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(","))
+
+
 def client_address(request: Request, trusts: Callable[[str | None], bool]) -> str:
     """Return the client's address: the nearest untrusted hop of X-Forwarded-For when the
     request came from a trusted proxy, else the connection's own address."""
-    remote = request.remote_addr or ""
+    return address_of(request.remote_addr or "", request.headers.get("X-Forwarded-For", ""), trusts)
+
+
+def address_of(remote: str, forwarded_for: str, trusts: Callable[[str | None], bool]) -> str:
+    """Return the client's address from the connection's and X-Forwarded-For (see above)."""
     if not trusts(remote):
         return remote
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+    forwarded = [a.strip() for a in forwarded_for.split(",")]
     for address in reversed([a for a in forwarded if a]):
         if not trusts(address):
             return address

@@ -30,7 +30,7 @@ def send(
         return answer
     gzip = coding == GZIP
     max_age = served.publication.registry.calendar.max_age
-    headers = _headers(resource.etag, gzip, served.last_modified, max_age, filename)
+    headers = caching_headers(resource.etag, gzip, served.last_modified, max_age, filename)
     if _not_modified(request, resource, served.last_modified):
         return Response(status=304, headers=headers)
     body = resource.gzipped if gzip else resource.body
@@ -41,7 +41,7 @@ def send(
 
 
 @functools.lru_cache(maxsize=256)
-def _headers(
+def caching_headers(
     etag: str, gzip: bool, modified: dt.datetime, max_age: int, filename: str | None
 ) -> tuple[tuple[str, str], ...]:
     """Return the caching headers of a representation (the same on every poll of it)."""
@@ -62,6 +62,12 @@ def _http_date(value: dt.datetime) -> str:
     return format_datetime(value, usegmt=True)
 
 
+def matches(if_none_match: str, etag: str) -> bool:
+    """Return whether If-None-Match names the resource (either of its codings) or `*`."""
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag in tags or etag[:-1] + '-gz"' in tags
+
+
 def text(status: int, message: str) -> Response:
     """Return a short plain-text answer (errors of feed URLs)."""
     return Response(
@@ -72,9 +78,7 @@ def text(status: int, message: str) -> Response:
 def _not_modified(request: Request, resource: Resource, modified: dt.datetime) -> bool:
     match = request.headers.get("If-None-Match")
     if match is not None:
-        tags = {t.strip().removeprefix("W/") for t in match.split(",")}
-        plain = resource.etag
-        return "*" in tags or plain in tags or plain[:-1] + '-gz"' in tags
+        return matches(match, resource.etag)
     since = request.headers.get("If-Modified-Since")
     if since:
         try:
