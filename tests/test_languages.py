@@ -373,3 +373,30 @@ def test_a_language_the_registry_does_not_have_is_404_naming_the_ones_it_has(
 def _same_apart_from_stamps(served: bytes, built: bytes) -> bool:
     # The client fixture's ledger is the shipped one: the same stamps, the same bytes.
     return served == built
+
+
+def test_topic_titles_follow_the_languages_when_the_calendar_has_several() -> None:
+    event = "  - id: a\n    title: X\n    start: 2022-01-12\n"
+    found = problems_of(
+        BILINGUAL.replace(
+            "training: {title: {lv: Mācības, en: Training}}",
+            "training: {title: {en: Training, de: Schulung}}",
+        )
+        + event
+    )
+    assert found == [
+        "events.yaml:9:21: error: title of topic 'training' has no text in 'lv', the default "
+        "language; add 'lv: …' — the other languages fall back to it",
+        "events.yaml:9:36: error: title of topic 'training' has a text in 'de', which is not "
+        "in calendar.languages (lv, en); add 'de' to calendar.languages, or correct the key",
+    ]
+    # Without calendar.languages, topic titles keep any languages, as they always could.
+    one = BILINGUAL.replace("  languages: [lv, en]\n", "").replace(
+        "title: {lv: Kalendārs, en: Calendar}", "title: Kalendārs"
+    )
+    assert (
+        problems_of(
+            one.replace("{lv: Mācības, en: Training}", "{en: Training, de: Schulung}") + event
+        )
+        == []
+    )

@@ -351,6 +351,12 @@ class _Reader(Values):
                 f"title of topic '{topic_id}' must be text, or one text per language",
                 "e.g. {lv: Mācības, en: Training}",
             )
+        if len(self.published) > 1:  # calendar.languages given: the rules of every text
+            translated: list[tuple[str, str, str]] = []
+            what = f"title of topic '{topic_id}'"
+            default = self.texts(node, what, "title", translated)
+            return ((self.published[0], default), *((lang, t) for lang, _, t in translated))
+        # One language: any language tags, as before calendar.languages existed.
         titles: list[tuple[str, str]] = []
         for key, value in node.pairs:
             try:
