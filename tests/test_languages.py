@@ -292,7 +292,7 @@ def test_feeds_declare_their_language_and_parse_in_two_parsers(
             assert json.loads(data)["language"] == language
 
 
-def test_atom_and_json_feeds_link_the_other_language_s_version(shipped: Publication) -> None:
+def test_every_feed_links_the_other_language_s_version(shipped: Publication) -> None:
     english = feedparser.parse(shipped.files["en/topics/training.atom"])
     alternates = [
         (link.get("hreflang"), link.href, link.get("type"))
@@ -305,6 +305,14 @@ def test_atom_and_json_feeds_link_the_other_language_s_version(shipped: Publicat
     assert (None, "https://calendar.example.lv/en/?topic=training", None) in [
         (h, u, t if t != "text/html" else None) for h, u, t in alternates
     ]
+    rss = feedparser.parse(shipped.files["en/topics/training.rss"]).feed
+    assert rss.link == "https://calendar.example.lv/en/?topic=training"  # the channel's page
+    assert {
+        "rel": "alternate",
+        "type": "application/rss+xml",
+        "hreflang": "lv",
+        "href": "https://calendar.example.lv/topics/training.rss",
+    } in rss.links
     latvian = json.loads(shipped.files["feed.json"])
     assert latvian["_languages"] == {
         "lv": "https://calendar.example.lv/feed.json",

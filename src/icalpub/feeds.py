@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
+from feedgen.ext.base import BaseExtension
 from feedgen.feed import FeedGenerator
+from feedgen.util import xml_elem
 from markupsafe import Markup, escape
 
 from . import __version__
@@ -154,14 +157,16 @@ def _generator(
     generator.subtitle(settings.description or settings.title)
     generator.language(settings.language)
     generator.link(href=absolute(settings, feed_path(fmt, chosen)), rel="self")
-    for language in settings.published_languages:
-        if language != settings.language:  # the same feed in the registry's other languages
-            generator.link(
-                href=absolute(settings, feed_path(fmt, chosen), language),
-                rel="alternate",
-                type=CONTENT_TYPES[fmt],
-                hreflang=language,
-            )
+    others = [
+        (language, absolute(settings, feed_path(fmt, chosen), language))
+        for language in settings.published_languages
+        if language != settings.language  # the same feed in the registry's other languages
+    ]
+    if fmt == "rss" and others:
+        generator.register_extension("alternates", _Alternates, None, atom=False, rss=True)
+        generator.alternates.links = others
+    for language, href in others if fmt != "rss" else []:
+        generator.link(href=href, rel="alternate", type=CONTENT_TYPES[fmt], hreflang=language)
     # RSS's channel <link> is the last link given: the HTML page.
     generator.link(href=absolute(settings, page_path(chosen)), rel="alternate")
     generator.generator("icalpub", version=__version__)
@@ -194,6 +199,29 @@ def _generator(
                 author["email"] = contact.email
             entry.author(author)
     return generator
+
+
+class _Alternates(BaseExtension):  # type: ignore[misc]  # feedgen has no type hints
+    """RSS 2.0 has no alternates: atom:link elements in the channel name them, as in Atom."""
+
+    def __init__(self) -> None:
+        self.links: list[tuple[str, str]] = []
+
+    def extend_ns(self) -> dict[str, str]:
+        return {}  # the atom namespace is declared already (for rel="self")
+
+    def extend_rss(self, rss_feed: Any) -> Any:
+        channel = rss_feed[0]
+        for language, href in self.links:
+            xml_elem(
+                "{http://www.w3.org/2005/Atom}link",
+                channel,
+                href=href,
+                rel="alternate",
+                type=CONTENT_TYPES["rss"],
+                hreflang=language,
+            )
+        return rss_feed
 
 
 def _lang_attribute(language: str) -> str:
