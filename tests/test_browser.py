@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,7 +37,13 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "events.yaml", folder / "events.yaml")
     shutil.copy(ROOT / "events.lock", folder / "events.lock")
-    app = create_app(live=Live(folder / "events.yaml"))
+    with serving(create_app(live=Live(folder / "events.yaml"))) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 from a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

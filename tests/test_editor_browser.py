@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -19,7 +18,6 @@ from typing import Any
 import icalendar
 import pytest
 import vobject
-from werkzeug.serving import make_server
 
 from icalpub.live import Live
 from icalpub.web import create_app
@@ -51,14 +49,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    app = create_app(live=Live(site))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
+    with test_browser.serving(create_app(live=Live(site))) as url:
+        yield url
 
 
 @pytest.fixture

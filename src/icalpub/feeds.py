@@ -165,8 +165,9 @@ def _generator(
     if fmt == "rss" and others:
         generator.register_extension("alternates", _Alternates, None, atom=False, rss=True)
         generator.alternates.links = others
-    for language, href in others if fmt != "rss" else []:
-        generator.link(href=href, rel="alternate", type=CONTENT_TYPES[fmt], hreflang=language)
+    elif fmt != "rss":
+        for language, href in others:
+            generator.link(href=href, rel="alternate", type=CONTENT_TYPES[fmt], hreflang=language)
     # RSS's channel <link> is the last link given: the HTML page.
     generator.link(href=absolute(settings, page_path(chosen)), rel="alternate")
     generator.generator("icalpub", version=__version__)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 from urllib.parse import urlsplit
@@ -43,11 +43,20 @@ from ..zones import known_zones, today_in
 from . import accounts as accounts_module
 from .accounts import Editor
 from .auth import client_address, proxy_editor, session_editor, start_session
-from .form import KINDS, WEEKDAYS, Form, from_form, next_dates, text_controls, text_value, to_form
+from .form import (
+    KINDS,
+    WEEKDAYS,
+    control,
+    from_form,
+    next_dates,
+    text_controls,
+    text_value,
+    to_form,
+)
 from .history import Author
 from .setup import editing, now
 from .store import Change, Conflict, Exists, FieldProblem, Invalid, NotFound, Refused, State
-from .yamltext import EditError, Fields
+from .yamltext import EditError, Fields, Value
 
 blueprint = Blueprint("editor", __name__, url_prefix="/edit", template_folder="templates")
 View = TypeVar("View", bound=Callable[..., Any])
@@ -234,7 +243,7 @@ def new() -> WerkzeugResponse | str | tuple[str, int]:
             values = state.document.values(source)
             copied = {k: v for k, v in values.items() if k in ("timezone", "topics", "contact")}
             copied["title"] = values.get("title", "")
-        return _form_page(state, None, to_form(copied, _languages(state)), {}, version="")
+        return _form_page(state, None, copied, {}, version="")
     fields = _submitted(state, {})
     event_id = _text(fields.get("id"))
     if request.form.get("action") == "preview":
@@ -242,14 +251,10 @@ def new() -> WerkzeugResponse | str | tuple[str, int]:
     try:
         editing().store().save(Change("add", event_id, fields), _author(), now())
     except Invalid as exc:
-        return _form_page(
-            state, None, to_form(fields, _languages(state)), {}, "", problems=exc.problems
-        ), 422
+        return _form_page(state, None, fields, {}, "", problems=exc.problems), 422
     except (Exists, Refused, EditError) as exc:
         problem = FieldProblem("id", str(exc))
-        return _form_page(
-            state, None, to_form(fields, _languages(state)), {}, "", problems=[problem]
-        ), 409
+        return _form_page(state, None, fields, {}, "", problems=[problem]), 409
     return redirect(url_for("editor.events", saved=event_id))
 
 
@@ -263,7 +268,7 @@ def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
         if item is None:
             abort(404)
         values = state.document.values(item)
-        return _form_page(state, event_id, to_form(values, _languages(state)), values, item.version)
+        return _form_page(state, event_id, values, values, item.version)
     opened = _opened()
     fields = _submitted(state, opened)
     version = request.form.get("version", "")
@@ -275,20 +280,11 @@ def edit(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
     except Conflict as exc:
         return _conflict_page(state, event_id, fields, opened, exc), 409
     except Invalid as exc:
-        page = _form_page(
-            state,
-            event_id,
-            to_form(fields, _languages(state)),
-            opened,
-            version,
-            problems=exc.problems,
-        )
+        page = _form_page(state, event_id, fields, opened, version, problems=exc.problems)
         return page, 422
     except (NotFound, Refused, EditError) as exc:
         problem = FieldProblem("", str(exc))
-        page = _form_page(
-            state, event_id, to_form(fields, _languages(state)), opened, version, problems=[problem]
-        )
+        page = _form_page(state, event_id, fields, opened, version, problems=[problem])
         return page, 409
     return redirect(url_for("editor.events", saved=event_id))
 
@@ -408,7 +404,8 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
             fields: dict[str, Any] = dict(state.document.section_values("calendar"))
             languages = _languages(state)
             for key in SETTINGS:
-                fields[key] = text_value(key, form, languages, fields.get(key))
+                texts = key in ("title", "description")  # per language; the rest one value
+                fields[key] = text_value(key, form, languages, fields.get(key), translated=texts)
             contact = {k: form.get(f"contact_{k}", "").strip() for k in ("name", "phone", "email")}
             fields["contact"] = {k: v for k, v in contact.items() if v}
             change = Change("calendar", "calendar", fields, form.get("version", ""))
@@ -472,13 +469,15 @@ def _settings_page(state: State, problems: list[str] | None = None) -> str:
 def _form_page(
     state: State,
     event_id: str | None,
-    form: Form,
+    shown: Mapping[str, Value],
     opened: Fields,
     version: str,
     problems: list[FieldProblem] | None = None,
     preview: dict[str, Any] | None = None,
     conflict: dict[str, Any] | None = None,
 ) -> str:
+    """Render the event form showing the fields `shown` (each text in its language's field)."""
+    languages = _languages(state)
     registry = state.registry
     zone = registry.calendar.timezone if registry else "UTC"
     item = state.document.item(event_id) if event_id else None
@@ -491,7 +490,7 @@ def _form_page(
     return render_template(
         "editor/form.html",
         event_id=event_id,
-        form=form,
+        form=to_form(shown, languages),
         opened=json.dumps(opened, ensure_ascii=False, sort_keys=True),
         version=version,
         problems=problems or [],
@@ -500,7 +499,7 @@ def _form_page(
         zones=sorted(known_zones()),
         calendar_zone=zone,
         topic_choices=_topics(state),
-        text_languages=_named(_languages(state)),
+        text_languages=_named(languages),
         weekdays=WEEKDAYS,
         weekday_names=[get_day_names("wide", locale=locale(g.lang))[i] for i in range(7)],
         kinds=KINDS,
@@ -514,18 +513,18 @@ def _form_page(
 def _preview_page(
     state: State, change: Change, event_id: str | None, opened: Fields, version: str
 ) -> str | tuple[str, int]:
-    form = to_form(change.fields, _languages(state))
+    shown = change.fields
     try:
         registry = editing().store().preview(change)
     except Invalid as exc:
-        page = _form_page(state, event_id, form, opened, version, problems=exc.problems)
+        page = _form_page(state, event_id, shown, opened, version, problems=exc.problems)
         return page, 422
     except Refused as exc:
-        page = _form_page(state, event_id, form, opened, version, [FieldProblem("", str(exc))])
+        page = _form_page(state, event_id, shown, opened, version, [FieldProblem("", str(exc))])
         return page, 409
     event = registry.event(change.event_id)
     preview = _preview(registry, event) if event else None
-    return _form_page(state, event_id, form, opened, version, preview=preview)
+    return _form_page(state, event_id, shown, opened, version, preview=preview)
 
 
 def _preview(registry: Registry, event: Event) -> dict[str, Any]:
@@ -556,7 +555,7 @@ def _conflict_page(
     return _form_page(
         state,
         event_id,
-        to_form(merged, _languages(state)),
+        merged,
         current,
         conflict.version or "",
         problems=[FieldProblem("", str(conflict))],
@@ -621,10 +620,7 @@ def _languages(state: State) -> tuple[str, ...]:
 
 def _named(languages: tuple[str, ...]) -> list[tuple[str, str, str]]:
     """Return (code, name, form-control suffix) of each language, the default's suffix ""."""
-    return [
-        (code, language_name(code), "" if n == 0 else f"_{code}")
-        for n, code in enumerate(languages)
-    ]
+    return [(code, language_name(code), control("", code, languages)) for code in languages]
 
 
 def _plain(value: object, languages: tuple[str, ...]) -> str:

@@ -28,11 +28,10 @@ def whole(name: str) -> Response:
         return language
     prefix = _prefix(served, language)
     fmt = _WHOLE[name]
-    args = request.args
-    topics = args.getlist("topic") if args else []  # most polls have no query
+    topics = request.args.getlist("topic")
     if len(topics) > MAX_TOPICS:
         return text(400, f"At most {MAX_TOPICS} topic parameters are accepted.")
-    unknown = _unknown(served, topics) if topics else None
+    unknown = _unknown(served, topics)
     if unknown:
         return unknown
     chosen = sorted(set(topics))

@@ -60,11 +60,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 
 
 def link(endpoint: str, **values: Any) -> str:
-    """Return a URL for a page `endpoint` in the page's language (under its prefix)."""
+    """Return a URL for a page or file `endpoint` in the page's language (under its prefix)."""
     view: Registry | None = g.get("view")
     other = view is not None and g.get("lang") in view.calendar.published_languages[1:]
-    if other and endpoint.startswith("pages."):
-        return url_for("pages_lang." + endpoint.split(".", 1)[1], lang=g.lang, **values)
+    blueprint, _, name = endpoint.partition(".")
+    if other and blueprint in ("pages", "feeds"):
+        return url_for(f"{blueprint}_lang.{name}", lang=g.lang, **values)
     if g.get("lang_explicit") and "lang" not in values:
         values["lang"] = g.lang
     return url_for(endpoint, **values)

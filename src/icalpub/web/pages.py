@@ -17,7 +17,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    url_for,
 )
 from markupsafe import Markup
 from werkzeug.routing import BaseConverter, Map
@@ -151,7 +150,7 @@ def event_page(event_id: str) -> Response:
             description=Markup(to_html(event.description)) if event.description else None,
             contact=event.contact or settings.contact,
             topic_title=lambda t: _topic_title(registry, t),
-            ics_url=_event_file(event.id),
+            ics_url=link("feeds.event", name=event.id),
             google=links.google_event(event, title, page),
             outlook=links.outlook_event(event, title, page, "outlook.com"),
             office=links.outlook_event(event, title, page, "office365"),
@@ -192,12 +191,6 @@ def subscribe() -> Response:
         )
     )
     return _page(html)
-
-
-def _event_file(event_id: str) -> str:
-    if g.lang in g.view.calendar.published_languages[1:]:
-        return url_for("feeds_lang.event", lang=g.lang, name=event_id)
-    return url_for("feeds.event", name=event_id)
 
 
 def not_found(registry: Registry, message_key: str = "") -> Response:

@@ -47,19 +47,13 @@ def caching_headers(
     """Return the caching headers of a representation (the same on every poll of it)."""
     headers = [
         ("ETag", etag[:-1] + '-gz"' if gzip else etag),
-        ("Last-Modified", _http_date(modified)),
+        ("Last-Modified", format_datetime(modified, usegmt=True)),
         ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
     ]
     if filename:
         headers.append(("Content-Disposition", f'attachment; filename="{filename}"'))
     return tuple(headers)
-
-
-@functools.lru_cache(maxsize=16)
-def _http_date(value: dt.datetime) -> str:
-    # The same few values on every request of a publication: format them once.
-    return format_datetime(value, usegmt=True)
 
 
 def matches(if_none_match: str, etag: str) -> bool:
