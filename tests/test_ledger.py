@@ -151,3 +151,49 @@ def test_an_event_that_is_the_same_object_keeps_its_hash_unless_topics_changed(
     again = reconcile(retitled, Ledger(), T1, (registry, first.hashes))
     assert len(hashed) == len(registry.events)  # the category names are in the hash
     assert again.hashes == reconcile(retitled, Ledger(), T1).hashes != first.hashes
+
+
+# -- SPEC §5: no stamp is later than the moment its change was first seen ------------
+
+FUTURE = """\
+- id: soon
+  title: Training three weeks ahead
+  start: 2026-01-22 10:00
+"""
+
+
+def test_a_new_future_event_is_stamped_when_first_seen_not_at_its_start(
+    registry_file: Write,
+) -> None:
+    registry = load(registry_file(FUTURE))
+    first = reconcile(registry, Ledger(), T1)  # T1 is three weeks before the start
+    assert first.stamps["soon"] == ledger.Stamp(0, T1, T1)
+    assert first.ledger.entries["soon"].first_seen == T1
+    assert first.modified == T1  # the publication's Last-Modified is not its start either
+
+
+def test_a_new_past_event_without_published_is_stamped_at_its_start(registry_file: Write) -> None:
+    registry = load(registry_file(FUTURE))
+    later = dt.datetime(2026, 6, 1, tzinfo=dt.UTC)
+    start = dt.datetime(2026, 1, 22, 8, tzinfo=dt.UTC)  # 10:00 in Riga
+    assert reconcile(registry, Ledger(), later).stamps["soon"] == ledger.Stamp(0, start, start)
+
+
+def test_moving_an_event_keeps_its_created_and_stamps_the_move_when_seen(
+    registry_file: Write,
+) -> None:
+    path = registry_file(FUTURE)
+    first = reconcile(load(path), Ledger(), T1)
+    path.write_text(FUTURE.replace("10:00", "11:00"), "utf-8")
+    moved = reconcile(load(path), first.ledger, T2)
+    assert moved.stamps["soon"] == ledger.Stamp(1, T1, T2)
+
+
+def test_a_written_published_is_created_whatever_the_ledger_says(registry_file: Write) -> None:
+    path = registry_file(FUTURE)
+    first = reconcile(load(path), Ledger(), T1)
+    path.write_text(FUTURE + "  published: 2025-12-20 09:00\n", "utf-8")
+    announced = dt.datetime(2025, 12, 20, 7, tzinfo=dt.UTC)
+    again = reconcile(load(path), first.ledger, T2)
+    assert again.stamps["soon"].created == announced
+    assert again.ledger.entries["soon"].first_seen == T1  # the ledger keeps what it saw

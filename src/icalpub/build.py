@@ -189,10 +189,13 @@ def build_folder(
         registry = source.registry
         now = now.astimezone(dt.UTC).replace(microsecond=0)
         today = today_in(registry.calendar.timezone, now)
+        # Changes the ledger has not seen count as made when the file was saved, as the
+        # service counts them (SPEC §5), so a build after a reload gives the same stamps.
+        seen = min(now, source.modified)
         # Files go to disk (and gzip) on other cores while the rest are rendered.
         with Tree(Path(out)) as tree:
             publication = publish(
-                registry, source.ledger, now, today, on_file=tree.add, render=render
+                registry, source.ledger, seen, today, on_file=tree.add, render=render
             )
             old = source.raw.ledger if source.raw is not None else None
             _commit(tree, publication.files, publication, old, lock)

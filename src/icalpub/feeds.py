@@ -27,7 +27,10 @@ CONTENT_TYPES = {"rss": "application/rss+xml", "atom": "application/atom+xml"}
 
 
 def items(
-    registry: Registry, topics: Iterable[str] = (), newest: Sequence[Event] | None = None
+    registry: Registry,
+    stamps: Mapping[str, Stamp],
+    topics: Iterable[str] = (),
+    newest: Sequence[Event] | None = None,
 ) -> list[Event]:
     """Return a feed's events: newest `published` first, at most `feed_items`.
 
@@ -35,7 +38,7 @@ def items(
     renders many feeds of one registry (sorting 100,000 events takes a while).
     """
     chosen = set(topics)
-    ordered = newest if newest is not None else newest_first(registry.events)
+    ordered = newest if newest is not None else newest_first(registry.events, created(stamps))
     found = [e for e in ordered if not chosen or chosen.intersection(e.topics)]
     return found[: registry.calendar.feed_items]
 
@@ -88,7 +91,7 @@ def json_feed(
     if settings.contact and settings.contact.name:
         feed["authors"] = [{"name": settings.contact.name}]
     entries = []
-    for event in items(registry, chosen, newest):
+    for event in items(registry, stamps, chosen, newest):
         page = absolute(settings, event_page_path(event.id))
         entry: dict[str, object] = {
             "id": page,
@@ -100,7 +103,7 @@ def json_feed(
             entry["external_url"] = event.url
         if event.summary:
             entry["summary"] = event.summary
-        entry["date_published"] = _rfc3339(event.published_at)
+        entry["date_published"] = _rfc3339(published(event, stamps[event.id]))
         entry["date_modified"] = _rfc3339(stamps[event.id].last_modified)
         contact = event.contact or settings.contact
         if contact and contact.name:
@@ -149,7 +152,7 @@ def _generator(
     newest: Sequence[Event] | None,
 ) -> FeedGenerator:
     settings = registry.calendar
-    events = items(registry, chosen, newest)
+    events = items(registry, stamps, chosen, newest)
     generator = FeedGenerator()
     generator.id(absolute(settings, feed_path(fmt, chosen)))
     generator.title(publication_title(registry, chosen))
@@ -189,7 +192,7 @@ def _generator(
             entry.content(html, type="html")
             if event.summary:
                 entry.summary(event.summary)
-        entry.published(event.published_at)
+        entry.published(published(event, stamps[event.id]))
         entry.updated(stamps[event.id].last_modified)
         for topic in event.topics:
             entry.category(term=topic, label=registry.topic_title(topic))
@@ -252,6 +255,18 @@ def _event_extension(registry: Registry, event: Event) -> dict[str, object]:
     extension["status"] = event.status
     extension["ics"] = absolute(registry.calendar, event_ics_path(event.id))
     return extension
+
+
+def published(event: Event, stamp: Stamp) -> dt.datetime:
+    """Return when an item was published: its CREATED, in the offset it was written in
+    (`published`, else the start's zone) when that is the same instant."""
+    written = event.published_at
+    return written if written == stamp.created else stamp.created
+
+
+def created(stamps: Mapping[str, Stamp]) -> dict[str, dt.datetime]:
+    """Return each event's CREATED: when it was published, the feeds' order."""
+    return {event_id: stamp.created for event_id, stamp in stamps.items()}
 
 
 def _rfc3339(value: dt.datetime) -> str:

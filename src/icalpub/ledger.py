@@ -107,10 +107,10 @@ def reconcile(
     for event in registry.events:
         digest = known.get(event.id) if known and before.event(event.id) is event else None
         digest = hashes[event.id] = digest or content_hash(registry, event)
-        created = _utc(event.published_at)
         old = entries.get(event.id)
         if old is None or old.deleted is not None:
-            entry = Entry(digest, event.sequence or 0, created, _utc(event.updated_at))
+            first = first_seen(event, now)
+            entry = Entry(digest, event.sequence or 0, first, first)
         elif old.hash != digest:
             entry = Entry(digest, old.sequence + 1, old.first_seen, now)
         else:
@@ -121,6 +121,7 @@ def reconcile(
         if old != entry:  # new, edited, or given another sequence/updated by hand
             changed.append(event.id)
         entries[event.id] = entry
+        created = _utc(event.published) if event.published is not None else entry.first_seen
         stamps[event.id] = Stamp(sequence, created, modified)
     present = {event.id for event in registry.events}
     deleted = sorted(i for i, e in entries.items() if i not in present and e.deleted is None)
@@ -136,6 +137,14 @@ def reconcile(
         behind=bool(changed or deleted),
         hashes=hashes,
     )
+
+
+def first_seen(event: Event, now: dt.datetime) -> dt.datetime:
+    """Return when a new event counts as first seen: `published` if written, else the
+    earlier of its start and `now` (never a moment that has not happened yet)."""
+    if event.published is not None:
+        return _utc(event.published)
+    return min(_utc(event.published_at), now)
 
 
 def reused_ids(registry: Registry, ledger: Ledger) -> list[Problem]:

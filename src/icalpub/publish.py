@@ -120,7 +120,7 @@ def publish(
     """
     known = (previous.registry, previous.reconciled.hashes) if previous is not None else None
     reconciled = reconcile(registry, ledger, now, known)
-    ordered = newest_first(registry.events)
+    ordered = newest_first(registry.events, feeds.created(reconciled.stamps))
     order = {event.id: number for number, event in enumerate(ordered)}
     files: dict[str, bytes] = {}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterable
+from collections.abc import Mapping, Iterable
 
 from .model import Event, Registry
 from .recurrence import parse_rule
@@ -53,9 +53,13 @@ def in_order(events: Iterable[Event]) -> list[Event]:
     return sorted(events, key=lambda e: (_sort_instant(e), e.id))
 
 
-def newest_first(events: Iterable[Event]) -> list[Event]:
-    """Return events by `published`, newest first, then id: the order of every feed."""
-    return sorted(events, key=lambda e: (-e.published_at.timestamp(), e.id))
+def newest_first(events: Iterable[Event], created: Mapping[str, dt.datetime]) -> list[Event]:
+    """Return events by when they were published (`created`), newest first, then id.
+
+    The order of every feed: `created` is each event's CREATED from the ledger
+    (its `published`, else when it was first seen — never its future start).
+    """
+    return sorted(events, key=lambda e: (-created[e.id].timestamp(), e.id))
 
 
 def _sort_instant(event: Event) -> float:

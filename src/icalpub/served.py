@@ -116,9 +116,8 @@ def compile_served(
     today = today_in(registry.calendar.timezone, now)
     # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
     earlier = previous.publication if previous is not None else None
-    publication = publish(
-        registry, source.ledger, source.modified, today, earlier, event_files=False
-    )
+    seen = min(source.modified, now.astimezone(dt.UTC).replace(microsecond=0))
+    publication = publish(registry, source.ledger, seen, today, earlier, event_files=False)
     resources: dict[str, Resource] = {}
     changed: list[str] = []
     for name, body in publication.files.items():
@@ -136,19 +135,34 @@ def compile_served(
             publication.files[name], content_type(name), older, keep=True
         )
     resources = {name: resources[name] for name in publication.files}
-    modified = publication.modified
-    if previous is not None:
-        modified = max(modified, previous.last_modified)  # never backwards
+    version = _version(publication, resources)
+    modified = _last_modified(publication.modified, now, previous, version)
     return Served(
         publication=publication,
         resources=resources,
         last_modified=modified,
-        version=_version(publication, resources),
+        version=version,
         loaded_at=now.astimezone(dt.UTC).replace(microsecond=0),
         ledger_behind=publication.reconciled.behind,
         raw=source.raw,
         reusable=source.reusable,
     )
+
+
+def _last_modified(
+    modified: dt.datetime, now: dt.datetime, previous: Served | None, version: str
+) -> dt.datetime:
+    """Return HTTP Last-Modified: never later than now (RFC 9110 §8.8.2.1: a stamp
+    written in the future waits), never backwards, and later on every change when
+    the clock allows (a client that revalidates by date alone must see it)."""
+    now = now.astimezone(dt.UTC).replace(microsecond=0)
+    modified = min(modified, now)
+    if previous is None:
+        return modified
+    if modified <= previous.last_modified:
+        changed = version != previous.version and previous.last_modified < now
+        return now if changed else previous.last_modified
+    return modified
 
 
 def _version(publication: Publication, resources: dict[str, Resource]) -> str:
