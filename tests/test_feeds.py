@@ -98,7 +98,10 @@ def test_feeds_parse_with_two_parsers_and_match_the_registry(
     data = render(shipped, fmt, topics)
     parsed = fparse(data, fmt)
     assert parsed.bozo == 0, parsed.get("bozo_exception")
-    expected = [f"https://calendar.example.lv/events/{e.id}" for e in items(shipped, reconcile(shipped, Ledger(), NOW).stamps, topics)]
+    stamps = reconcile(shipped, Ledger(), NOW).stamps
+    expected = [
+        f"https://calendar.example.lv/events/{e.id}" for e in items(shipped, stamps, topics)
+    ]
     assert [e.id for e in parsed.entries] == expected
     assert [e.link for e in parsed.entries] == expected
     assert parse_independently(fmt, data) == list(zip(expected, expected, strict=True))

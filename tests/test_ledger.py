@@ -184,16 +184,15 @@ def test_moving_an_event_keeps_its_created_and_stamps_the_move_when_seen(
 ) -> None:
     path = registry_file(FUTURE)
     first = reconcile(load(path), Ledger(), T1)
-    path.write_text(FUTURE.replace("10:00", "11:00"), "utf-8")
-    moved = reconcile(load(path), first.ledger, T2)
+    moved = reconcile(load(registry_file(FUTURE.replace("10:00", "11:00"))), first.ledger, T2)
     assert moved.stamps["soon"] == ledger.Stamp(1, T1, T2)
 
 
 def test_a_written_published_is_created_whatever_the_ledger_says(registry_file: Write) -> None:
     path = registry_file(FUTURE)
     first = reconcile(load(path), Ledger(), T1)
-    path.write_text(FUTURE + "  published: 2025-12-20 09:00\n", "utf-8")
     announced = dt.datetime(2025, 12, 20, 7, tzinfo=dt.UTC)
-    again = reconcile(load(path), first.ledger, T2)
+    written = registry_file(FUTURE + "  published: 2025-12-20 09:00\n")
+    again = reconcile(load(written), first.ledger, T2)
     assert again.stamps["soon"].created == announced
     assert again.ledger.entries["soon"].first_seen == T1  # the ledger keeps what it saw

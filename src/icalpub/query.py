@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping, Iterable
+from collections.abc import Iterable, Mapping
 
 from .model import Event, Registry
 from .recurrence import parse_rule
