@@ -19,7 +19,18 @@ from ..values import closest
 from .auth import token_editor
 from .history import Author
 from .setup import Editing, editing, now
-from .store import Change, Conflict, Exists, Invalid, NotFound, Refused, Saved
+from .store import (
+    Broken,
+    Busy,
+    Change,
+    Conflict,
+    Exists,
+    Invalid,
+    NotFound,
+    Refused,
+    Saved,
+    Unsaved,
+)
 from .yamltext import EditError
 
 blueprint = Blueprint("editor_api", __name__, url_prefix="/edit/api")
@@ -41,6 +52,31 @@ def _authenticate() -> Response | None:
 def _headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@blueprint.errorhandler(Broken)
+def _broken(error: Broken) -> Response:
+    """The file cannot be edited as it is: say where, as `icalpub validate` does."""
+    problems = [
+        {"line": p.line, "column": p.column, "message": p.message, "hint": p.hint}
+        for p in error.problems
+    ]
+    message = "the registry file has errors; fix them in the file first, nothing was saved"
+    response = jsonify(error=message, fields={}, problems=problems)
+    response.status_code = 409
+    return response
+
+
+@blueprint.errorhandler(Unsaved)
+def _unsaved(error: Unsaved) -> Response:
+    return _error(507, f"the disk refused the write, nothing was saved: {error}")
+
+
+@blueprint.errorhandler(Busy)
+def _busy(error: Busy) -> Response:
+    response = _error(503, str(error))
+    response.headers["Retry-After"] = "1"
     return response
 
 
@@ -162,15 +198,25 @@ def _save(change: Change, status: int) -> Response:
     return _saved(saved, status)
 
 
+def _tell_history(response: Response, saved: Saved) -> None:
+    """Say whether the save is in git's history yet (a header: the body is the event)."""
+    response.headers["Icalpub-History"] = "pending" if saved.history_error else "recorded"
+    if saved.history_error:
+        response.headers["Icalpub-History-Error"] = saved.history_error.replace("\n", " ")[:500]
+
+
 def _saved(saved: Saved, status: int) -> Response:
     if status == 204:
-        return Response(status=204)
+        response = Response(status=204)
+        _tell_history(response, saved)
+        return response
     document = editing().store().state().document
     item = document.item(saved.event_id)
     response = jsonify(document.values(item) if item else {})
     response.status_code = status
     if saved.version:
         response.set_etag(saved.version)
+    _tell_history(response, saved)
     if status == 201:
         response.headers["Location"] = f"/edit/api/events/{saved.event_id}"
     return response

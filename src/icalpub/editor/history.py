@@ -1,10 +1,15 @@
 """Who changed what: one git commit per save in a git work tree, an audit log otherwise.
 
-Git runs as the `git` command (no library binding to build): `git add` and
-`git commit -- <registry> <ledger>` commit those two files only, whatever else
-is staged, with the editor as author and icalpub as committer. A commit that
-fails (a hook, a broken repository) is logged; the save itself stands, and the
-next commit includes it, since git commits a file's whole content.
+Git runs as the `git` command (no library binding to build). Each save is
+queued in the repository (`.git/icalpub/pending/`, never in the work tree) as
+the exact bytes it wrote, then committed with git's plumbing on a private
+index: the registry and ledger as that save wrote them, with the editor as
+author and icalpub as committer, whatever else is staged or changed since.
+A commit that fails (a ref locked, a full disk) stays queued and is reported;
+the next save or look at the list commits it first, under its own author, so
+one editor's change never lands in another's commit. Pushes run after the
+registry's lock is released, in a background thread, with retries. Commit
+hooks do not run (plumbing), so no hook can refuse a save that is already made.
 """
 
 from __future__ import annotations
@@ -16,13 +21,19 @@ import logging
 import os
 import re
 import subprocess
+import tempfile
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ..errors import BuildError
+from ..files import describe, write_file
 from ..registry import ledger_path
 
 log = logging.getLogger("icalpub.editor")
+GIT_TIMEOUT = 20  # seconds; well inside gunicorn's worker timeout
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,17 @@ class History(Protocol):
         *,
         before: bytes,
         after: bytes,
+        ledger: bytes,
         when: dt.datetime,
-    ) -> None:
-        """Record that `author` saved `path` (from `before` to `after`) with `message`."""
+    ) -> str:
+        """Record that `author` saved `path` (from `before` to `after`, with `ledger`);
+        return "" or why it is not recorded yet (it will be, under `author`)."""
+
+    def published(self, path: Path) -> None:
+        """Hand the recorded saves on (a push), outside the registry's lock."""
+
+    def problem(self, path: Path) -> str:
+        """Return why saves are not all recorded or handed on ("" when they are)."""
 
     def versions(self, path: Path, event_id: str) -> list[Version]:
         """Return the recorded saves that name `event_id`, newest first."""
@@ -83,12 +102,17 @@ class Git:
 
     A push that fails leaves the commit in the local repository; the failure
     is kept (`push_error`, shown by the editor) and the push is tried again
-    with the next save, which sends every commit not yet pushed.
+    a few times in the background and with the next save.
     """
 
-    def __init__(self, push: bool = False) -> None:
+    def __init__(self, push: bool = False, retries: tuple[float, ...] = (5.0, 30.0, 120.0)) -> None:
         self.push = push
+        self.retries = retries  # seconds before each further try of a failed push
         self.push_error = ""
+        self.commit_error = ""
+        self._pushing = threading.Lock()
+        self._again = threading.Event()
+        self._thread: threading.Thread | None = None
 
     @staticmethod
     def inside(folder: Path) -> bool:
@@ -107,33 +131,65 @@ class Git:
         *,
         before: bytes,
         after: bytes,
+        ledger: bytes,
         when: dt.datetime,
-    ) -> None:
-        names = [path.name, ledger_path(path).name]
-        added = _git(path.parent, "add", "--", *names)
-        committed = (
-            added
-            if added.returncode
-            else _git(
-                path.parent,
-                "-c",
-                "user.name=icalpub editor",
-                "-c",
-                f"user.email=icalpub@{os.uname().nodename}",
-                "commit",
-                "--quiet",
-                f"--author={author.name} <{author.email}>",
-                f"--date={when.astimezone(dt.UTC).replace(microsecond=0).isoformat()}",
-                "-m",
-                message,
-                "--",
-                *names,
-            )
-        )
-        if committed.returncode:
-            log.error("git commit of %r failed (the save stands): %s", message, committed.stderr)
-        if self.push:
-            self.push_now(path)
+    ) -> str:
+        files = {path.name: after, ledger_path(path).name: ledger}
+        try:
+            _queue(path.parent, author, message, when, files)
+        except GitFailed as exc:
+            self.commit_error = str(exc)
+            log.error("git could not keep %r (the save stands): %s", message, exc)
+            return self.commit_error
+        return self.flush(path)
+
+    def flush(self, path: Path) -> str:
+        """Commit every queued save, oldest first, each under its own author.
+
+        Return "" when all are committed, else git's error (the rest wait)."""
+        folder = path.parent
+        try:
+            for entry in _pending(folder):
+                _commit(folder, json.loads(entry.read_text("utf-8")))
+                entry.unlink()
+            _refresh_index(folder, [path.name, ledger_path(path).name])
+        except (GitFailed, OSError, ValueError) as exc:
+            self.commit_error = str(exc)
+            log.error("git commit failed (the save stands; committed later): %s", exc)
+            return self.commit_error
+        self.commit_error = ""
+        return ""
+
+    def published(self, path: Path) -> None:
+        if not self.push:
+            return
+        self._again.set()
+        if not self._pushing.acquire(blocking=False):
+            return  # the running push thread sees `_again` and pushes once more
+
+        def run() -> None:
+            try:
+                while self._again.is_set():
+                    self._again.clear()
+                    for wait in (0.0, *self.retries):
+                        time.sleep(wait)
+                        if self.push_now(path):
+                            break
+            finally:
+                self._pushing.release()
+
+        self._thread = threading.Thread(target=run, name="icalpub-push", daemon=True)
+        self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for the background push (if any) to finish."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def problem(self, path: Path) -> str:
+        if self.commit_error or any(_pending(path.parent)):
+            self.flush(path)  # git may work again
+        return self.commit_error or self.push_error
 
     def push_now(self, path: Path) -> bool:
         """Push the local commits; remember the error when it fails. Return whether it worked."""
@@ -179,6 +235,114 @@ class Git:
         return result.stdout if result.returncode == 0 else None
 
 
+class GitFailed(Exception):
+    """A git command failed; the message is git's own."""
+
+
+def _run(
+    folder: Path, *args: str, data: bytes | None = None, env: dict[str, str] | None = None
+) -> str:
+    """Run git; return its output, or raise GitFailed with what it said."""
+    try:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=folder,
+            input=data,
+            capture_output=True,
+            env={**_environment(), **(env or {})},
+            check=False,
+            timeout=GIT_TIMEOUT,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise GitFailed(f"git {args[0]}: {exc}") from None
+    if result.returncode:
+        said = result.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
+        raise GitFailed(said)
+    return result.stdout.decode("utf-8", "replace").strip()
+
+
+def _queue(
+    folder: Path, author: Author, message: str, when: dt.datetime, files: dict[str, bytes]
+) -> None:
+    """Keep a save's exact bytes in git's object store and queue its commit."""
+    prefix = _run(folder, "rev-parse", "--show-prefix")
+    blobs = {
+        prefix + name: _run(folder, "hash-object", "-w", "--stdin", data=data)
+        for name, data in files.items()
+    }
+    entry = {
+        "author": author.name,
+        "email": author.email,
+        "message": message,
+        "when": when.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
+        "files": blobs,
+    }
+    queue = _queue_folder(folder)
+    try:
+        queue.mkdir(parents=True, exist_ok=True)
+        name = f"{time.time_ns():020d}-{os.getpid()}.json"
+        write_file(queue / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
+    except (OSError, BuildError) as exc:
+        raise GitFailed(f"cannot queue the commit: {exc}") from None
+
+
+def _queue_folder(folder: Path) -> Path:
+    git_dir = Path(_run(folder, "rev-parse", "--absolute-git-dir"))
+    return git_dir / "icalpub" / "pending"
+
+
+def _pending(folder: Path) -> list[Path]:
+    try:
+        return sorted(_queue_folder(folder).glob("*.json"))
+    except GitFailed:
+        return []
+
+
+def _commit(folder: Path, entry: dict[str, object]) -> None:
+    """Commit one queued save on a private index, moving HEAD only if nobody else did."""
+    files = entry["files"]
+    assert isinstance(files, dict)
+    try:
+        head = _run(folder, "rev-parse", "--verify", "--quiet", "HEAD")
+    except GitFailed:
+        head = ""  # a repository without commits yet
+    with tempfile.TemporaryDirectory() as scratch:
+        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+        _run(folder, "read-tree", *([head] if head else ["--empty"]), env=index)
+        for name, blob in files.items():
+            _run(folder, "update-index", "--add", "--cacheinfo", f"100644,{blob},{name}", env=index)
+        tree = _run(folder, "write-tree", env=index)
+    if head and tree == _run(folder, "rev-parse", f"{head}^{{tree}}"):
+        return  # already in history (committed by hand since)
+    people = {
+        "GIT_AUTHOR_NAME": str(entry["author"]),
+        "GIT_AUTHOR_EMAIL": str(entry["email"]),
+        "GIT_AUTHOR_DATE": str(entry["when"]),
+        "GIT_COMMITTER_NAME": "icalpub editor",
+        "GIT_COMMITTER_EMAIL": f"icalpub@{os.uname().nodename}",
+    }
+    parents = ["-p", head] if head else []
+    commit = _run(folder, "commit-tree", tree, *parents, "-m", str(entry["message"]), env=people)
+    _run(
+        folder, "update-ref", "-m", f"icalpub: {entry['message']}", "HEAD", commit, head or "0" * 40
+    )
+
+
+def _refresh_index(folder: Path, names: list[str]) -> None:
+    """Make git's own index hold the committed registry and ledger (else `git status`
+    would show the save as a staged revert)."""
+    prefix = _run(folder, "rev-parse", "--show-prefix")
+    for name in names:
+        try:
+            blob = _run(folder, "rev-parse", f"HEAD:{prefix}{name}")
+        except GitFailed:
+            continue
+        staged = _run(folder, "ls-files", "--stage", "--", name).split()
+        if len(staged) >= 2 and staged[1] == blob:
+            continue
+        _run(folder, "update-index", "--add", "--cacheinfo", f"100644,{blob},{prefix}{name}")
+
+
 class AuditLog:
     """Each save is one JSON line in `<registry>.audit.jsonl` beside the registry."""
 
@@ -190,8 +354,9 @@ class AuditLog:
         *,
         before: bytes,
         after: bytes,
+        ledger: bytes,
         when: dt.datetime,
-    ) -> None:
+    ) -> str:
         entry = {
             "at": when.astimezone(dt.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "editor": author.name,
@@ -201,14 +366,25 @@ class AuditLog:
             "after": _digest(after),
         }
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
-        handle = os.open(
-            audit_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640
-        )
         try:
-            os.write(handle, line.encode())
-            os.fsync(handle)
-        finally:
-            os.close(handle)
+            handle = os.open(
+                audit_path(path), os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640
+            )
+            try:
+                os.write(handle, line.encode())
+                os.fsync(handle)
+            finally:
+                os.close(handle)
+        except OSError as exc:
+            log.error("the audit log could not be written (the save stands): %s", exc)
+            return f"the audit log could not be written: {describe(exc)}"
+        return ""
+
+    def published(self, path: Path) -> None:
+        return None
+
+    def problem(self, path: Path) -> str:
+        return ""
 
     def versions(self, path: Path, event_id: str) -> list[Version]:
         try:

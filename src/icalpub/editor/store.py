@@ -18,15 +18,16 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .. import ledger as ledgers
-from ..errors import IcalpubError, Problem
+from ..errors import BuildError, IcalpubError, Problem
 from ..files import locked, write_file
 from ..model import Registry
 from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
 from . import yamltext
 from .history import Author, History
-from .yamltext import Document, Fields, Item
+from .yamltext import Document, EditError, Fields, Item
 
 log = logging.getLogger("icalpub.editor")
+ATTEMPTS = 5  # a file changed by hand during a save: the change is made again this often
 Action = Literal["add", "edit", "delete", "calendar", "topic"]
 
 
@@ -48,11 +49,16 @@ class Change:
 
 @dataclass(frozen=True)
 class Saved:
-    """A change that is in the file: the event's new version and the history's message."""
+    """A change that is in the file: the event's new version and the history's message.
+
+    `history_error` says why the change is not in git's history yet (it is
+    queued and committed under its own author as soon as git works again).
+    """
 
     event_id: str
     version: str | None
     message: str
+    history_error: str = ""
 
 
 class Refused(IcalpubError):
@@ -78,6 +84,23 @@ class Conflict(Refused):
         super().__init__(f"{what} {how} since you opened it; nothing was saved")
         self.current = current
         self.version = version
+
+
+class Broken(IcalpubError):
+    """The file cannot be edited as it is (a YAML syntax error, no `events:` list);
+    `problems` are the validator's, at their lines, with hints."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems) or "the registry cannot be read")
+        self.problems = problems
+
+
+class Unsaved(IcalpubError):
+    """The disk refused the write (full, read-only, …); both files are as they were."""
+
+
+class Busy(IcalpubError):
+    """The file kept changing under the save (hand edits, `git pull`); nothing was saved."""
 
 
 class Invalid(Refused):
@@ -123,39 +146,75 @@ class Store:
         self.path = Path(path)
         self.history = history
         self._lock = write_lock_path(self.path)
+        self._cached: tuple[Raw, State] | None = None
 
     def state(self) -> State:
-        """Return the registry as it is now (raise Refused when it cannot be read)."""
+        """Return the registry as it is now (raise Refused when it cannot be read,
+        Broken when it cannot be edited as text)."""
+        return self._state(self._read())
+
+    def save(self, change: Change, author: Author, now: dt.datetime) -> Saved:
+        """Apply `change` to the file as it is now; raise Refused (nothing written) if not.
+
+        The ledger is first brought up to the file as it was before the change
+        (what subscribers were served, at the file's save time), so the change
+        itself always moves SEQUENCE and LAST-MODIFIED. Just before writing, the
+        file is compared with what was read: a hand edit or `git pull` made
+        meanwhile is never overwritten — the change is made again on the new
+        text, or refused when it touched the same event (Conflict).
+        """
+        now = now.astimezone(dt.UTC).replace(microsecond=0)
+        with locked(self._lock):
+            for _ in range(ATTEMPTS):
+                raw = self._read()
+                state = self._state(raw)
+                text, changed, candidate = self._candidate(state, raw, change)
+                assert candidate.registry is not None
+                served = state.source.ledger
+                if state.registry is not None:  # else the service still serves an older one
+                    seen = min(raw.modified, now)
+                    served = ledgers.reconcile(state.registry, served, seen).ledger
+                reconciled = ledgers.reconcile(candidate.registry, served, now)
+                data = text.encode("utf-8")
+                if self._still(raw):
+                    _write_both(self.path, raw, data, ledgers.dumps(reconciled.ledger))
+                    break
+                log.info("%s changed during a save; making the change again", self.path)
+            else:
+                raise Busy(f"{self.path.name} kept changing while saving; nothing was saved")
+            message = _message(change, changed)
+            log.info("%s <%s>: %s", author.name, author.email, message)
+            error = self.history.record(
+                self.path,
+                author,
+                message,
+                before=raw.registry,
+                after=data,
+                ledger=ledgers.dumps(reconciled.ledger),
+                when=now,
+            )
+        self.history.published(self.path)  # a push, outside the lock
+        item = yamltext.read(text).item(change.event_id)
+        return Saved(change.event_id, item.version if item else None, message, error)
+
+    def _read(self) -> Raw:
         raw = read_raw(self.path)
         if isinstance(raw, Problem):
             raise Refused(str(raw))
-        return self._state(raw)
+        return raw
 
-    def save(self, change: Change, author: Author, now: dt.datetime) -> Saved:
-        """Apply `change` to the file as it is now; raise Refused (nothing written) if not."""
-        with locked(self._lock):
-            raw = read_raw(self.path)
-            if isinstance(raw, Problem):
-                raise Refused(str(raw))
-            text, changed, candidate = self._candidate(self._state(raw), raw, change)
-            data = text.encode("utf-8")
-            assert candidate.registry is not None
-            reconciled = ledgers.reconcile(candidate.registry, candidate.ledger, now)
-            write_file(self.path, data)
-            write_file(ledger_path(self.path), ledgers.dumps(reconciled.ledger))
-            message = _message(change, changed)
-            log.info("%s <%s>: %s", author.name, author.email, message)
-            self.history.record(
-                self.path, author, message, before=raw.registry, after=data, when=now
-            )
-            item = yamltext.read(text).item(change.event_id)
-            return Saved(change.event_id, item.version if item else None, message)
+    def _still(self, raw: Raw) -> bool:
+        """Return whether the registry and ledger on disk are still the ones in `raw`."""
+        now = read_raw(self.path)
+        return (
+            not isinstance(now, Problem)
+            and now.registry == raw.registry
+            and now.ledger == raw.ledger
+        )
 
     def preview(self, change: Change) -> Registry:
         """Return the registry as it would be after `change`; raise Refused if it cannot be."""
-        raw = read_raw(self.path)
-        if isinstance(raw, Problem):
-            raise Refused(str(raw))
+        raw = self._read()
         registry = self._candidate(self._state(raw), raw, change)[2].registry
         assert registry is not None
         return registry
@@ -163,13 +222,27 @@ class Store:
     # -- inside the lock ---------------------------------------------------------
 
     def _state(self, raw: Raw) -> State:
-        document = yamltext.read_bytes(raw.registry)
-        return State(document, interpret(str(self.path), raw))
+        """Return the file's document and the reader's verdict, each read once per version."""
+        if self._cached is not None and self._cached[0] == raw:
+            return self._cached[1]
+        source = interpret(str(self.path), raw)
+        try:
+            document = yamltext.read_bytes(raw.registry)
+        except EditError:
+            raise Broken([p for p in source.problems if p.severity == "error"]) from None
+        state = State(document, source)
+        self._cached = (raw, state)
+        return state
 
     def _candidate(self, state: State, raw: Raw, change: Change) -> tuple[str, list[str], Source]:
         """Return the text after `change`, the fields it changes, and the registry it reads as."""
         text, changed = self._apply(state, change)
-        candidate = interpret(str(self.path), Raw(text.encode("utf-8"), raw.ledger, raw.modified))
+        # Events whose text is unchanged are taken as read, not checked again.
+        candidate = interpret(
+            str(self.path),
+            Raw(text.encode("utf-8"), raw.ledger, raw.modified),
+            state.source.reusable,
+        )
         if candidate.registry is None:
             raise Invalid(_placed(candidate.problems, text, change.event_id))
         return text, changed, candidate
@@ -221,6 +294,26 @@ class Store:
         description = str(change.fields.get("description", "") or "")
         text = yamltext.set_topic(document, change.event_id, titles, description)
         return text, ["title"] if exists else []
+
+
+def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
+    """Write the registry, then its ledger; if the ledger cannot be written, put the
+    registry back, so both are as they were (raise Unsaved) or both are new."""
+    try:
+        write_file(path, registry)
+    except BuildError as exc:
+        raise Unsaved(f"{exc}; nothing was saved") from None
+    try:
+        if raw.ledger != ledger:
+            write_file(ledger_path(path), ledger)
+    except BuildError as exc:
+        try:
+            write_file(path, raw.registry)
+        except BuildError:
+            # The registry is new and its ledger old: a ledger behind, which every
+            # reader handles (the next save or build brings it up to the file).
+            log.error("%s: the ledger could not be written nor the registry put back", path)
+        raise Unsaved(f"{exc}; nothing was saved") from None
 
 
 def _taken(event_id: str, item: Item | None) -> str:

@@ -55,11 +55,31 @@ from .form import (
 )
 from .history import Author
 from .setup import editing, now
-from .store import Change, Conflict, Exists, FieldProblem, Invalid, NotFound, Refused, State
+from .store import (
+    Broken,
+    Busy,
+    Change,
+    Conflict,
+    Exists,
+    FieldProblem,
+    Invalid,
+    NotFound,
+    Refused,
+    State,
+    Unsaved,
+)
 from .yamltext import EditError, Fields, Value
 
 blueprint = Blueprint("editor", __name__, url_prefix="/edit", template_folder="templates")
 View = TypeVar("View", bound=Callable[..., Any])
+BUSY = (
+    "The file kept changing while saving (someone edited it by hand or ran git pull). "
+    "Nothing was saved; send the form again."
+)
+UNSAVED = (
+    "The change could not be written to the disk, so nothing was saved. "
+    "Tell the server's operator, then send the form again."
+)
 # The form control a registry field's message is shown beside.
 CONTROLS = {
     "start": "start_date",
@@ -224,7 +244,7 @@ def events() -> str:
         period=period,
         topic_choices=_topics(state),
         problems=_file_problems(state),
-        push_error=getattr(editing().store().history, "push_error", ""),
+        history_problem=_history_problem(),
     )
 
 
@@ -586,6 +606,28 @@ def _topics(state: State) -> list[tuple[str, str]]:
     if registry is None:
         return []
     return [(t.id, t.title(g.get("lang", "en"))) for t in registry.topics]
+
+
+def _history_problem() -> str:
+    store = editing().store()
+    return store.history.problem(store.path)
+
+
+@blueprint.errorhandler(Broken)
+def _broken(error: Broken) -> tuple[str, int]:
+    """The file cannot be edited as it is: show its problems instead of any page."""
+    page = render_template("editor/broken.html", problems=error.problems)
+    return page, 200 if request.method == "GET" else 409
+
+
+@blueprint.errorhandler(Unsaved)
+@blueprint.errorhandler(Busy)
+def _unsaved(error: Unsaved | Busy) -> tuple[str, int]:
+    """The disk or the file refused the save; nothing was saved, so the form can be sent again."""
+    if isinstance(error, Busy):
+        message = BUSY
+        return render_template("editor/message.html", message=message), 503
+    return render_template("editor/message.html", message=UNSAVED, detail=str(error)), 507
 
 
 def _file_problems(state: State) -> list[str]:
