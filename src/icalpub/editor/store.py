@@ -291,7 +291,9 @@ class Store:
             raise Conflict(change.event_id, topics, version, what="the topics")
         title = change.fields.get("title", {})
         titles = {str(k): str(v) for k, v in title.items()} if isinstance(title, Mapping) else {}
-        description = str(change.fields.get("description", "") or "")
+        description = change.fields.get("description") or ""
+        if isinstance(description, Mapping):  # one text per language, kept as such
+            description = {str(k): str(v) for k, v in description.items()}
         text = yamltext.set_topic(document, change.event_id, titles, description)
         return text, ["title"] if exists else []
 

@@ -431,12 +431,15 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
             change = Change("calendar", "calendar", fields, form.get("version", ""))
         elif what == "topic":
             topic_id = form.get("topic", "").strip()
-            titles = {lang: form.get(f"title_{lang}", "") for lang in LANGUAGES}
             topics = state.document.section_values("topics")
             before = topics.get(topic_id) if isinstance(topics, dict) else None
-            old = before.get("description") if isinstance(before, dict) else None
-            description = text_value("description", form, _languages(state), old)
-            fields = {"title": titles, "description": description}
+            before = before if isinstance(before, dict) else {}
+            titles = {
+                lang: form.get(f"title_{lang}", "")
+                for lang in _topic_languages(state, before.get("title"))
+            }
+            # The page edits titles only: the description stays exactly as written.
+            fields = {"title": titles, "description": before.get("description", "")}
             version = form.get("version") if form.get("existing") else None
             change = Change("topic", topic_id, fields, version)
         else:
@@ -456,12 +459,13 @@ def _settings_page(state: State, problems: list[str] | None = None) -> str:
     topics = []
     for topic_id, value in state.document.section_values("topics").items():
         title = value.get("title", "") if isinstance(value, dict) else ""
-        titles = title if isinstance(title, dict) else {LANGUAGES[0]: title}
+        titles = title if isinstance(title, dict) else {languages[0]: title}
         description = value.get("description", "") if isinstance(value, dict) else ""
         topics.append(
             {
                 "id": topic_id,
                 "titles": titles,
+                "languages": _topic_languages(state, title),
                 "descriptions": text_controls("description", description, languages),
             }
         )
@@ -475,7 +479,7 @@ def _settings_page(state: State, problems: list[str] | None = None) -> str:
         text_languages=_named(languages),
         calendar_contact=contact if isinstance(contact, dict) else {},
         topics=topics,
-        languages=LANGUAGES,
+        languages=languages,
         refresh_choices=REFRESH,
         calendar_version=state.document.section_version("calendar"),
         topics_version=state.document.section_version("topics"),
@@ -658,6 +662,14 @@ def _languages(state: State) -> tuple[str, ...]:
         return tuple(listed)
     language = calendar.get("language")
     return (language if isinstance(language, str) and language else "lv",)
+
+
+def _topic_languages(state: State, title: object) -> tuple[str, ...]:
+    """Return the languages a topic's title is edited in: the registry's, and any
+    other its title already has (a one-language registry may keep tagged titles)."""
+    languages = _languages(state)
+    extra = [k for k in title if k not in languages] if isinstance(title, dict) else []
+    return (*languages, *extra)
 
 
 def _named(languages: tuple[str, ...]) -> list[tuple[str, str, str]]:

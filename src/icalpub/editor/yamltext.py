@@ -191,7 +191,10 @@ def set_calendar(document: Document, fields: AnyMapping[str, Any]) -> str:
 
 
 def set_topic(
-    document: Document, topic_id: str, titles: AnyMapping[str, str], description: str = ""
+    document: Document,
+    topic_id: str,
+    titles: AnyMapping[str, str],
+    description: str | AnyMapping[str, str] = "",
 ) -> str:
     """Return the text with topic `topic_id` (new or existing) titled `titles` per language.
 
@@ -203,7 +206,11 @@ def set_topic(
         raise EditError(f"topic '{topic_id}' needs a title")
     title: Any = next(iter(titles.values())) if len(titles) == 1 else dict(titles)
     value: dict[str, Any] = {"title": title}
-    if description.strip():
+    if isinstance(description, AnyMapping):
+        texts = {k: v.strip() for k, v in description.items() if v.strip()}
+        if texts:
+            value["description"] = texts
+    elif description.strip():
         value["description"] = description.strip()
     rendered = "{" + ", ".join(f"{k}: {_render_nested(v)}" for k, v in value.items()) + "}"
     text, newline = document.text, document.newline
