@@ -167,6 +167,38 @@ def nginx_config(registry: str, root: str, listen: str, proxy: str | None) -> No
 
 
 @cli.command()
+@click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
+@click.option("--wait", default=60.0, show_default=True, help="Seconds to wait for a save.")
+def pull(registry: str, wait: float) -> None:
+    """`git pull --ff-only` in REGISTRY's work tree, holding the editor's lock.
+
+    The web editor never saves over what the pull brings, nor the pull over a
+    save half-made; the service loads the pulled file by itself. Other tools
+    take the same lock with `flock` (see docs/editing.md).
+    """
+    import subprocess
+    from pathlib import Path
+
+    from .files import LockTimeout, locked
+    from .registry import write_lock_path
+
+    path = Path(registry)
+    try:
+        with locked(write_lock_path(path), timeout=wait):
+            done = subprocess.run(
+                ["git", "pull", "--ff-only"], cwd=path.parent, capture_output=True, text=True
+            )
+    except LockTimeout:
+        _fail(f"{registry} was being saved for more than {wait:g} s; nothing was pulled")
+    except OSError as exc:
+        _fail(f"cannot run git: {exc}")
+    click.echo(done.stdout, nl=False)
+    click.echo(done.stderr, nl=False, err=True)
+    if done.returncode:
+        _fail("git pull failed; nothing was changed by icalpub")
+
+
+@cli.command()
 def schema() -> None:
     """Print the registry's JSON Schema (for editors' completion and checking)."""
     click.echo(

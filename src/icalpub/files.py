@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -46,11 +47,30 @@ def write_file(path: Path, data: bytes, new_mode: int = 0o644) -> None:
         raise BuildError(describe(exc)) from None
 
 
+class LockTimeout(OSError):
+    """Another process held the lock for longer than the caller would wait."""
+
+
 @contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on the file `path` (created if missing) for the block."""
+def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on the file `path` (created if missing) for the block.
+
+    With `timeout`, give up after that many seconds (raise LockTimeout) instead of
+    waiting for as long as the holder takes (a person editing under `flock`).
+    """
     with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        if timeout is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + timeout
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise LockTimeout(f"{path.name} is held by another writer") from None
+                    time.sleep(0.05)
         try:
             yield
         finally:

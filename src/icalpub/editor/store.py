@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
-from ..files import locked, write_file
+from ..files import LockTimeout, locked, write_file
 from ..model import Registry
 from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
 from . import yamltext
@@ -27,6 +27,7 @@ from .history import Author, History
 from .yamltext import Document, EditError, Fields, Item
 
 log = logging.getLogger("icalpub.editor")
+LOCK_WAIT = 10.0  # seconds a save waits for another writer, well inside a worker's timeout
 ATTEMPTS = 5  # a file changed by hand during a save: the change is made again this often
 Action = Literal["add", "edit", "delete", "calendar", "topic"]
 
@@ -163,37 +164,40 @@ class Store:
         meanwhile is never overwritten — the change is made again on the new
         text, or refused when it touched the same event (Conflict).
         """
-        now = now.astimezone(dt.UTC).replace(microsecond=0)
-        with locked(self._lock):
-            for _ in range(ATTEMPTS):
-                raw = self._read()
-                state = self._state(raw)
-                text, changed, candidate = self._candidate(state, raw, change)
-                assert candidate.registry is not None
-                served = state.source.ledger
-                if state.registry is not None:  # else the service still serves an older one
-                    seen = min(raw.modified, now)
-                    served = ledgers.reconcile(state.registry, served, seen).ledger
-                reconciled = ledgers.reconcile(candidate.registry, served, now)
-                data = text.encode("utf-8")
-                if self._still(raw):
-                    _write_both(self.path, raw, data, ledgers.dumps(reconciled.ledger))
-                    break
-                log.info("%s changed during a save; making the change again", self.path)
-            else:
-                raise Busy(f"{self.path.name} kept changing while saving; nothing was saved")
-            message = _message(change, changed)
-            log.info("%s <%s>: %s", author.name, author.email, message)
-            error = self.history.record(
-                self.path,
-                author,
-                message,
-                before=raw.registry,
-                after=data,
-                ledger=ledgers.dumps(reconciled.ledger),
-                when=now,
-            )
+        try:
+            with locked(self._lock, timeout=LOCK_WAIT):
+                saved = self._save(change, author, now.astimezone(dt.UTC).replace(microsecond=0))
+        except LockTimeout:
+            raise Busy(
+                f"{self.path.name} is being changed by another writer (a build, `icalpub "
+                "pull`, a hand edit under flock); nothing was saved"
+            ) from None
         self.history.published(self.path)  # a push, outside the lock
+        return saved
+
+    def _save(self, change: Change, author: Author, now: dt.datetime) -> Saved:
+        """Save under the lock: the steps of `save`, tried again when the file moved."""
+        for _ in range(ATTEMPTS):
+            raw = self._read()
+            state = self._state(raw)
+            text, changed, candidate = self._candidate(state, raw, change)
+            assert candidate.registry is not None
+            served = state.source.ledger
+            if state.registry is not None:  # else the service still serves an older one
+                served = ledgers.reconcile(state.registry, served, min(raw.modified, now)).ledger
+            ledger = ledgers.dumps(ledgers.reconcile(candidate.registry, served, now).ledger)
+            data = text.encode("utf-8")
+            if self._still(raw):
+                _write_both(self.path, raw, data, ledger)
+                break
+            log.info("%s changed during a save; making the change again", self.path)
+        else:
+            raise Busy(f"{self.path.name} kept changing while saving; nothing was saved")
+        message = _message(change, changed)
+        log.info("%s <%s>: %s", author.name, author.email, message)
+        error = self.history.record(
+            self.path, author, message, before=raw.registry, after=data, ledger=ledger, when=now
+        )
         item = yamltext.read(text).item(change.event_id)
         return Saved(change.event_id, item.version if item else None, message, error)
 

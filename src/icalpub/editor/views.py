@@ -34,11 +34,12 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from ..display import when
-from ..i18n import LANGUAGES, locale
+from ..i18n import locale
 from ..languages import name as language_name
 from ..model import Event, Registry
 from ..text import to_html
 from ..web.headers import secure
+from ..web.language import gettext
 from ..zones import known_zones, today_in
 from . import accounts as accounts_module
 from .accounts import Editor
@@ -317,6 +318,8 @@ def status(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     item = state.document.item(event_id)
     if item is None:
         abort(404)
+    if item.shared:
+        return _not_here(event_id, item.shared)
     values = dict(state.document.values(item))
     cancel = request.form.get("status") == "cancelled"
     if cancel:
@@ -327,7 +330,7 @@ def status(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     change = Change("edit", event_id, values, request.form.get("version", ""), verb=verb)
     try:
         editing().store().save(change, _author(), now())
-    except Refused as exc:
+    except (Refused, EditError) as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", saved=event_id))
 
@@ -340,6 +343,8 @@ def delete(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
     item = state.document.item(event_id)
     if item is None:
         abort(404)
+    if item.shared:
+        return _not_here(event_id, item.shared)
     title = _plain(state.document.values(item).get("title"), _languages(state))
     if request.method == "GET":
         return render_template(
@@ -357,7 +362,7 @@ def delete(event_id: str) -> WerkzeugResponse | str | tuple[str, int]:
     change = Change("delete", event_id, version=request.form.get("version", ""))
     try:
         editing().store().save(change, _author(), now())
-    except Refused as exc:
+    except (Refused, EditError) as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", deleted=event_id))
 
@@ -378,7 +383,8 @@ def history(event_id: str) -> str:
         title=_plain(state.document.values(item).get("title"), _languages(state)),
         versions=versions,
         version=item.version,
-        restorable=bool(versions)
+        restorable=not item.shared
+        and bool(versions)
         and store.history.file_at(store.path, versions[0].commit) is not None,
     )
 
@@ -390,15 +396,25 @@ def restore(event_id: str) -> WerkzeugResponse | tuple[str, int]:
     from .yamltext import read_bytes
 
     store = editing().store()
+    item = store.state().document.item(event_id)
+    if item is not None and item.shared:
+        return _not_here(event_id, item.shared)
     data = store.history.file_at(store.path, request.form.get("commit", ""))
-    old = read_bytes(data).item(event_id) if data is not None else None
-    if data is None or old is None:
+    if data is None:
         return render_template("editor/message.html", message="That version is not kept."), 404
-    values = read_bytes(data).values(old)
+    try:
+        document = read_bytes(data)
+    except EditError:
+        message = "That version of the file cannot be read as a registry, so it cannot be restored."
+        return render_template("editor/message.html", message=message), 409
+    old = document.item(event_id)
+    if old is None:
+        return render_template("editor/message.html", message="That version is not kept."), 404
+    values = document.values(old)
     change = Change("edit", event_id, values, request.form.get("version", ""), verb="Restore")
     try:
         store.save(change, _author(), now())
-    except Refused as exc:
+    except (Refused, EditError) as exc:
         return render_template("editor/message.html", message=str(exc)), 409
     return redirect(url_for("editor.events", saved=event_id))
 
@@ -610,6 +626,13 @@ def _topics(state: State) -> list[tuple[str, str]]:
     if registry is None:
         return []
     return [(t.id, t.title(g.get("lang", "en"))) for t in registry.topics]
+
+
+def _not_here(event_id: str, why: str) -> tuple[str, int]:
+    """Refuse an action on an event the editor cannot change as text, saying why."""
+    message = gettext("Event '{id}' cannot be changed here: {why}")
+    message = message.format(id=event_id, why=gettext(why))
+    return render_template("editor/message.html", message=message), 409
 
 
 def _history_problem() -> str:
