@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
-from ..files import LockTimeout, locked, write_file
+from ..files import LockTimeout, describe, locked, write_file
 from ..model import Registry
 from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
 from . import yamltext
@@ -172,6 +172,8 @@ class Store:
                 f"{self.path.name} is being changed by another writer (a build, `icalpub "
                 "pull`, a hand edit under flock); nothing was saved"
             ) from None
+        except OSError as exc:  # the lock file itself cannot be made (a read-only disk)
+            raise Unsaved(f"{describe(exc)}; nothing was saved") from None
         self.history.published(self.path)  # a push, outside the lock
         return saved
 
