@@ -33,7 +33,7 @@ from ..files import describe, write_file
 from ..registry import ledger_path
 
 log = logging.getLogger("icalpub.editor")
-GIT_TIMEOUT = 20  # seconds; well inside gunicorn's worker timeout
+GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
 
 
 @dataclass(frozen=True)
