@@ -581,3 +581,25 @@ def test_a_save_waits_for_a_pull_holding_the_lock(site: Path) -> None:
     assert "title: Gaida" not in site.read_text("utf-8")
     store.save(change, ANNA, dt.datetime.now(dt.UTC))
     assert "title: Gaida\n" in site.read_text("utf-8")
+
+
+def test_a_worker_that_missed_a_save_serves_it_when_the_file_then_breaks(
+    site: Path, clock: Any
+) -> None:
+    from icalpub.live import Live as LiveType
+
+    first = LiveType(site, background=False, clock=clock)
+    second = LiveType(site, background=False, clock=clock)  # another worker, no request yet
+    text = site.read_text("utf-8")
+    title = "Eiropas Savienības Cilvēku tirdzniecības apkarošanas diena"
+    site.write_text(text.replace(f"title: {title}", "title: Saglabāts", 1), "utf-8")
+    os.utime(site, (1, 1))  # a new stat signature, whatever the clock's resolution
+    clock.advance()
+    assert str(vevent(site, EVENT, first)["SUMMARY"]) == "Saglabāts"  # the first took the save
+    site.write_text(text.replace("events:\n", "events:\n  - id: [\n", 1), "utf-8")
+    clock.advance()
+    served = second.current()  # the second only now looks: the file is broken
+    assert second.status == "degraded"
+    calendar = icalendar.Calendar.from_ical(served.resources["calendar.ics"].body)
+    titles = {str(e["SUMMARY"]) for e in calendar.walk("VEVENT")}
+    assert "Saglabāts" in titles and title not in titles

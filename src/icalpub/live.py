@@ -157,6 +157,7 @@ class Live:
                 return
         except RegistryError as exc:
             self._failed([str(p) for p in exc.problems if p.severity == "error"])
+            self._catch_up()
             for line in self.errors or ():
                 log.error("reload failed, still serving version %s: %s", self._served.version, line)
         except Exception:  # an unexpected failure must not stop the service
@@ -190,6 +191,24 @@ class Live:
     def _failed(self, errors: list[str]) -> None:
         self.errors = errors
         self.error_at = self.now().astimezone(dt.UTC).replace(microsecond=0)
+
+    def _catch_up(self) -> None:
+        """Serve the last good version another worker loaded, if it is newer than ours.
+
+        A worker that had no request between a save and a hand edit breaking the
+        file would otherwise go on serving the version from before the save.
+        """
+        raw = self.snapshot.load()
+        if raw is None or raw == self._served.raw:
+            return
+        try:
+            source = interpret(str(self.path), raw)
+            self._served = compile_served(self.path, self._served, source, now=self.now())
+        except RegistryError:
+            return
+        log.warning(
+            "serving the last good version %s, loaded by another worker", self._served.version
+        )
 
     def _from_snapshot(self) -> Served | None:
         raw = self.snapshot.load()
