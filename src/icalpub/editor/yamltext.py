@@ -665,7 +665,7 @@ def _yaml11_reads_as_meant(value: str, typed: bool) -> bool:
     `typed` field, as the date or number it is)."""
     if value in _ONE_LETTER_BOOLEANS:
         return False
-    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))
+    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
     return tag == _YAML11_TEXT or (typed and tag in _YAML11_TYPED)
 
 
