@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -247,3 +248,39 @@ def test_a_topic_is_retitled_in_place_and_a_flow_mapping_of_topics_grows() -> No
     )
     grown = yamltext.set_topic(yamltext.read(text), "project", {"lv": "Projekti"})
     assert "topics: {training: {title: Mācības}, project: {title: Projekti}}\n" in grown
+
+
+YAML11_OTHERWISE = [
+    "yes", "no", "on", "off", "Yes", "NO", "On", "y", "n", "Y", "N", "true", "False",
+    "null", "~", "Null", "0x1F", "012", "0b101", "1_000", "1:20", "+12", "-7", "3.5e3",
+    ".inf", "-.Inf", ".nan", "2022-01-01", "2001-12-14t21:59:43.10-05:00", "<<", "=",
+]  # fmt: skip
+
+
+def pyyaml_and_icalpub(text: str, event_id: str) -> tuple[object, object]:
+    """Return an event's title as PyYAML's safe_load reads it and as icalpub reads it."""
+    for event in yaml.safe_load(text)["events"]:
+        if event["id"] == event_id:
+            theirs = event["title"]
+    registry = parse(text.encode())[0]
+    assert registry is not None
+    event = registry.event(event_id)
+    assert event is not None
+    return theirs, event.title
+
+
+@pytest.mark.parametrize("title", YAML11_OTHERWISE)
+def test_values_yaml_1_1_reads_as_something_else_are_quoted(title: str) -> None:
+    text = HEADER + "  - id: a\n    title: A\n    start: 2024-05-01\n"
+    after = edit(text, "a", title=title)
+    assert pyyaml_and_icalpub(after, "a") == (title, title)
+    mapped = edit(text, "a", title={"lv": title, "en": title})  # the texts of a mapping too
+    assert yaml.safe_load(mapped)["events"][0]["title"] == {"lv": title, "en": title}
+
+
+@given(TRICKY | st.sampled_from(YAML11_OTHERWISE))
+@settings(max_examples=200, deadline=None)
+def test_pyyaml_and_icalpub_read_any_saved_title_alike(title: str) -> None:
+    text = HEADER + "  - id: a\n    title: A\n    start: 2024-05-01\n"
+    after = edit(text, "a", title=title)
+    assert pyyaml_and_icalpub(after, "a") == (title, title)

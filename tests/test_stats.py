@@ -322,3 +322,52 @@ def test_the_report_draws_png_and_svg(state: Path, tmp_path: Path) -> None:
         command = [sys.executable, "-m", "icalpub", "stats", "report", "--days", "3660"]
         subprocess.run([*command, "--plot", name], env=env, cwd=tmp_path, check=True)
         assert (tmp_path / name).read_bytes().startswith(magic)
+
+
+def test_hostile_user_agents_between_genuine_polls_leave_every_subscriber_counted(
+    site: Path, state: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = app_for(site)
+    client = app.test_client()
+    hostile = [
+        FEEDLY.format(n="9" * 20),  # beyond SQLite's integer
+        FEEDLY.format(n="9" * 5000),  # beyond what int() parses
+        FEEDLY.format(n=10**9 + 1),
+    ]
+    with caplog.at_level(logging.ERROR, logger="icalpub"):
+        for n in range(20):
+            assert poll(client, "/calendar.ics", f"192.0.2.{n + 1}", APPLE) == 200
+            poll(client, "/feed.atom", f"198.51.100.{n % 3}", hostile[n % 3])
+            if n % 5 == 4:
+                app.extensions["icalpub-stats"].flush()
+        app.extensions["icalpub-stats"].flush()
+    rows = {(r[1], r[2]): r[3:] for r in Store(state).rows("2000-01-01")}
+    assert rows[("/calendar.ics", "apple")] == (20, 20, None)
+    assert rows[("/feed.atom", "feedly")] == (3, 20, None)  # claims beyond 10**9 ignored
+    assert not [r for r in caplog.records if "not" in r.getMessage()]
+
+
+def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
+    state: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from icalpub.stats.store import Poll
+
+    counter = Counter(Store(state), lambda: DAY)
+    try:
+        with caplog.at_level(logging.ERROR, logger="icalpub"):
+            for round_ in range(2):
+                for n in range(5):
+                    counter.count("/calendar.ics", f"192.0.2.{10 * round_ + n}", APPLE)
+                with counter._lock:  # a value no client can send any more: the safety net
+                    counter._pending.append(
+                        Poll(DAY.isoformat(), "/feed.atom", "feedly", b"x" * 16, 2**70)
+                    )
+                counter.flush()
+                counter.flush()  # the rest of the batch, put back, is written now
+    finally:
+        counter.close()
+    assert Store(state).rows("2000-01-01") == [
+        ("2026-11-30", "/calendar.ics", "apple", 10, 10, None)
+    ]
+    refused = [r for r in caplog.records if "not counted" in r.getMessage()]
+    assert len(refused) == 1

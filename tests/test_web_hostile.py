@@ -137,6 +137,72 @@ def test_random_urls_never_500(client: FlaskClient, prefix: str, path: str) -> N
     assert response.status_code < 500
 
 
+ODD_IDS = st.text(
+    alphabet=st.characters(min_codepoint=32, max_codepoint=0x10FFFF, blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=90,
+) | st.from_regex(r"[a-z0-9][a-z0-9-]{0,95}", fullmatch=True)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    language=st.sampled_from(["", "/en", "/lv"]),
+    year=st.integers(min_value=0, max_value=10000),
+    month=st.integers(min_value=0, max_value=13),
+    width=st.sampled_from([None, 1, 4, 6]),
+)
+def test_every_month_page_of_years_1_to_9999_answers_without_500(
+    client: FlaskClient, language: str, year: int, month: int, width: int | None
+) -> None:
+    written = f"{year:0{width}d}" if width else str(year)
+    response = client.get(f"{language}/calendar/{written}/{month:02d}", follow_redirects=True)
+    assert response.status_code in (200, 404)
+    if 1 <= year <= 9998 and 1 <= month <= 12:
+        assert response.status_code == 200
+        assert f"{year}" in response.get_data(as_text=True)
+
+
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    template=st.sampled_from(
+        [
+            "/events/{}",
+            "/events/{}.ics",
+            "/en/events/{}",
+            "/topics/{}.ics",
+            "/topics/{}.atom",
+            "/topics/{}.rss",
+            "/topics/{}.json",
+            "/en/topics/{}.atom",
+            "/calendar.ics?topic={}",
+            "/feed.atom?topic={}",
+            "/?topic={}",
+            "/subscribe?topic={}",
+            "/calendar/2024/05?topic={}",
+        ]
+    ),
+    value=ODD_IDS,
+)
+def test_odd_ids_and_topics_in_every_public_address_never_500(
+    client: FlaskClient, template: str, value: str
+) -> None:
+    from urllib.parse import quote
+
+    response = client.get(template.format(quote(value, safe="")))
+    assert response.status_code in (200, 301, 302, 308, 400, 404), response.status_code
+
+
+def test_the_first_month_there_is_has_no_link_before_it(client: FlaskClient) -> None:
+    page = client.get("/calendar/0001/01")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'rel="prev"' not in text and 'href="/calendar/0001/02"' in text
+
+
 PAYLOAD = "<script>alert(1)</script><img src=x onerror=alert(2)>\"'><svg onload=alert(3)>"
 
 

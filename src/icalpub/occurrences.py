@@ -45,8 +45,9 @@ def occurrences(
         rule = parse_rule(event)
         if isinstance(rule, str):  # pragma: no cover - validation refuses such rules
             return []
-        low = dt.datetime.combine(first - abs(length) - DAY, dt.time())
-        high = dt.datetime.combine(last + 2 * DAY, dt.time())
+        # The window, clamped to the dates Python has (a page of year 1 or 9998 has one).
+        low = dt.datetime.combine(_moved(first, -(abs(length) + DAY)), dt.time())
+        high = dt.datetime.combine(_moved(last, 2 * DAY), dt.time())
         if isinstance(event.start, dt.datetime):
             low, high = (
                 low.replace(tzinfo=event.start.tzinfo),
@@ -75,6 +76,14 @@ def occurrences(
         if occurrence.first_day <= last and occurrence.last_day >= first:
             result.append(occurrence)
     return result
+
+
+def _moved(day: dt.date, delta: dt.timedelta) -> dt.date:
+    """Return `day` moved by `delta`, or the first or last date there is."""
+    try:
+        return day + delta
+    except OverflowError:
+        return dt.date.min if delta < dt.timedelta(0) else dt.date.max
 
 
 def by_day(

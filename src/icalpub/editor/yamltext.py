@@ -273,7 +273,9 @@ def _mapping_splices(
             )
             continue
         if name in wanted:
-            rendered = _render(document, wanted[name], value, len(indent), flow or not literal)
+            rendered = _render(
+                document, wanted[name], value, len(indent), flow or not literal, typed=name in TYPED
+            )
             start = value.index
             if rendered.startswith(document.newline):  # a block under its key: no space after ':'
                 while text[start - 1] == " ":
@@ -286,7 +288,9 @@ def _mapping_splices(
             splices.append(_removal(document, pairs, number, flow))
     for name in [k for k in wanted if k not in current]:
         after = _preceding(pairs, name, order)
-        rendered = _render(document, wanted[name], None, len(indent), flow or not literal)
+        rendered = _render(
+            document, wanted[name], None, len(indent), flow or not literal, typed=name in TYPED
+        )
         if flow:
             at = content_end(text, after[1])
             splices.append((at, at, f", {name}: {rendered}"))
@@ -359,7 +363,7 @@ def insert(document: Document, fields: AnyMapping[str, Any], after: str | None) 
         dash_indent, key_indent = 2, 4
     lines: list[str] = []
     for number, name in enumerate(k for k in EVENT_KEYS if k in wanted):
-        rendered = _render(document, wanted[name], None, key_indent, False)
+        rendered = _render(document, wanted[name], None, key_indent, False, typed=name in TYPED)
         prefix = " " * dash_indent + "- " if number == 0 else " " * key_indent
         if number == 0:
             prefix += " " * (key_indent - dash_indent - 2)
@@ -556,27 +560,40 @@ def _removal(
     return (key.index, end, "")  # pragma: no cover - an event keeps at least its id
 
 
-def _render(document: Document, value: Value, old: Node | None, indent: int, flow: bool) -> str:
-    """Return the YAML text of `value` for a field at `indent`, in the old value's style."""
+def _render(
+    document: Document,
+    value: Value,
+    old: Node | None,
+    indent: int,
+    flow: bool,
+    typed: bool = False,
+) -> str:
+    """Return the YAML text of `value` for a field at `indent`, in the old value's style
+    (`typed`: a field of dates or numbers, where YAML 1.1's reading of them is meant)."""
     newline = document.newline
     if isinstance(value, str):
         if "\n" in value:
             block = None if flow else _literal(value, indent + 2, newline)
             return block or _quoted(value)
-        return _scalar(value, flow)
+        return _scalar(value, flow, typed)
     block_style = old is not None and not document.is_flow(old) and not isinstance(old, Scalar)
     if isinstance(value, list):
-        parts = [_scalar(v, True) for v in value]
+        parts = [_scalar(v, True, typed) for v in value]
         if block_style and parts and not flow:
             assert old is not None
             pad = " " * (old.column - 1)
-            return (newline + pad).join(f"- {_scalar(v, False)}" for v in value)
+            return (newline + pad).join(f"- {_scalar(v, False, typed)}" for v in value)
         return "[" + ", ".join(parts) + "]"
-    return _render_mapping(document, value, old, indent, flow)
+    return _render_mapping(document, value, old, indent, flow, typed)
 
 
 def _render_mapping(
-    document: Document, value: dict[str, str], old: Node | None, indent: int, flow: bool
+    document: Document,
+    value: dict[str, str],
+    old: Node | None,
+    indent: int,
+    flow: bool,
+    typed: bool = False,
 ) -> str:
     """Return a mapping (a contact, a text per language) in the old value's style.
 
@@ -589,7 +606,11 @@ def _render_mapping(
     was_block = old is not None and isinstance(old, Mapping) and not document.is_flow(old)
     multiline = any("\n" in text for _, text in pairs)
     if flow or not pairs or not (was_block or multiline):
-        return "{" + ", ".join(f"{_scalar(k, True)}: {_scalar(v, True)}" for k, v in pairs) + "}"
+        return (
+            "{"
+            + ", ".join(f"{_scalar(k, True)}: {_scalar(v, True, typed)}" for k, v in pairs)
+            + "}"
+        )
     if was_block:
         assert old is not None
         pad, lead = " " * (old.column - 1), ""
@@ -601,17 +622,30 @@ def _render_mapping(
         if "\n" in text:
             written = _literal(text, len(pad) + 2, newline) or _quoted(text)
         else:
-            written = _scalar(text, False)
+            written = _scalar(text, False, typed)
         parts.append(f"{_scalar(key, False)}: {written}")
     return lead + (newline + pad).join(parts)
 
 
 _PLAIN_START = re.compile(r"[-?:,\[\]{}#&*!|>'\"%@`\s]")
+# YAML 1.1 (PyYAML and the tools built on it) reads some plain scalars as something other
+# than text: booleans, nulls, numbers in any base, dates. Its own resolver says which;
+# it leaves out the one-letter booleans of the 1.1 spec, which other 1.1 readers keep.
+_YAML11 = yaml.resolver.Resolver()
+_YAML11_TEXT = "tag:yaml.org,2002:str"
+_YAML11_TYPED = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "timestamp")}
+# Fields (and `repeat`'s keys) whose values are dates or numbers: written plain as before.
+TYPED = frozenset(
+    {"start", "end", "except", "published", "updated", "sequence", "repeat"}
+    | {"until", "count", "interval", "feed_items"}
+)
+_ONE_LETTER_BOOLEANS = frozenset("yYnN")
 
 
-def _scalar(value: str, flow: bool) -> str:
-    """Return `value` plain when YAML reads it back as the same text, else double-quoted."""
-    if _plain_safe(value, flow):
+def _scalar(value: str, flow: bool, typed: bool = False) -> str:
+    """Return `value` plain when YAML reads it back as the same text (YAML 1.1 too, or as
+    the date or number a `typed` field means), else double-quoted."""
+    if _plain_safe(value, flow) and _yaml11_reads_as_meant(value, typed):
         return value
     return _quoted(value)
 
@@ -631,6 +665,15 @@ def _plain_safe(value: str, flow: bool) -> bool:
         return False
     found = _child(node, "k")
     return isinstance(found, Scalar) and found.plain and not found.is_null and found.value == value
+
+
+def _yaml11_reads_as_meant(value: str, typed: bool) -> bool:
+    """Return whether a YAML 1.1 reader takes `value`, written plain, as text (or, in a
+    `typed` field, as the date or number it is)."""
+    if value in _ONE_LETTER_BOOLEANS:
+        return False
+    tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    return tag == _YAML11_TEXT or (typed and tag in _YAML11_TYPED)
 
 
 def _quoted(value: str) -> str:

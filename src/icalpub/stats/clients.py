@@ -13,6 +13,10 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 
+# The most subscribers a reader may report: larger claims are ignored (no feed has a
+# billion readers, and SQLite's integers end at 2**63).
+MAX_REPORTED = 10**9
+
 
 @dataclass(frozen=True)
 class Family:
@@ -61,9 +65,17 @@ def classify(user_agent: str) -> Client:
             count = None
             if family.reported is not None:
                 match = family.reported.search(user_agent)
-                count = int(match.group(1)) if match else None
+                count = _bounded(match.group(1)) if match else None
             return Client(family.family, count)
     return Client(other.family)
+
+
+def _bounded(digits: str) -> int | None:
+    """Return a reported count, or None when it is larger than any real one."""
+    if len(digits) > len(str(MAX_REPORTED)):  # before int(): 5,000 digits would raise
+        return None
+    count = int(digits)
+    return count if count <= MAX_REPORTED else None
 
 
 def label(family: str) -> str:

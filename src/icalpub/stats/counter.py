@@ -5,13 +5,18 @@ a request hands the list to SQLite in one transaction — after its own answer
 has been sent (`call_on_close`), so no poll waits for the database and no
 thread is started (the build forks only while a process has one thread). Any
 failure of the database (locked, full, read-only, corrupt) or of the state
-folder drops those counts and is logged once per kind; the response never
-waits for it and never sees it. `ICALPUB_STATS=off` turns counting off.
+folder keeps those counts for a later try (within bounds) and is logged once
+per kind; the response never waits for it and never sees it. A poll the
+database refuses for its own values (none should: reported counts are
+bounded) is dropped alone, and the rest of its batch is written: no client
+can switch counting off. `ICALPUB_STATS=off` turns counting off.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -94,12 +99,34 @@ class Counter:
                 self.store.add(polls, self._connection)
             except (sqlite3.Error, OSError) as exc:
                 self._failed("database", exc)
-                if self._connection is not None:
-                    self._connection.close()
-                    self._connection = None
-                with self._lock:  # try again with the next write, within bounds
-                    self._pending[:0] = polls[-MAX_PENDING:]
-                    del self._pending[MAX_PENDING:]
+                self._disconnect()
+                self._put_back(polls)
+            except (ValueError, OverflowError, TypeError) as exc:  # one poll's values
+                writable = self._writable(polls)
+                self._failed("poll", exc, dropped=len(polls) - len(writable))
+                self._put_back(writable)
+
+    def _writable(self, polls: list[Poll]) -> list[Poll]:
+        """Return the polls whose values SQLite can bind (each tried alone, nothing written)."""
+        kept = []
+        with contextlib.closing(sqlite3.connect(":memory:")) as probe:
+            for poll in polls:
+                try:
+                    probe.execute("SELECT ?, ?, ?, ?, ?", dataclasses.astuple(poll))
+                except (ValueError, OverflowError, TypeError, sqlite3.Error):
+                    continue
+                kept.append(poll)
+        return kept
+
+    def _put_back(self, polls: list[Poll]) -> None:
+        with self._lock:  # try again with the next write, within bounds
+            self._pending[:0] = polls[-MAX_PENDING:]
+            del self._pending[MAX_PENDING:]
+
+    def _disconnect(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def close(self) -> None:
         """Write what is left and close the database."""
@@ -109,9 +136,17 @@ class Counter:
                 self._connection.close()
                 self._connection = None
 
-    def _failed(self, kind: str, exc: BaseException) -> None:
+    def _failed(self, kind: str, exc: BaseException, dropped: int = 0) -> None:
         if kind not in self._logged:
             self._logged.add(kind)
+            if dropped:
+                log.error(
+                    "%d poll(s) not counted: the database refused their values (%s); "
+                    "the others are written; logged once",
+                    dropped,
+                    exc,
+                )
+                return
             log.error(
                 "subscriber counts not written (%s: %s); kept for a later try up to "
                 "50,000, then dropped; polls are answered as ever; logged once",

@@ -101,7 +101,8 @@ def month(year: int, number: int) -> Response:
     in_month = list(listed.values())
     loc = locale(g.lang)
     month_name = get_month_names("wide", context="stand-alone", locale=loc)[number]
-    previous = dt.date(year, number, 1) - dt.timedelta(days=1)
+    # No month before January of year 1 (the first a date can be in).
+    previous = dt.date(year, number, 1) - dt.timedelta(days=1) if (year, number) > (1, 1) else None
     following = dt.date(year, number, 28) + dt.timedelta(days=7)
     html = _cached(
         lambda: render_template(
