@@ -29,23 +29,43 @@ from .yamltext import Document, EditError, Fields, Item
 log = logging.getLogger("icalpub.editor")
 LOCK_WAIT = 10.0  # seconds a save waits for another writer, well inside a worker's timeout
 ATTEMPTS = 5  # a file changed by hand during a save: the change is made again this often
-Action = Literal["add", "edit", "delete", "calendar", "topic"]
+Action = Literal["add", "edit", "delete"]
+Texts = str | dict[str, str]  # one text, or one per language
 
 
 @dataclass(frozen=True)
 class Change:
-    """What an editor asks for: the event, its new fields, and the version it was opened on.
-
-    "calendar" changes the calendar settings (`event_id` is "calendar"); "topic"
-    adds or retitles the topic `event_id` (fields: `title` per language,
-    `description`), its version being that of the whole topics mapping.
-    """
+    """What an editor asks for of one event: its new fields, and the version it was opened on."""
 
     action: Action
     event_id: str
     fields: Mapping[str, Any] = field(default_factory=dict)
     version: str | None = None  # required for edit and delete
     verb: str = ""  # the history's word for it, when not the action's ("Cancel", "Restore")
+
+
+@dataclass(frozen=True)
+class CalendarChange:
+    """New calendar settings, and the version of the `calendar:` mapping they were opened on."""
+
+    fields: Mapping[str, Any]
+    version: str | None
+
+
+@dataclass(frozen=True)
+class TopicChange:
+    """A new topic, or new titles for one; its description is kept as written.
+
+    `version` is that of the whole `topics:` mapping (None: a new topic).
+    """
+
+    topic: str
+    titles: Mapping[str, str]
+    description: Texts = ""
+    version: str | None = None
+
+
+Edit = Change | CalendarChange | TopicChange
 
 
 @dataclass(frozen=True)
@@ -154,7 +174,7 @@ class Store:
         Broken when it cannot be edited as text)."""
         return self._state(self._read())
 
-    def save(self, change: Change, author: Author, now: dt.datetime) -> Saved:
+    def save(self, change: Edit, author: Author, now: dt.datetime) -> Saved:
         """Apply `change` to the file as it is now; raise Refused (nothing written) if not.
 
         The ledger is first brought up to the file as it was before the change
@@ -177,7 +197,7 @@ class Store:
         self.history.published(self.path)  # a push, outside the lock
         return saved
 
-    def _save(self, change: Change, author: Author, now: dt.datetime) -> Saved:
+    def _save(self, change: Edit, author: Author, now: dt.datetime) -> Saved:
         """Save under the lock: the steps of `save`, tried again when the file moved."""
         for _ in range(ATTEMPTS):
             raw = self._read()
@@ -200,6 +220,8 @@ class Store:
         error = self.history.record(
             self.path, author, message, before=raw.registry, after=data, ledger=ledger, when=now
         )
+        if not isinstance(change, Change):
+            return Saved("", None, message, error)
         item = yamltext.read(text).item(change.event_id)
         return Saved(change.event_id, item.version if item else None, message, error)
 
@@ -218,7 +240,7 @@ class Store:
             and now.ledger == raw.ledger
         )
 
-    def preview(self, change: Change) -> Registry:
+    def preview(self, change: Edit) -> Registry:
         """Return the registry as it would be after `change`; raise Refused if it cannot be."""
         raw = self._read()
         registry = self._candidate(self._state(raw), raw, change)[2].registry
@@ -240,7 +262,7 @@ class Store:
         self._cached = (raw, state)
         return state
 
-    def _candidate(self, state: State, raw: Raw, change: Change) -> tuple[str, list[str], Source]:
+    def _candidate(self, state: State, raw: Raw, change: Edit) -> tuple[str, list[str], Source]:
         """Return the text after `change`, the fields it changes, and the registry it reads as."""
         text, changed = self._apply(state, change)
         # Events whose text is unchanged are taken as read, not checked again.
@@ -250,13 +272,16 @@ class Store:
             state.source.reusable,
         )
         if candidate.registry is None:
-            raise Invalid(_placed(candidate.problems, text, change.event_id))
+            edited = change.event_id if isinstance(change, Change) else ""
+            raise Invalid(_placed(candidate.problems, text, edited))
         return text, changed, candidate
 
-    def _apply(self, state: State, change: Change) -> tuple[str, list[str]]:
+    def _apply(self, state: State, change: Edit) -> tuple[str, list[str]]:
         document = state.document
-        if change.action in ("calendar", "topic"):
-            return self._settings(document, change)
+        if isinstance(change, CalendarChange):
+            return _calendar(document, change)
+        if isinstance(change, TopicChange):
+            return _topic(document, change)
         item = document.item(change.event_id)
         if change.action == "add":
             ledger = state.source.ledger
@@ -279,29 +304,27 @@ class Store:
         changed = [k for k in sorted({*before, *after}) if before.get(k) != after.get(k)]
         return yamltext.replace(document, change.event_id, after), changed
 
-    def _settings(self, document: Document, change: Change) -> tuple[str, list[str]]:
-        if change.action == "calendar":
-            current = document.section_values("calendar")
-            if change.version != document.section_version("calendar"):
-                version = document.section_version("calendar")
-                raise Conflict("calendar", current, version, what="the calendar settings")
-            wanted = yamltext.normalize(change.fields)
-            changed = [k for k in sorted({*current, *wanted}) if current.get(k) != wanted.get(k)]
-            return yamltext.set_calendar(document, wanted), changed
-        topics = document.section_values("topics")
-        exists = change.event_id in topics
-        if change.version is None and exists:
-            raise Exists(f"there is already a topic '{change.event_id}'; choose another id")
-        if change.version is not None and change.version != document.section_version("topics"):
-            version = document.section_version("topics")
-            raise Conflict(change.event_id, topics, version, what="the topics")
-        title = change.fields.get("title", {})
-        titles = {str(k): str(v) for k, v in title.items()} if isinstance(title, Mapping) else {}
-        description = change.fields.get("description") or ""
-        if isinstance(description, Mapping):  # one text per language, kept as such
-            description = {str(k): str(v) for k, v in description.items()}
-        text = yamltext.set_topic(document, change.event_id, titles, description)
-        return text, ["title"] if exists else []
+
+def _calendar(document: Document, change: CalendarChange) -> tuple[str, list[str]]:
+    current = document.section_values("calendar")
+    if change.version != document.section_version("calendar"):
+        version = document.section_version("calendar")
+        raise Conflict("calendar", current, version, what="the calendar settings")
+    wanted = yamltext.normalize(change.fields)
+    changed = [k for k in sorted({*current, *wanted}) if current.get(k) != wanted.get(k)]
+    return yamltext.set_calendar(document, wanted), changed
+
+
+def _topic(document: Document, change: TopicChange) -> tuple[str, list[str]]:
+    topics = document.section_values("topics")
+    exists = change.topic in topics
+    if change.version is None and exists:
+        raise Exists(f"there is already a topic '{change.topic}'; choose another id")
+    if change.version is not None and change.version != document.section_version("topics"):
+        version = document.section_version("topics")
+        raise Conflict(change.topic, topics, version, what="the topics")
+    text = yamltext.set_topic(document, change.topic, change.titles, change.description)
+    return text, ["title"] if exists else []
 
 
 def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
@@ -373,11 +396,11 @@ def _placed(problems: list[Problem], text: str, event_id: str) -> list[FieldProb
     return placed
 
 
-def _message(change: Change, changed: list[str]) -> str:
-    if change.action == "calendar":
+def _message(change: Edit, changed: list[str]) -> str:
+    if isinstance(change, CalendarChange):
         return "Edit calendar settings: " + ", ".join(changed) if changed else "Edit calendar"
-    if change.action == "topic":
-        return f"{'Edit' if changed else 'Add'} topic {change.event_id}"
+    if isinstance(change, TopicChange):
+        return f"{'Edit' if changed else 'Add'} topic {change.topic}"
     verb = change.verb or {"add": "Add", "edit": "Edit", "delete": "Delete"}[change.action]
     detail = f": {', '.join(changed)}" if changed and not change.verb else ""
     return f"{verb} {change.event_id}{detail}"

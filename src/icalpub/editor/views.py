@@ -59,14 +59,17 @@ from .setup import editing, now
 from .store import (
     Broken,
     Busy,
+    CalendarChange,
     Change,
     Conflict,
+    Edit,
     Exists,
     FieldProblem,
     Invalid,
     NotFound,
     Refused,
     State,
+    TopicChange,
     Unsaved,
 )
 from .yamltext import EditError, Fields, Value
@@ -444,7 +447,7 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
                 fields[key] = text_value(key, form, languages, fields.get(key), translated=texts)
             contact = {k: form.get(f"contact_{k}", "").strip() for k in ("name", "phone", "email")}
             fields["contact"] = {k: v for k, v in contact.items() if v}
-            change = Change("calendar", "calendar", fields, form.get("version", ""))
+            change: Edit = CalendarChange(fields, form.get("version", ""))
         elif what == "topic":
             topic_id = form.get("topic", "").strip()
             topics = state.document.section_values("topics")
@@ -454,10 +457,10 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
                 lang: form.get(f"title_{lang}", "")
                 for lang in _topic_languages(state, before.get("title"))
             }
-            # The page edits titles only: the description stays exactly as written.
-            fields = {"title": titles, "description": before.get("description", "")}
             version = form.get("version") if form.get("existing") else None
-            change = Change("topic", topic_id, fields, version)
+            # The page edits titles only: the description stays exactly as written.
+            description = before.get("description") or ""
+            change = TopicChange(topic_id, titles, description, version)
         else:
             abort(400)
         store.save(change, _author(), now())
