@@ -112,7 +112,7 @@ def install(app: Flask, registry: Path) -> None:
     """Add the editor to `app` (its URLs answer 404 while there is no editors file)."""
     from .api import blueprint as api_blueprint
     from .subscribers import blueprint as subscribers_blueprint
-    from .views import blueprint as views_blueprint
+    from .views import blueprints
 
     app.extensions["icalpub-editor"] = Editing(
         registry=registry,
@@ -130,7 +130,8 @@ def install(app: Flask, registry: Path) -> None:
     )
     app.session_interface = _Sessions()
     CSRFProtect(app)
-    app.register_blueprint(views_blueprint)
+    for blueprint in blueprints:
+        app.register_blueprint(blueprint)
     app.register_blueprint(api_blueprint)
     app.register_blueprint(subscribers_blueprint)
 

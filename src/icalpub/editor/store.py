@@ -206,7 +206,8 @@ class Store:
             assert candidate.registry is not None
             served = state.source.ledger
             if state.registry is not None:  # else the service still serves an older one
-                served = ledgers.reconcile(state.registry, served, min(raw.modified, now)).ledger
+                seen = ledgers.seen_at(served, raw.modified, now)
+                served = ledgers.reconcile(state.registry, served, seen).ledger
             ledger = ledgers.dumps(ledgers.reconcile(candidate.registry, served, now).ledger)
             data = text.encode("utf-8")
             if self._still(raw):

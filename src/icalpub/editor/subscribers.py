@@ -10,22 +10,11 @@ from ..stats import report
 from ..stats.clients import label
 from ..stats.counter import enabled
 from ..stats.store import default_store
-from ..web.headers import secure
+from .guard import login_required, protect
+from .parts import today as today_of
 from .setup import editing
-from .views import _today, login_required
 
-blueprint = Blueprint("subscribers", __name__, url_prefix="/edit/subscribers")
-
-
-@blueprint.before_request
-def _guard() -> None:
-    editing()  # 404 while the editor is off
-
-
-@blueprint.after_request
-def _headers(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return secure(response)
+blueprint = protect(Blueprint("subscribers", __name__, url_prefix="/edit/subscribers"))
 
 
 @blueprint.get("/")
@@ -82,6 +71,6 @@ def _rows() -> tuple[int, dt.date, list[report.Row]]:
     except ValueError:
         days = 90
     state = editing().store().state()
-    today = _today(state)
+    today = today_of(state)
     since = (today - dt.timedelta(days=days - 1)).isoformat()
     return days, today, default_store().rows(since)

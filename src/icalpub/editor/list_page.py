@@ -1,0 +1,47 @@
+"""The editor's first page: the list of events, filtered (see `listing`)."""
+
+from __future__ import annotations
+
+from flask import render_template, request
+
+from .guard import login_required
+from .listing import Filters, rows
+from .pages import blueprint
+from .parts import file_problems, history_problem, languages, today, topics
+from .setup import editing
+
+
+@blueprint.get("/")
+@login_required
+def events() -> str:
+    """List the events: search by title, filter by topic, upcoming or past."""
+    state = editing().store().state()
+    filters = Filters(
+        query=request.args.get("q", "").strip(),
+        topic=request.args.get("topic", ""),
+        period=request.args.get("when", "upcoming"),
+    )
+    found = rows(state.document, state.registry, filters, today(state), languages(state))
+    titles = dict(topics(state))
+    shown = [
+        {
+            "id": row.id,
+            "title": row.title,
+            "start": row.start,
+            "topics": [titles.get(t, t) for t in row.topics],
+            "cancelled": row.cancelled,
+            "repeats": row.repeats,
+            "shared": row.shared,
+        }
+        for row in found
+    ]
+    return render_template(
+        "editor/list.html",
+        rows=shown,
+        query=filters.query,
+        topic=filters.topic,
+        period=filters.period,
+        topic_choices=topics(state),
+        problems=file_problems(state),
+        history_problem=history_problem(),
+    )
