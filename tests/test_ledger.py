@@ -196,3 +196,13 @@ def test_a_written_published_is_created_whatever_the_ledger_says(registry_file: 
     again = reconcile(load(written), first.ledger, T2)
     assert again.stamps["soon"].created == announced
     assert again.ledger.entries["soon"].first_seen == T1  # the ledger keeps what it saw
+
+
+def test_a_change_saved_with_an_old_modification_time_counts_after_the_ledger() -> None:
+    recorded = Ledger({"a": ledger.Entry("sha256:x", 0, T1, T2)})
+    copied_with_old_times = dt.datetime(2001, 9, 9, tzinfo=dt.UTC)
+    assert ledger.seen_at(recorded, copied_with_old_times, T3) == T2 + dt.timedelta(seconds=1)
+    assert ledger.seen_at(recorded, T3, T3) == T3  # an ordinary save: when it was saved
+    future = T3 + dt.timedelta(days=400)  # a machine whose clock was wrong
+    assert ledger.seen_at(recorded, future, T3) == T3  # never later than now
+    assert ledger.seen_at(Ledger(), copied_with_old_times, T3) == copied_with_old_times

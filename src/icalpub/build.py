@@ -191,7 +191,7 @@ def build_folder(
         today = today_in(registry.calendar.timezone, now)
         # Changes the ledger has not seen count as made when the file was saved, as the
         # service counts them (SPEC §5), so a build after a reload gives the same stamps.
-        seen = min(now, source.modified)
+        seen = ledgers.seen_at(source.ledger, source.modified, now)
         # Files go to disk (and gzip) on other cores while the rest are rendered.
         with Tree(Path(out)) as tree:
             publication = publish(

@@ -139,6 +139,16 @@ def reconcile(
     )
 
 
+def seen_at(ledger: Ledger, saved: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """Return when changes the ledger has not recorded count as made: when the file was
+    saved, but after everything the ledger records (a copy that kept an old modification
+    time is still a later change) and never after `now`."""
+    times = [e.deleted or e.changed for e in ledger.entries.values()]
+    latest = max(times, default=None)
+    after = latest + dt.timedelta(seconds=1) if latest is not None else saved
+    return min(max(_utc(saved), after), _utc(now))
+
+
 def first_seen(event: Event, now: dt.datetime) -> dt.datetime:
     """Return when a new event counts as first seen: `published` if written, else the
     earlier of its start and `now` (never a moment that has not happened yet)."""

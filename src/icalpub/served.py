@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from .errors import RegistryError
 from .gzipped import Pieces, compress
+from .ledger import seen_at
 from .lru import Lru
 from .model import Event
 from .publish import Publication, content_type, publish
@@ -116,7 +117,7 @@ def compile_served(
     today = today_in(registry.calendar.timezone, now)
     # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
     earlier = previous.publication if previous is not None else None
-    seen = min(source.modified, now.astimezone(dt.UTC).replace(microsecond=0))
+    seen = seen_at(source.ledger, source.modified, now)
     publication = publish(registry, source.ledger, seen, today, earlier, event_files=False)
     resources: dict[str, Resource] = {}
     changed: list[str] = []
@@ -136,7 +137,7 @@ def compile_served(
         )
     resources = {name: resources[name] for name in publication.files}
     version = _version(publication, resources)
-    modified = _last_modified(publication.modified, now, previous, version)
+    modified = _last_modified(publication.modified, now, previous)
     return Served(
         publication=publication,
         resources=resources,
@@ -149,20 +150,11 @@ def compile_served(
     )
 
 
-def _last_modified(
-    modified: dt.datetime, now: dt.datetime, previous: Served | None, version: str
-) -> dt.datetime:
+def _last_modified(modified: dt.datetime, now: dt.datetime, previous: Served | None) -> dt.datetime:
     """Return HTTP Last-Modified: never later than now (RFC 9110 §8.8.2.1: a stamp
-    written in the future waits), never backwards, and later on every change when
-    the clock allows (a client that revalidates by date alone must see it)."""
-    now = now.astimezone(dt.UTC).replace(microsecond=0)
-    modified = min(modified, now)
-    if previous is None:
-        return modified
-    if modified <= previous.last_modified:
-        changed = version != previous.version and previous.last_modified < now
-        return now if changed else previous.last_modified
-    return modified
+    written in the future waits) and never backwards."""
+    modified = min(modified, now.astimezone(dt.UTC).replace(microsecond=0))
+    return max(modified, previous.last_modified) if previous is not None else modified
 
 
 def _version(publication: Publication, resources: dict[str, Resource]) -> str:
