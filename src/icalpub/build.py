@@ -39,6 +39,7 @@ from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
 from .registry import ledger_path, read_source, write_lock_path
+from .schedule import published
 from .zones import today_in
 
 SAFE_PATH = re.compile(urls.published_pattern())
@@ -186,8 +187,8 @@ def build_folder(
         source = read_source(registry_path)
         if source.registry is None:
             raise RegistryError(source.problems)
-        registry = source.registry
         now = now.astimezone(dt.UTC).replace(microsecond=0)
+        registry = published(source.registry, now, source.ledger)  # no drafts, nothing early
         today = today_in(registry.calendar.timezone, now)
         # Changes the ledger has not seen count as made when the file was saved, as the
         # service counts them (SPEC §5), so a build after a reload gives the same stamps.

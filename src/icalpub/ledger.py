@@ -150,10 +150,13 @@ def seen_at(ledger: Ledger, saved: dt.datetime, now: dt.datetime) -> dt.datetime
 
 
 def first_seen(event: Event, now: dt.datetime) -> dt.datetime:
-    """Return when a new event counts as first seen: `published` if written, else the
-    earlier of its start and `now` (never a moment that has not happened yet)."""
+    """Return when a new event counts as first seen: `published` if written, else its
+    `publish_at` or its start, whichever applies, or `now` if that is earlier (never a
+    moment that has not happened yet)."""
     if event.published is not None:
         return _utc(event.published)
+    if event.publish_at is not None:  # scheduled: it appears at that instant
+        return min(_utc(event.publish_at), now)
     return min(_utc(event.published_at), now)
 
 
@@ -171,6 +174,24 @@ def reused_ids(registry: Registry, ledger: Ledger) -> list[Problem]:
                     f"event id '{event.id}' belonged to an event deleted on "
                     f"{entry.deleted:%Y-%m-%d}; ids are never reused",
                     "give this event a new id (calendars would confuse it with the old one)",
+                )
+            )
+    return problems
+
+
+def published_drafts(registry: Registry, ledger: Ledger) -> list[Problem]:
+    """Return an error for every draft that subscribers already have (the ledger knows it)."""
+    problems = []
+    for event in registry.events:
+        entry = ledger.entries.get(event.id)
+        if event.draft and entry is not None and entry.deleted is None:
+            problems.append(
+                Problem(
+                    registry.source,
+                    event.line,
+                    event.column,
+                    f"event '{event.id}' is published already; it cannot become a draft again",
+                    "subscribers have it: change it, cancel it (status: cancelled) or delete it",
                 )
             )
     return problems

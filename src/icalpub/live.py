@@ -103,9 +103,14 @@ class Live:
         if now - self._checked >= CHECK_INTERVAL:
             self._checked = now
             files = self._stat_files()
-            if files != self._files or self.today() != self._day:
+            if files != self._files or self.today() != self._day or self._due():
                 self._start_reload(files)
         return self._served
+
+    def _due(self) -> bool:
+        """Return whether a scheduled event's instant has come since the last load."""
+        due = self._served.next_change
+        return due is not None and self.now() >= due
 
     def watch(self, interval: float = WATCH_INTERVAL) -> None:
         """Check the files every `interval` seconds without waiting for a request.

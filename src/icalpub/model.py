@@ -83,6 +83,8 @@ class Event:
     updated: dt.datetime | None = None
     sequence: int | None = None
     status: Status = "confirmed"
+    draft: bool = False  # in the editor only, published nowhere (SPEC §6)
+    publish_at: dt.datetime | None = None  # published from this instant on, not before
     repeat: str | None = None
     exceptions: tuple[dt.date, ...] = ()
     fixed: bool = False  # written with offsets and no zone: instants, published in UTC

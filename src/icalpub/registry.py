@@ -53,6 +53,8 @@ EVENT_KEYS = (
     "updated",
     "sequence",
     "status",
+    "draft",
+    "publish_at",
     "repeat",
     "except",
 )
@@ -133,6 +135,7 @@ def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None
             problems.append(Problem(lock, 1, 1, str(exc).split(": ", 1)[-1]))
     if registry is not None:
         problems.extend(ledger_module.reused_ids(registry, ledger))
+        problems.extend(ledger_module.published_drafts(registry, ledger))
     problems = sorted(problems)
     if any(p.severity == "error" for p in problems):
         registry = None
@@ -446,6 +449,10 @@ class _Reader(Values):
         updated = self.field(
             found, "updated", lambda n: self.instant(n, f"{what} updated", default_zone)
         )
+        draft = self.field(found, "draft", lambda n: self.flag(n, f"{what} draft"))
+        publish_at = self.field(
+            found, "publish_at", lambda n: self.instant(n, f"{what} publish_at", zone)
+        )
         event = Event(
             id=event_id or "",
             title=title or "",
@@ -464,6 +471,8 @@ class _Reader(Values):
                 found, "sequence", lambda n: self.integer(n, f"{what} sequence", 0)
             ),
             status=status or "confirmed",
+            draft=bool(draft),
+            publish_at=publish_at,
             repeat=self.field(found, "repeat", lambda n: self.text(n, f"{what} repeat")),
             exceptions=self.field(found, "except", lambda n: self.dates(n, f"{what} except")) or (),
             fixed=fixed,

@@ -16,6 +16,7 @@ from .lru import Lru
 from .model import Event
 from .publish import Publication, content_type, publish
 from .registry import Raw, Source, read_source
+from .schedule import next_change, published
 from .urls import canonical_topics
 from .zones import today_in
 
@@ -61,6 +62,7 @@ class Served:
     ledger_behind: bool
     raw: Raw | None = None
     reusable: Mapping[bytes, Event] = field(default_factory=dict, repr=False)
+    next_change: dt.datetime | None = None  # when a scheduled event appears (publish again)
     on_demand: Lru[Resource | None] = field(default_factory=lambda: Lru(ON_DEMAND))
     pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))
     computed: Lru[Any] = field(default_factory=lambda: Lru(PAGES))  # what pages are made of
@@ -112,8 +114,8 @@ def compile_served(
     source = source or read_source(path, previous.reusable if previous is not None else None)
     if source.registry is None:
         raise RegistryError(source.problems)
-    registry = source.registry
     now = now if now is not None else dt.datetime.now(dt.UTC)
+    registry = published(source.registry, now, source.ledger)  # no drafts, nothing early
     today = today_in(registry.calendar.timezone, now)
     # Changes the ledger has not seen yet count as made when the file was saved (SPEC §5).
     earlier = previous.publication if previous is not None else None
@@ -147,6 +149,7 @@ def compile_served(
         ledger_behind=publication.reconciled.behind,
         raw=source.raw,
         reusable=source.reusable,
+        next_change=next_change(source.registry, now),
     )
 
 

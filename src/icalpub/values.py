@@ -269,6 +269,13 @@ class Values:
             )
         return cast(Status, value)
 
+    def flag(self, node: Node, what: str) -> bool:
+        """Parse `true` or `false` (YAML 1.2's booleans; no yes/no/on/off)."""
+        value = self.scalar(node, what).value.strip()
+        if value not in ("true", "false"):
+            raise self.fail(node, f"{what} '{value}' is not true or false", "write true or false")
+        return value == "true"
+
     def dates(self, node: Node, what: str) -> tuple[dt.date, ...]:
         items = node.items if isinstance(node, Sequence) else [node]
         result: list[dt.date] = []

@@ -22,6 +22,7 @@ from ..errors import BuildError, IcalpubError, Problem
 from ..files import LockTimeout, describe, locked, write_file
 from ..model import Registry
 from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
+from ..schedule import published
 from . import yamltext
 from .history import Author, History
 from .yamltext import Document, EditError, Fields, Item
@@ -207,8 +208,10 @@ class Store:
             served = state.source.ledger
             if state.registry is not None:  # else the service still serves an older one
                 seen = ledgers.seen_at(served, raw.modified, now)
-                served = ledgers.reconcile(state.registry, served, seen).ledger
-            ledger = ledgers.dumps(ledgers.reconcile(candidate.registry, served, now).ledger)
+                before = published(state.registry, seen, served)
+                served = ledgers.reconcile(before, served, seen).ledger
+            after = published(candidate.registry, now, served)  # drafts never enter the ledger
+            ledger = ledgers.dumps(ledgers.reconcile(after, served, now).ledger)
             data = text.encode("utf-8")
             if self._still(raw):
                 _write_both(self.path, raw, data, ledger)
