@@ -433,10 +433,17 @@ def test_every_page_word_has_a_latvian_translation() -> None:
     templates = [*package.glob("web/templates/*.html"), *package.glob("editor/templates/*/*.html")]
     for template in templates:
         used |= set(re.findall(r"_\('((?:[^'\\]|\\.)*)'", template.read_text("utf-8")))
-    # Messages the editor's views hand to `_(error)` / `_(message)` in its templates.
-    views = (package / "editor" / "views.py").read_text("utf-8")
-    used |= set(re.findall(r'(?:error|message)\s*=\s*"([^"]+)"', views))
-    assert "Wrong name or password." in used
+    # Messages the editor's pages hand to `_(error)` / `_(message)` in its templates.
+    from icalpub.editor.guard import BUSY, UNSAVED
+
+    for module in package.glob("editor/*.py"):
+        if module.name in ("api.py", "history.py", "commands.py"):  # JSON, logs, the CLI
+            continue
+        code = module.read_text("utf-8")
+        used |= set(re.findall(r'(?:error|message)\s*=\s*"([^"]+)"', code))
+        used |= set(re.findall(r'\bmessage\(\s*"([^"]+)"', code))
+    used |= {BUSY, UNSAVED}
+    assert "Wrong name or password." in used and "That version is not kept." in used
     catalog = translations("lv")
     missing = sorted(m for m in used if catalog.gettext(m) == m)
     assert missing == []

@@ -71,7 +71,8 @@ def save_or_page(
 
 def message_page(problems: list[FieldProblem]) -> str:
     """Return a short page saying what went wrong (for actions without a form)."""
-    return render_template("editor/message.html", message="; ".join(p.text for p in problems))
+    said = "; ".join(p.text for p in problems)
+    return render_template("editor/message.html", message=said)
 
 
 @blueprint.route("/new", methods=["GET", "POST"])
