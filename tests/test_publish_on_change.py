@@ -27,12 +27,13 @@ def tree(folder: Path) -> dict[str, bytes]:
     }
 
 
-def built_elsewhere(site: Path, folder: Path) -> dict[str, bytes]:
-    """Build a copy of the registry and ledger as they are now with `icalpub build`'s function."""
+def built_elsewhere(site: Path, folder: Path, now: dt.datetime = NOW) -> dict[str, bytes]:
+    """Build a copy of the registry and ledger as they are now with `icalpub build`'s function
+    (the copy keeps the file's save time: changes the ledger has not seen count from it)."""
     folder.mkdir()
-    shutil.copy(site, folder / "events.yaml")
-    shutil.copy(site.with_suffix(".lock"), folder / "events.lock")
-    build_folder(folder / "events.yaml", folder / "feeds", NOW)
+    shutil.copy2(site, folder / "events.yaml")
+    shutil.copy2(site.with_suffix(".lock"), folder / "events.lock")
+    build_folder(folder / "events.yaml", folder / "feeds", now)
     return tree(folder / "feeds")
 
 
@@ -111,4 +112,23 @@ def test_two_gunicorn_workers_publish_each_version_once(site: Path, tmp_path: Pa
             process.wait(timeout=30)
     written = log_path.read_text("utf-8").count("published version")
     assert written == 2, log_path.read_text("utf-8")  # the first version, then the edit
-    assert tree(out) == built_elsewhere(site, tmp_path / "built")
+    assert tree(out) == built_elsewhere(site, tmp_path / "built", dt.datetime.now(dt.UTC))
+
+
+def test_publishing_leaves_the_ledger_as_git_has_it(site: Path, tmp_path: Path) -> None:
+    """A service with --publish never writes events.lock (SPEC §5), so the registry's work
+    tree stays clean and `git pull` can run; the tree has the stamps all the same."""
+    out = tmp_path / "public"
+    ledger_before = site.with_suffix(".lock").read_bytes()
+    clock = FakeClock()
+    live = Live(
+        site, background=False, clock=clock, on_loaded=Publisher(site, out), now=lambda: NOW
+    )
+    text = site.read_text("utf-8").replace("location: Visa Latvija", "location: Rīga", 1)
+    site.write_text(text, "utf-8")
+    os.utime(site, (NOW.timestamp() - 60, NOW.timestamp() - 60))
+    clock.advance()
+    live.current()
+    assert b"LOCATION:R\xc4\xabga" in (out / "events" / "es-diena-2018.ics").read_bytes()
+    assert site.with_suffix(".lock").read_bytes() == ledger_before
+    assert b"SEQUENCE:1" in (out / "events" / "es-diena-2018.ics").read_bytes()

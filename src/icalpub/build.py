@@ -203,21 +203,19 @@ def build_folder(
     return Built(registry, publication, source.problems)
 
 
-def write_publication(
-    publication: Publication, registry_path: str | Path, out: str | Path, old_ledger: bytes | None
-) -> None:
-    """Write a publication already in memory to `out`, with its ledger, as a build does.
+def write_publication(publication: Publication, out: str | Path) -> None:
+    """Write a publication already in memory to `out`: the same tree and bytes as
+    `build_folder` for the same registry and ledger, atomically.
 
-    The same tree, bytes and ledger as `build_folder` for the same registry and
-    ledger; the caller holds the registry's write lock. The per-event files a
-    service makes on demand are made here.
+    The ledger is not written (SPEC §5: only the editor and `icalpub build` write
+    it): a service publishing its tree would otherwise leave `events.lock`
+    changed in the registry's work tree, and `git pull` would refuse to run.
+    The per-event files a service makes on demand are made here.
     """
-    lock = ledger_path(registry_path)
     with gcpause.paused():
-        _adopt_pending_ledger(lock, Path(out))
         files = {**publication.event_files(), **publication.files}
         with Tree(Path(out)) as tree:
-            _commit(tree, dict(sorted(files.items())), publication, old_ledger, lock)
+            tree.commit(dict(sorted(files.items())), before_swap=None)
 
 
 def _commit(

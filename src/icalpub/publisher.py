@@ -3,7 +3,8 @@
 nginx then answers the polls from files while the service keeps pages, unions
 and the editor live. The tree is written from the publication the worker
 already holds (no second compile), with `build.write_publication` — the same
-atomic swap, bytes and ledger as `icalpub build`. Several workers load the
+atomic swap and bytes as `icalpub build`; the ledger is left to the editor and
+the build (SPEC §5), so the registry's work tree stays as git has it. Several workers load the
 same version: each takes the registry's write lock (the editor's and the
 build's too) and writes only if the tree does not hold that version yet, and
 only if the files on disk are still the ones it loaded (else a newer load is
@@ -54,7 +55,7 @@ class Publisher:
                 log.info("%s changed since it was loaded; the next load publishes", self.registry)
                 return False
             try:
-                write_publication(served.publication, self.registry, self.out, raw.ledger)
+                write_publication(served.publication, self.out)
                 write_file(self.marker, served.version.encode() + b"\n")
             except BuildError as exc:
                 log.error("publishing version %s to %s failed: %s", served.version, self.out, exc)
