@@ -32,7 +32,7 @@ def create_app(
     when the registry is invalid: the service refuses to start rather than
     serve an empty calendar.
     """
-    from . import feeds, health, language, pages
+    from . import agenda, feeds, health, language, pages
 
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -48,6 +48,7 @@ def create_app(
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.extensions["icalpub-stats"] = counter.for_service(live.today)
+    agenda.install(app)
     language.install(app)  # before the blueprints: their /<lang> rules use its converter
     app.register_blueprint(feeds.blueprint)
     app.register_blueprint(health.blueprint)

@@ -17,3 +17,10 @@ def secure(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
     return response
+
+
+def framed_by(sources: list[str]) -> str:
+    """Return the pages' policy with `frame-ancestors` naming `sources` (the widget's)."""
+    return CONTENT_SECURITY_POLICY.replace(
+        "frame-ancestors 'none'", "frame-ancestors " + " ".join(sources)
+    )
