@@ -25,6 +25,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from .. import links
 from ..display import publication_title, when
 from ..i18n import locale
+from ..jsonld import event_data, script
 from ..model import Registry
 from ..occurrences import Occurrence, by_day, upcoming
 from ..query import by_topics
@@ -142,6 +143,8 @@ def event_page(event_id: str) -> Response:
     page = absolute(settings, event_page_path(event.id))
     title = event.title
     today = service().today()
+    shown = upcoming(event, today, settings.timezone, 1) if event.repeat else []
+    data = event_data(event, shown[0] if shown else None, settings, page, g.lang)
     html = _cached(
         lambda: render_template(
             "event.html",
@@ -159,6 +162,7 @@ def event_page(event_id: str) -> Response:
             if event.repeat
             else [],
             feeds=_feeds(registry, []),
+            jsonld=script(data),
         )
     )
     return _page(html)
