@@ -12,9 +12,11 @@ performers, so those are left out rather than made up.
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 
+import nh3
 from markupsafe import Markup
 
 from .agenda import fold
@@ -88,7 +90,8 @@ def event_data(
         }
     description = to_plain(event.description) if event.description else event.summary
     if description:
-        data["description"] = description.strip()
+        # Plain text: HTML written into the Markdown is dropped, not shown as tags.
+        data["description"] = html.unescape(nh3.clean(description, tags=set())).strip()
     # An event's own contact is a person; the calendar's, the organisation behind it.
     contact = event.contact or calendar.contact
     organizer: dict[str, object] = {
