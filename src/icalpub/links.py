@@ -30,6 +30,11 @@ def outlook_subscribe(url: str, name: str, service: str) -> str:
     return f"https://{OUTLOOK_HOSTS[service]}/owa?{query}"
 
 
+def outlook_add_from_web(service: str) -> str:
+    """Return Outlook's "Subscribe from web" form, where the address is pasted (always works)."""
+    return f"https://{OUTLOOK_HOSTS[service]}/calendar/0/addfromweb"
+
+
 def google_event(event: Event, title: str, page: str) -> str:
     """Return the Google Calendar "create event" link for the event's first occurrence."""
     start, end = _span(event)

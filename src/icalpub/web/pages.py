@@ -22,7 +22,7 @@ from markupsafe import Markup
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from .. import links
+from .. import agenda, links, platforms, qr
 from ..display import publication_title, when
 from ..i18n import locale
 from ..jsonld import event_data, script
@@ -31,13 +31,14 @@ from ..occurrences import Occurrence, by_day, upcoming
 from ..query import by_topics
 from ..served import Served
 from ..text import to_html
-from ..urls import absolute, canonical_topics, event_page_path, feed_path
+from ..urls import absolute, canonical_topics, event_page_path, feed_path, page_path
 from .headers import secure
-from .language import link
+from .language import gettext, link
 from .respond import service
 
 blueprint = Blueprint("pages", __name__)
 PAGE_MAX_AGE = 300  # pages may be cached briefly; they change with the registry
+POSTER_EVENTS = 5  # the next events a poster lists
 
 
 @blueprint.get("/")
@@ -163,6 +164,8 @@ def event_page(event_id: str) -> Response:
             else [],
             feeds=_feeds(registry, []),
             jsonld=script(data),
+            qr=qr.svg(page, gettext("QR code of this page's address")),
+            page_address=page,
         )
     )
     return _page(html)
@@ -170,12 +173,18 @@ def event_page(event_id: str) -> Response:
 
 @blueprint.get("/subscribe")
 def subscribe() -> Response:
-    """Offer the calendar and feed addresses for the chosen topics."""
+    """Offer the calendar and feed addresses for the chosen topics, per client.
+
+    The visitor's likely client comes first (from the User-Agent); every
+    client's one-click link and its "add by URL" steps stay on the page.
+    """
     registry: Registry = g.view
     topics = _topics(registry)
     settings = registry.calendar
     url = absolute(settings, feed_path("ics", topics))
     name = publication_title(registry, topics)
+    agent = request.headers.get("User-Agent", "")
+    seen = platforms.platform(agent)
     html = _cached(
         lambda: render_template(
             "subscribe.html",
@@ -185,13 +194,59 @@ def subscribe() -> Response:
             url=url,
             webcal=links.webcal(url),
             name=name,
+            clients=platforms.ORDER[seen],
+            opens_webcal=seen in platforms.WEBCAL,
             google=links.google_subscribe(url),
             outlook=links.outlook_subscribe(url, name, "outlook.com"),
             office=links.outlook_subscribe(url, name, "office365"),
+            outlook_form=links.outlook_add_from_web("outlook.com"),
+            office_form=links.outlook_add_from_web("office365"),
+            qr=qr.svg(url, gettext("QR code of the calendar address")),
             feed_links=[
                 (label, absolute(settings, feed_path(fmt, topics)))
                 for fmt, label in (("rss", "RSS"), ("atom", "Atom"), ("json", "JSON Feed"))
             ],
+            feeds=_feeds(registry, topics),
+        ),
+        seen,
+    )
+    response = _page(html)
+    response.headers["Vary"] = "User-Agent"  # the order of the clients follows it
+    return response
+
+
+@blueprint.get("/clients")
+def clients() -> Response:
+    """Say how often each calendar program fetches a subscription, and what it hides."""
+    registry: Registry = g.view
+    return _page(_cached(lambda: render_template("clients.html", feeds=_feeds(registry, []))))
+
+
+@blueprint.get("/poster/")
+@blueprint.get("/poster/<topic_id>")
+def poster(topic_id: str | None = None) -> Response:
+    """Show a printable one-page poster: the title, the next events, a QR code, the address."""
+    registry: Registry = g.view
+    topics = [topic_id] if topic_id else []
+    if topic_id and registry.topic(topic_id) is None:
+        return not_found(registry, message_key="There is no topic with this address.")
+    settings = registry.calendar
+    today = service().today()
+    target = absolute(settings, "subscribe" + page_path(topics))
+    coming = g.served.remember(
+        ("poster", g.lang, topic_id, today),
+        lambda: agenda.upcoming(registry, today, topics)[:POSTER_EVENTS],
+    )
+    html = _cached(
+        lambda: render_template(
+            "poster.html",
+            title=_topic_title(registry, topic_id) if topic_id else settings.title,
+            items=coming,
+            qr=qr.svg(target, gettext("QR code of the subscription page")),
+            short=target.split("://", 1)[1],
+            target=target,
+            occurrence_text=_occurrence_text,
+            topic_title=lambda t: _topic_title(registry, t),
             feeds=_feeds(registry, topics),
         )
     )
@@ -212,10 +267,10 @@ def not_found(registry: Registry, message_key: str = "") -> Response:
     return response
 
 
-def _cached(render: Callable[[], str]) -> str:
-    """Render once per publication, page address, language and day."""
+def _cached(render: Callable[[], str], *more: object) -> str:
+    """Render once per publication, page address, language, day (and `more`)."""
     served: Served = g.served
-    return served.page((request.full_path, g.lang, service().today()), render)
+    return served.page((request.full_path, g.lang, service().today(), *more), render)
 
 
 def _topics(registry: Registry) -> list[str]:
