@@ -71,6 +71,7 @@ def test_every_path_has_its_bytes_type_and_caching_headers(nginx: int) -> None:
         assert body == (EXPECTED / path).read_bytes(), path
         assert headers["content-type"] == TYPES[path.rsplit(".", 1)[1]], path
         assert headers["cache-control"] == "public, max-age=43200"
+        assert headers["access-control-allow-origin"] == "*"  # the widget reads feeds anywhere
         assert headers["etag"].startswith('"')
         assert "last-modified" in headers
 

@@ -27,7 +27,8 @@ from .respond import caching_headers, matches
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 STATUS = "304 NOT MODIFIED"  # as werkzeug writes it
-KEPT = frozenset(("ETag", "Cache-Control", "Vary"))  # what werkzeug keeps on a 304
+# What werkzeug keeps on a 304.
+KEPT = frozenset(("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin"))
 
 
 class Polls:

@@ -50,6 +50,8 @@ def caching_headers(
         ("Last-Modified", format_datetime(modified, usegmt=True)),
         ("Cache-Control", f"public, max-age={max_age}"),
         ("Vary", "Accept-Encoding"),
+        # Public data: any page may read a feed (the <icalpub-events> widget reads the JSON Feed).
+        ("Access-Control-Allow-Origin", "*"),
     ]
     if filename:
         headers.append(("Content-Disposition", f'attachment; filename="{filename}"'))
