@@ -24,8 +24,8 @@ from .language import link
 from .pages import (
     _cached,
     _feeds,
-    _occurrence_text,
     _page,
+    _span_text,
     _time_of,
     _topic_title,
     _topics,
@@ -187,7 +187,7 @@ def _in_view(registry: Registry, found: list[Occurrence]) -> list[Occurrence]:
 def _listing(registry: Registry) -> dict[str, object]:
     """Return what the occurrence list template needs."""
     return {
-        "occurrence_text": _occurrence_text,
+        "occurrence_text": _span_text,
         "time_of": _time_of,
         "topic_title": lambda t: _topic_title(registry, t),
     }

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from .. import agenda, links, platforms, qr
 from ..display import publication_title, when
-from ..i18n import locale
+from ..i18n import date_range, locale
 from ..jsonld import event_data, script
 from ..model import Registry
 from ..occurrences import Occurrence, by_day, upcoming
@@ -245,7 +245,7 @@ def poster(topic_id: str | None = None) -> Response:
             qr=qr.svg(target, gettext("QR code of the subscription page")),
             short=target.split("://", 1)[1],
             target=target,
-            occurrence_text=_occurrence_text,
+            occurrence_text=_span_text,
             topic_title=lambda t: _topic_title(registry, t),
             feeds=_feeds(registry, topics),
         )
@@ -314,6 +314,15 @@ def _occurrence_text(occurrence: Occurrence) -> str:
     from babel.dates import format_date
 
     text = format_date(occurrence.first_day, "long", locale=locale(g.lang))
+    time = _time_of(occurrence)
+    return f"{text}, {time}" if time else text
+
+
+def _span_text(occurrence: Occurrence) -> str:
+    """Return when an occurrence is: its day and time, or its first and last day."""
+    if occurrence.first_day == occurrence.last_day:
+        return _occurrence_text(occurrence)
+    text = date_range(occurrence.first_day, occurrence.last_day, g.lang)
     time = _time_of(occurrence)
     return f"{text}, {time}" if time else text
 
