@@ -163,3 +163,71 @@ def test_no_text_can_break_out_of_the_script_element() -> None:
     html = str(script(event_data(hostile, None, registry.calendar, "https://x/", "lv")))
     assert html.count("</script>") == 1 and "<!--" not in html
     assert blocks(f"<!doctype html><title>t</title>{html}")[0]["name"] == hostile.title
+
+
+def test_an_editor_moving_an_event_makes_it_rescheduled_with_its_previous_start(
+    site: Path,
+) -> None:
+    from icalpub import ledger as ledgers
+    from icalpub.editor import yamltext
+    from icalpub.editor.history import AuditLog, Author
+    from icalpub.editor.store import Change, Store
+
+    shipped = (site.parent / "events.lock").read_bytes()
+    assert ledgers.dumps(ledgers.loads(shipped)) == shipped  # no previous_start: same bytes
+    now = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
+    document = yamltext.read(site.read_text("utf-8"))
+    item = document.item("robezsardzes-macibas-2022-01")
+    assert item is not None
+    fields = dict(document.values(item))
+    fields["start"] = "2022-02-03 09:00"
+    fields["end"] = "2022-02-03 17:00"
+    change = Change("edit", "robezsardzes-macibas-2022-01", fields, item.version)
+    Store(site, AuditLog()).save(change, Author("Anna", "anna@example.lv"), now)
+    entry = ledgers.loads((site.parent / "events.lock").read_bytes()).entries
+    assert entry["robezsardzes-macibas-2022-01"].previous_start == dt.datetime(
+        2022, 1, 27, 7, tzinfo=dt.UTC
+    )
+    assert '"previous_start": "2022-01-27T07:00:00Z"' in (site.parent / "events.lock").read_text()
+    client = create_app(live=Live(site, background=False, now=lambda: now)).test_client()
+    node = expanded(blocks(client.get("/en/events/robezsardzes-macibas-2022-01").text)[0])
+    assert value(node, "eventStatus") == E + "EventRescheduled"
+    assert value(node, "previousStartDate") == "2022-01-27T09:00:00+02:00"
+    assert value(node, "startDate") == "2022-02-03T09:00:00+02:00"
+    # Another edit that keeps the new start keeps it rescheduled from the first start.
+    document = yamltext.read(site.read_text("utf-8"))
+    item = document.item("robezsardzes-macibas-2022-01")
+    assert item is not None
+    fields = dict(document.values(item))
+    fields["title"] = "Robežsardzes mācības (pārceltas)"
+    change = Change("edit", "robezsardzes-macibas-2022-01", fields, item.version)
+    Store(site, AuditLog()).save(change, Author("Anna", "anna@example.lv"), now)
+    kept = ledgers.loads((site.parent / "events.lock").read_bytes()).entries
+    assert kept["robezsardzes-macibas-2022-01"].previous_start == dt.datetime(
+        2022, 1, 27, 7, tzinfo=dt.UTC
+    )
+    untouched = kept["es-diena-2018"]
+    assert untouched.previous_start is None
+
+
+def test_the_ledger_keeps_a_moved_start_until_the_event_moves_back() -> None:
+    from dataclasses import replace
+
+    from icalpub import ledger as ledgers
+
+    registry = load(SHIPPED)
+    now = dt.datetime(2026, 11, 29, 12, tzinfo=dt.UTC)
+    first = ledgers.reconcile(registry, ledgers.Ledger(), now).ledger
+    event = registry.event("es-diena-2018")
+    assert event is not None
+    moved_event = replace(event, start=dt.date(2018, 10, 19))
+    events = tuple(moved_event if e.id == event.id else e for e in registry.events)
+    moved = replace(registry, events=events)
+    after = ledgers.reconcile(moved, first, now, (registry, {})).ledger
+    assert after.entries[event.id].previous_start == dt.date(2018, 10, 18)
+    text = ledgers.dumps(after)
+    assert b'"previous_start": "2018-10-18"' in text
+    assert ledgers.loads(text) == after  # a date stays a date
+    assert b"previous_start" not in ledgers.dumps(first)
+    back = ledgers.reconcile(registry, after, now, (moved, {})).ledger
+    assert back.entries[event.id].previous_start is None

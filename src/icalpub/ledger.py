@@ -27,6 +27,10 @@ class Entry:
     first_seen: dt.datetime
     changed: dt.datetime
     deleted: dt.datetime | None = None
+    # The start the event was announced with before it moved (schema.org's
+    # previousStartDate); known when a save or reload compares two versions,
+    # written only when set.
+    previous_start: dt.date | dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,7 +98,8 @@ def reconcile(
 
     With an `earlier` registry and its hashes, an event that is the very same
     object there (a reload reuses unchanged events) keeps its hash, as long
-    as what the hash also covers (the topics, the default contact) is equal.
+    as what the hash also covers (the topics, the default contact) is equal;
+    an event whose start differs there is recorded as moved (`previous_start`).
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
@@ -117,7 +122,8 @@ def reconcile(
             entry = old
         sequence = event.sequence if event.sequence is not None else entry.sequence
         modified = _utc(event.updated) if event.updated is not None else entry.changed
-        entry = replace(entry, sequence=sequence, changed=modified)
+        previous = _previous_start(event, old, before if earlier is not None else None)
+        entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
         if old != entry:  # new, edited, or given another sequence/updated by hand
             changed.append(event.id)
         entries[event.id] = entry
@@ -147,6 +153,21 @@ def seen_at(ledger: Ledger, saved: dt.datetime, now: dt.datetime) -> dt.datetime
     latest = max(times, default=None)
     after = latest + dt.timedelta(seconds=1) if latest is not None else saved
     return min(max(_utc(saved), after), _utc(now))
+
+
+def _previous_start(
+    event: Event, old: Entry | None, before: Registry | None
+) -> dt.date | dt.datetime | None:
+    """Return the start `event` was announced with before it moved (the first such start).
+
+    The ledger's record if it has one, else `before`'s start when it differs;
+    None once the event is back at that start.
+    """
+    previous = old.previous_start if old is not None and old.deleted is None else None
+    was = before.event(event.id) if before is not None else None
+    if previous is None and was is not None and was.start != event.start:
+        previous = was.start
+    return None if previous == event.start else previous
 
 
 def first_seen(event: Event, now: dt.datetime) -> dt.datetime:
@@ -210,6 +231,9 @@ def loads(data: bytes, name: str = "events.lock") -> Ledger:
                 first_seen=_parse(value["first_seen"]),
                 changed=_parse(value["changed"]),
                 deleted=_parse(value["deleted"]) if value.get("deleted") else None,
+                previous_start=_start(value["previous_start"])
+                if value.get("previous_start")
+                else None,
             )
             for key, value in raw["events"].items()
         }
@@ -234,6 +258,9 @@ def dumps(ledger: Ledger) -> bytes:
         }
         if entry.deleted is not None:
             item["deleted"] = _z(entry.deleted)
+        if entry.previous_start is not None:
+            start = entry.previous_start
+            item["previous_start"] = _z(start) if isinstance(start, dt.datetime) else str(start)
         events[key] = item
     text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
     return (text + "\n").encode()
@@ -245,6 +272,11 @@ def _utc(value: dt.datetime) -> dt.datetime:
 
 def _z(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _start(text: str) -> dt.date | dt.datetime:
+    """Parse a start as `dumps` writes it: a date, or a UTC time."""
+    return dt.date.fromisoformat(text) if len(text) == 10 else _parse(text)
 
 
 def _parse(text: str) -> dt.datetime:

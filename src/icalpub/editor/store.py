@@ -206,12 +206,15 @@ class Store:
             text, changed, candidate = self._candidate(state, raw, change)
             assert candidate.registry is not None
             served = state.source.ledger
+            # The file before the edit: a moved event's start is kept as previous_start.
+            earlier: tuple[Registry, Mapping[str, str]] | None = None
             if state.registry is not None:  # else the service still serves an older one
                 seen = ledgers.seen_at(served, raw.modified, now)
                 before = published(state.registry, seen, served)
                 served = ledgers.reconcile(before, served, seen).ledger
+                earlier = (before, {})
             after = published(candidate.registry, now, served)  # drafts never enter the ledger
-            ledger = ledgers.dumps(ledgers.reconcile(after, served, now).ledger)
+            ledger = ledgers.dumps(ledgers.reconcile(after, served, now, earlier).ledger)
             data = text.encode("utf-8")
             if self._still(raw):
                 _write_both(self.path, raw, data, ledger)

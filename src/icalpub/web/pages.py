@@ -26,12 +26,13 @@ from .. import agenda, links, platforms, qr
 from ..display import publication_title, when
 from ..i18n import date_range, locale
 from ..jsonld import event_data, script
-from ..model import Registry
+from ..model import Event, Registry
 from ..occurrences import Occurrence, by_day, upcoming
 from ..query import by_topics
 from ..served import Served
 from ..text import to_html
 from ..urls import absolute, canonical_topics, event_page_path, feed_path, page_path
+from ..zones import zone
 from .headers import secure
 from .language import gettext, link
 from .respond import service
@@ -145,7 +146,9 @@ def event_page(event_id: str) -> Response:
     title = event.title
     today = service().today()
     shown = upcoming(event, today, settings.timezone, 1) if event.repeat else []
-    data = event_data(event, shown[0] if shown else None, settings, page, g.lang)
+    data = event_data(
+        event, shown[0] if shown else None, settings, page, g.lang, _previous_start(event)
+    )
     html = _cached(
         lambda: render_template(
             "event.html",
@@ -265,6 +268,16 @@ def not_found(registry: Registry, message_key: str = "") -> Response:
     response = _page(html)
     response.status_code = 404
     return response
+
+
+def _previous_start(event: Event) -> dt.date | dt.datetime | None:
+    """Return the start the ledger says the event had before it moved, in its zone."""
+    served: Served = g.served
+    entry = served.publication.reconciled.ledger.entries.get(event.id)
+    previous = entry.previous_start if entry is not None else None
+    if isinstance(previous, dt.datetime):
+        return previous.astimezone(zone(event.timezone))
+    return previous
 
 
 def _cached(render: Callable[[], str], *more: object) -> str:
