@@ -200,7 +200,31 @@ def test_archive_lists_a_years_past_events_and_links_the_years(site: Path) -> No
     ]
     assert client.get("/archive/").headers["Location"] == "/archive/2022"
     assert "Nav pagājušu notikumu 2030. gadā." in client.get("/archive/2030").text
-    assert client.get("/archive/19").headers["Location"] == "/archive/0019"
+    assert client.get("/archive/02022").headers["Location"] == "/archive/2022"
+    assert client.get("/archive/0001").status_code == 404  # outside 1900–9000
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/events/?from=9999-12-31",
+        "/events/?to=0001-01-01",
+        "/events/?from=0001-01-01&to=9999-12-31",
+        "/events/?from=2022-13-01",
+        "/events/?page=999999",
+        "/events/?page=-1",
+        "/events/?q=" + "%C4%81" * 500,
+        "/events/?q=%00%FF",
+        "/embed/?limit=99999999",
+        "/embed/?limit=-3",
+        "/archive/9999",
+        "/archive/999999",
+        "/poster/%2e%2e",
+    ],
+)
+def test_odd_values_never_answer_500(site: Path, url: str) -> None:
+    response = on(site, JANUARY_2022).get(url)
+    assert response.status_code in (200, 301, 302, 404)
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,9 @@ from .query import by_topics
 
 HORIZON = dt.timedelta(days=366)  # how far ahead the agenda lists when no `to` is given
 PAGE_SIZE = 20
+# The dates a list may ask for: far from date.min and date.max, which the arithmetic of
+# repeats and spans would overflow.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
 
 
 def fold(text: str) -> str:
@@ -82,12 +85,14 @@ def upcoming(
 ) -> list[Occurrence]:
     """Return what happens from `today` (or the later `first`) to `last` (a year by default)."""
     start = max(today, first) if first is not None else today
-    end = last if last is not None else start + HORIZON
+    end = last if last is not None else min(start + HORIZON, LATEST)
     return select(registry, start, end, topics, query) if start <= end else []
 
 
 def past(registry: Registry, year: int, today: dt.date) -> list[Occurrence]:
     """Return `year`'s occurrences that ended before `today`, in date order."""
+    if not EARLIEST.year <= year <= LATEST.year:
+        return []
     first, last = dt.date(year, 1, 1), min(dt.date(year, 12, 31), today - dt.timedelta(days=1))
     if last < first:
         return []
@@ -98,7 +103,7 @@ def archive_years(registry: Registry, today: dt.date) -> list[int]:
     """Return the years that have past occurrences, oldest first."""
     if not registry.events:
         return []
-    oldest = min(event.first_day.year for event in registry.events)
+    oldest = max(EARLIEST.year, min(event.first_day.year for event in registry.events))
     return [year for year in range(oldest, today.year + 1) if past(registry, year, today)]
 
 

@@ -93,7 +93,7 @@ def archive(year: str) -> WerkzeugResponse:
     """List one year's past events, with the other years as links."""
     registry: Registry = g.view
     whole_year = int(year)
-    if not 1 <= whole_year <= 9998:
+    if not agenda.EARLIEST.year <= whole_year <= agenda.LATEST.year:
         abort(404)
     if year != f"{whole_year:04d}":
         return redirect(link("pages.archive", year=whole_year), code=301)
@@ -219,9 +219,12 @@ def _date(name: str) -> tuple[dt.date | None, bool]:
     if not text:
         return None, False
     try:
-        return dt.date.fromisoformat(text), False
+        day = dt.date.fromisoformat(text)
     except ValueError:
         return None, True
+    if not agenda.EARLIEST <= day <= agenda.LATEST:
+        return None, True
+    return day, False
 
 
 def _page_number() -> int:
