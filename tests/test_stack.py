@@ -172,3 +172,29 @@ def test_the_systemd_unit_verifies(tmp_path: Path) -> None:
     broken.write_text(checked.read_text().replace("NoNewPrivileges=yes", "NoNewPrivileges=perhaps"))
     result = subprocess.run([tool, "verify", str(broken)], capture_output=True, text=True)
     assert "Failed to parse" in result.stderr  # the check can fail
+
+
+def test_feeds_carry_one_cors_header_whoever_answers(stack: tuple[int, Path, Path]) -> None:
+    import http.client
+
+    port, _, _ = stack
+
+    def origins(path: str) -> list[str]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        connection.request("GET", path, headers={"Origin": "https://www.iem.gov.lv"})
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        assert response.status == 200, path
+        return [v for k, v in response.getheaders() if k.lower() == "access-control-allow-origin"]
+
+    # nginx's files, the service's unions behind it (its own header hidden), its event files
+    for path in (
+        "/feed.json",
+        "/en/topics/training.json",
+        "/feed.json?topic=training&topic=project",
+        "/en/calendar.ics?topic=training&topic=project",
+        "/events/es-diena-2018.ics",
+    ):
+        assert origins(path) == ["*"], path
+    assert origins("/events/") == []  # pages are not for other sites' scripts
