@@ -115,9 +115,12 @@ def shown(calendar: icalendar.Calendar) -> View:
 def check_headers(answer: Answer) -> None:
     """Last-Modified is never later than Date (RFC 9110 §8.8.2.1)."""
     if "last-modified" in answer.headers:
-        modified = parsedate_to_datetime(answer.headers["last-modified"])
         date = parsedate_to_datetime(answer.headers["date"])
-        assert modified <= date, (answer.url, answer.headers)
+        assert last_modified(answer) <= date, (answer.url, answer.headers)
+
+
+def last_modified(answer: Answer) -> dt.datetime:
+    return parsedate_to_datetime(answer.headers["last-modified"])
 
 
 @dataclass
@@ -128,11 +131,19 @@ class Watch:
     sequence: dict[str, int] = field(default_factory=dict)
     modified: dict[str, dt.datetime] = field(default_factory=dict)
     created: dict[str, dt.datetime] = field(default_factory=dict)
+    bodies: dict[str, tuple[bytes, dt.datetime]] = field(default_factory=dict)
     answers: int = 0
 
     def check(self, answer: Answer, calendar: icalendar.Calendar) -> None:
         """Check one answer's events against the moment it came and all earlier answers."""
         self.answers += 1
+        # Per URL, HTTP Last-Modified never goes back and is later for other bytes (SPEC §3).
+        body, modified = self.bodies.get(answer.url, (answer.body, last_modified(answer)))
+        if body == answer.body:
+            assert last_modified(answer) >= modified, (answer.url, "Last-Modified went back")
+        else:
+            assert last_modified(answer) > modified, (answer.url, "Last-Modified did not move")
+        self.bodies[answer.url] = answer.body, last_modified(answer)
         for event in calendar.walk("VEVENT"):
             uid = str(event["UID"])
             where = f"{answer.url} {uid}"
