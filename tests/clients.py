@@ -60,7 +60,11 @@ View = dict[str, Shown]
 
 @dataclass(frozen=True)
 class Answer:
-    """One HTTP answer to a poll, and the moment it was received (UTC, by the wall clock)."""
+    """One HTTP answer to a poll, and the moment it was received (UTC, by the wall clock).
+
+    `url` names the representation: "<port><path>", with " gzip" when it came gzipped
+    (nginx sends the .gz twin, a file with its own modification time).
+    """
 
     url: str
     status: int
@@ -80,9 +84,10 @@ def fetch(port: int, path: str, headers: dict[str, str] | None = None) -> Answer
         connection.close()
     at = dt.datetime.now(dt.UTC)
     found = {k.lower(): v for k, v in response.getheaders()}
+    url = f"{port}{path}"
     if found.get("content-encoding") == "gzip":
-        body = gzip.decompress(body)
-    return Answer(f"{port}{path}", response.status, found, body, at)
+        body, url = gzip.decompress(body), f"{url} gzip"
+    return Answer(url, response.status, found, body, at)
 
 
 def parse(answer: Answer) -> icalendar.Calendar:
