@@ -221,7 +221,7 @@ def next_second(after: float) -> None:
 
 
 class Subscribers:
-    """Every model subscribed to every path of both origins, and the person making changes."""
+    """Every model subscribed to every path of every origin, and the person making changes."""
 
     def __init__(self, stack: Stack, token: str) -> None:
         self.stack, self.token = stack, token
