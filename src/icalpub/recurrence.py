@@ -14,6 +14,9 @@ from dateutil import rrule
 from .model import Event
 
 UNTIL = re.compile(r"UNTIL=([0-9TZ]+)")
+INTERVAL = re.compile(r"(?:^|;)\s*INTERVAL\s*=\s*([^;]*)")
+MAX_INTERVAL = 10_000  # dateutil loops for ever on 0 and fails on negatives
+NTH_DAY = re.compile(r"([+-]?\d+)(?:MO|TU|WE|TH|FR|SA|SU)")
 
 
 def parse_rule(event: Event) -> rrule.rrule | str:
@@ -32,6 +35,16 @@ def parse_rule(event: Event) -> rrule.rrule | str:
             return "UNTIL of a timed event must be in UTC, e.g. UNTIL=20220630T235959Z"
         if not isinstance(start, dt.datetime) and "T" in value:
             return "UNTIL of an all-day event must be a date, e.g. UNTIL=20220630"
+    interval = INTERVAL.search(text.upper())
+    if interval and not (
+        interval.group(1).strip().isdigit()
+        and 1 <= int(interval.group(1).strip()[:6]) <= MAX_INTERVAL
+    ):
+        return f"INTERVAL must be a whole number from 1 to {MAX_INTERVAL}"
+    byday = re.search(r"(?:^|;)\s*BYDAY\s*=\s*([^;]*)", text.upper())
+    most = 5 if "FREQ=MONTHLY" in text.upper().replace(" ", "") else 53
+    if byday and any(not 1 <= abs(int(n[:4])) <= most for n in NTH_DAY.findall(byday.group(1))):
+        return f"BYDAY counts weekdays from 1 to {most} (or -1 to -{most}), e.g. 3TH or -1FR"
     try:
         vRecur.from_ical(text)
         rule = rrule.rrulestr(text, dtstart=first, forceset=False)

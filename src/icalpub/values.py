@@ -41,6 +41,9 @@ STATUSES = ("confirmed", "tentative", "cancelled")
 CONTACT_KEYS = ("name", "phone", "email")
 
 
+FIRST_YEAR, LAST_YEAR = 1000, 9998  # the years a date may have (see `when`)
+
+
 class Values:
     """Convert nodes to values, collecting problems with their places as it goes."""
 
@@ -194,6 +197,10 @@ class Values:
         the value is an instant, kept with the offset it was written with.
         """
         value = self.scalar(node, what).value.strip()
+        if value[:4].isdigit() and not FIRST_YEAR <= int(value[:4]) <= LAST_YEAR:
+            # A day after 9998 or before 1000 overflows Python's dates in a calendar's
+            # end dates and UTC times: the build would fail, so the reader refuses it.
+            raise self.fail(node, f"{what} '{value}' is outside the years {FIRST_YEAR}-{LAST_YEAR}")
         if DATE_PATTERN.fullmatch(value):
             try:
                 return dt.date.fromisoformat(value)

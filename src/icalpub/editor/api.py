@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from ..registry import EVENT_KEYS
 from ..values import closest
+from . import incoming
 from .auth import token_editor
 from .history import Author
 from .setup import Editing, editing, now
@@ -132,24 +133,32 @@ def post_event() -> Response:
     body = _body(None)
     if isinstance(body, Response):
         return body
-    event_id = str(body.get("id", "")).strip()
-    if not event_id:
+    event_id = body.get("id")
+    if not isinstance(event_id, str) or not event_id.strip():
         return _error(422, "the event needs an 'id'", {"id": ["the event needs an 'id'"]})
-    return _save(Change("add", event_id, body), 201)
+    return _save(Change("add", event_id.strip(), body), 201)
 
 
 # -- helpers ----------------------------------------------------------------------
 
 
 def _body(event_id: str | None) -> dict[str, Any] | Response:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
+    if not request.is_json:
         return _error(400, "the body must be one JSON object (Content-Type: application/json)")
+    try:
+        data = incoming.parse_json(request.get_data(cache=False))
+    except incoming.BodyError as exc:
+        return _error(400, f"{exc} (send one JSON object, Content-Type: application/json)")
     unknown = [key for key in data if key not in EVENT_KEYS]
     if unknown:
         fields = {key: [f"unknown key '{key}'" + _suggest(key)] for key in unknown}
         return _error(422, "the event has unknown keys: " + ", ".join(unknown), fields)
-    if event_id is not None and str(data.get("id", event_id)) != event_id:
+    refused = incoming.problems(data)
+    if refused:
+        return _error(
+            422, "the event has values that cannot be written; nothing was saved", refused
+        )
+    if event_id is not None and data.get("id", event_id) != event_id:
         message = "the id cannot be changed; add a new event and delete this one"
         return _error(422, message, {"id": [message]})
     return data

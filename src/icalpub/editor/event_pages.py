@@ -23,6 +23,7 @@ from ..i18n import locale
 from ..model import Event, Registry
 from ..text import to_html
 from ..zones import known_zones
+from . import incoming
 from .form import KINDS, WEEKDAYS, from_form, next_dates, to_form
 from .guard import login_required
 from .listing import default_text as plain
@@ -69,6 +70,14 @@ def save_or_page(
     return redirect(url_for("editor.events", saved=event_id))
 
 
+def refused(fields: Mapping[str, Any]) -> list[FieldProblem]:
+    """Return why submitted values cannot be written at all (line breaks in one-line fields,
+    control characters YAML cannot hold, …), beside their fields; the validator judges the
+    rest."""
+    found = incoming.problems(fields)
+    return [FieldProblem(name, text) for name, texts in found.items() for text in texts]
+
+
 def message_page(problems: list[FieldProblem]) -> str:
     """Return a short page saying what went wrong (for actions without a form)."""
     said = "; ".join(p.text for p in problems)
@@ -90,6 +99,9 @@ def new() -> Answer:
         return form_page(state, None, copied, {}, version="")
     fields = submitted(state, {})
     change = Change("add", text(fields.get("id")), fields)
+    problems = refused(fields)
+    if problems:
+        return form_page(state, None, fields, {}, "", problems), 422
     if request.form.get("action") == "preview":
         return preview_page(state, change, None, fields, "")
     return save_or_page(
@@ -112,6 +124,9 @@ def edit(event_id: str) -> Answer:
     fields = submitted(state, opened)
     version = request.form.get("version", "")
     change = Change("edit", event_id, fields, version)
+    problems = refused(fields)
+    if problems:
+        return form_page(state, event_id, fields, opened, version, problems), 422
     if request.form.get("action") == "preview":
         return preview_page(state, change, event_id, opened, version)
     return save_or_page(

@@ -10,6 +10,7 @@ exactly as written. What the form does not show (`published`, `updated`,
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
@@ -307,7 +308,7 @@ def _repeat_from_form(
         parts.append(f"BYMONTHDAY={day.day}")
     elif kind == "monthly-weekday" and day is not None:
         nth = (day.day - 1) // 7 + 1
-        if (day + dt.timedelta(days=7)).month != day.month and nth >= 4:
+        if day.day + 7 > calendar.monthrange(day.year, day.month)[1] and nth >= 4:
             nth = -1  # the last one of the month
         parts.append(f"BYDAY={nth}{WEEKDAYS[day.weekday()]}")
     ends = (values.get("repeat_ends") or "never").strip()
@@ -328,8 +329,11 @@ def _until(day_text: str, fields: Fields, default_zone: str) -> str:
         return day.strftime("%Y%m%d")
     zone = fields.get("timezone")
     name = zone if isinstance(zone, str) and zone else default_zone
-    end = localize(dt.datetime.combine(day, dt.time(23, 59, 59)), name)
-    return end.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    try:
+        end = localize(dt.datetime.combine(day, dt.time(23, 59, 59)), name)
+        return end.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
+    except OverflowError:  # the last day there is, in a zone behind UTC
+        return day.strftime("%Y%m%dT235959Z")
 
 
 def _date(text: str) -> dt.date | None:

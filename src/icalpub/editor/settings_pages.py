@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from . import incoming
 from .form import text_controls, text_value
 from .guard import login_required, protect
 from .parts import author, languages, named
@@ -41,6 +42,14 @@ def settings() -> WerkzeugResponse | str | tuple[str, int]:
         change = _topic_change(state)
     else:
         abort(400)
+    values: dict[str, Any] = {}
+    if isinstance(change, CalendarChange):
+        values = dict(change.fields)
+    elif isinstance(change, TopicChange):
+        values = {"id": change.topic, "title": dict(change.titles)}
+    problems = incoming.problems(values)
+    if problems:
+        return settings_page(state, [t for texts in problems.values() for t in texts]), 422
     try:
         store.save(change, author(), now())
     except Invalid as exc:
