@@ -371,3 +371,33 @@ def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
     ]
     refused = [r for r in caplog.records if "not counted" in r.getMessage()]
     assert len(refused) == 1
+
+
+def test_two_registries_on_one_machine_keep_their_counts_apart_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import tempfile
+
+    from icalpub.snapshot import state_dir
+
+    monkeypatch.delenv("ICALPUB_STATE_DIR")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    sites = []
+    for name in ("test-server", "real"):
+        (tmp_path / name).mkdir()
+        shutil.copy(ROOT / "events.yaml", tmp_path / name / "events.yaml")
+        shutil.copy(ROOT / "events.lock", tmp_path / name / "events.lock")
+        sites.append(tmp_path / name / "events.yaml")
+    for number, site in enumerate(sites):
+        app = app_for(site)
+        for n in range(number + 1):  # one subscriber of the test server, two of the real one
+            poll(app.test_client(), "/calendar.ics", f"192.0.2.{n + 1}", APPLE)
+        app.extensions["icalpub-stats"].close()
+    folders = [state_dir(site) for site in sites]
+    assert folders[0] != folders[1]
+    assert all(folder.parent.parent == tmp_path / "tmp" for folder in folders)
+    counts = [Store(folder).rows("2000-01-01") for folder in folders]
+    assert [[row[3] for row in found] for found in counts] == [[1], [2]]
+    assert state_dir(sites[0]) == state_dir(str(sites[0].parent / "." / "events.yaml"))

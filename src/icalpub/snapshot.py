@@ -37,12 +37,17 @@ def run_key() -> str:
     return f"{pid}|{started}"
 
 
-def state_dir() -> Path:
-    """Return the state folder: $ICALPUB_STATE_DIR, else a private folder in the temp directory."""
-    return Path(
-        os.environ.get("ICALPUB_STATE_DIR")
-        or os.path.join(tempfile.gettempdir(), f"icalpub-{os.getuid()}")
-    )
+def state_dir(registry: str | Path | None = None) -> Path:
+    """Return the state folder of `registry`: $ICALPUB_STATE_DIR, else a private folder in the
+    temp directory, one per registry (keyed by its absolute path), so that two registries
+    served on one machine never share counts, snapshots, throttles or sessions."""
+    configured = os.environ.get("ICALPUB_STATE_DIR")
+    if configured:
+        return Path(configured)
+    registry = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
+    path = Path(registry).resolve()
+    key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"icalpub-{os.getuid()}" / f"{path.stem}-{key}"
 
 
 class Snapshot:
@@ -51,7 +56,7 @@ class Snapshot:
     def __init__(self, registry: Path) -> None:
         key = f"{registry.resolve()}|{run_key()}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        self.path = state_dir() / f"{digest}.last-good"
+        self.path = state_dir(registry) / f"{digest}.last-good"
         self._saved: Raw | None = None
 
     def save(self, raw: Raw | None) -> None:

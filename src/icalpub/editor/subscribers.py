@@ -73,4 +73,4 @@ def _rows() -> tuple[int, dt.date, list[report.Row]]:
     state = editing().store().state()
     today = today_of(state)
     since = (today - dt.timedelta(days=days - 1)).isoformat()
-    return days, today, default_store().rows(since)
+    return days, today, default_store(editing().registry).rows(since)

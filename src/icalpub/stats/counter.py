@@ -24,6 +24,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from .store import Poll, Store, default_store
 
@@ -155,6 +156,6 @@ class Counter:
             )
 
 
-def for_service(today: Callable[[], dt.date]) -> Counter | None:
-    """Return the service's counter, or None when $ICALPUB_STATS is off."""
-    return Counter(default_store(), today) if enabled() else None
+def for_service(today: Callable[[], dt.date], registry: str | Path | None = None) -> Counter | None:
+    """Return the service's counter of `registry`, or None when $ICALPUB_STATS is off."""
+    return Counter(default_store(registry), today) if enabled() else None

@@ -197,7 +197,7 @@ class Store:
         return [tuple(row) for row in found]
 
 
-def default_store() -> Store:
-    """Return the store in the state folder, with $ICALPUB_STATS_RETENTION_DAYS if set."""
+def default_store(registry: str | Path | None = None) -> Store:
+    """Return the store in the registry's state folder, with $ICALPUB_STATS_RETENTION_DAYS."""
     days = int(os.environ.get("ICALPUB_STATS_RETENTION_DAYS", RETENTION_DAYS))
-    return Store(state_dir(), days)
+    return Store(state_dir(registry), days)

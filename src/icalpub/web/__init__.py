@@ -47,7 +47,7 @@ def create_app(
             live.watch()  # nginx answers the polls: changes must not wait for a request
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
-    app.extensions["icalpub-stats"] = counter.for_service(live.today)
+    app.extensions["icalpub-stats"] = counter.for_service(live.today, live.path)
     agenda.install(app)
     language.install(app)  # before the blueprints: their /<lang> rules use its converter
     app.register_blueprint(feeds.blueprint)
