@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -89,6 +90,14 @@ class Accounts:
                 if hmac.compare_digest(stored, digest):
                     found = editor
         return found
+
+    def account(self, login: str) -> str:
+        """Return whose failures a login counts as: the editor it names (by name or email,
+        however spaced or cased), else the login normalised (NFKC, case-folded, one space)."""
+        editor = self.editors.get(login.strip().lower()) or self.by_email(login)
+        if editor is not None:
+            return editor.name
+        return " ".join(unicodedata.normalize("NFKC", login).casefold().split())
 
     def verify(self, login: str, password: str) -> tuple[Editor | None, str | None]:
         """Check a login (name or email) and password; return the editor and, when its hash

@@ -1,35 +1,28 @@
 """Who is asking: the session's editor, a trusted proxy's header, or an API token.
 
 Sessions are Flask's signed cookie, bound to the editor's current password
-hash (a new password ends every old session) and to a login time (they end
-after `SESSION_HOURS`). The cookie is HttpOnly, SameSite=Lax, and Secure when
-the request came over HTTPS. A proxy's user header and X-Forwarded-* are
-believed only from the addresses in `[proxy] trusted`; anyone else who sends
-them is ignored.
+hash (a new password ends every old session), to a login time (they end
+after `SESSION_HOURS`) and to a session id the server keeps (`logins.Logins`):
+logging out ends the session on the server, not only in the browser. The
+cookie is HttpOnly, SameSite=Lax, and Secure when the request came over
+HTTPS. A proxy's user header and X-Forwarded-* are believed only from the
+addresses in `[proxy] trusted`; anyone else who sends them is ignored.
 
-Logins are slowed, not locked: each failure from a client address, and each
-failure on an account, earn a growing wait before the next attempt counts
-(up to a minute per address; an account's wait is capped at a few seconds so
-that someone guessing at an editor's account from elsewhere cannot keep the
-editor out). The counts live in each worker's memory.
+Logins are slowed, not locked, per account and per client network: see
+`logins`, where the counts are kept for every worker and across restarts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from flask import Request, session
 
 from ..web import forwarded
 from .accounts import Accounts, Editor, session_key
+from .logins import Logins
 
 SESSION_HOURS = 12
-ADDRESS_FREE, ADDRESS_MAX_WAIT = 5, 60.0  # failures before waiting; the longest wait
-ACCOUNT_FREE, ACCOUNT_MAX_WAIT = 10, 5.0
 
 
 def client_address(request: Request, accounts: Accounts) -> str:
@@ -54,12 +47,16 @@ def proxy_editor(request: Request, accounts: Accounts) -> Editor | None:
     return accounts.by_email(email) if email else None
 
 
-def session_editor(accounts: Accounts, now: dt.datetime) -> Editor | None:
-    """Return the editor of this session, if the session is theirs and still valid."""
+def session_editor(accounts: Accounts, now: dt.datetime, logins: Logins) -> Editor | None:
+    """Return the editor of this session, if the session is theirs, still valid and not ended
+    on the server (logged out, or logged out everywhere)."""
     name = session.get("editor")
     key = session.get("key")
     since = session.get("since")
+    session_id = session.get("sid")
     if not isinstance(name, str) or not isinstance(key, str) or not isinstance(since, int):
+        return None
+    if not isinstance(session_id, str):
         return None
     editor = accounts.editors.get(name)
     if editor is None or session_key(editor) != key:
@@ -67,15 +64,24 @@ def session_editor(accounts: Accounts, now: dt.datetime) -> Editor | None:
     age = now.timestamp() - since
     if age < -60 or age > SESSION_HOURS * 3600:
         return None
-    return editor
+    return editor if logins.is_open(session_id, editor.name) else None
 
 
-def start_session(editor: Editor, now: dt.datetime) -> None:
+def start_session(editor: Editor, now: dt.datetime, logins: Logins) -> None:
     """Begin a new session for `editor`: nothing of the old one is kept (no fixation)."""
     session.clear()
     session["editor"] = editor.name
     session["key"] = session_key(editor)
     session["since"] = int(now.timestamp())
+    session["sid"] = logins.open_session(editor.name)
+
+
+def end_session(logins: Logins) -> None:
+    """End this session on the server and in the browser."""
+    session_id = session.get("sid")
+    if isinstance(session_id, str):
+        logins.close_session(session_id)
+    session.clear()
 
 
 def token_editor(request: Request, accounts: Accounts) -> Editor | None:
@@ -84,57 +90,3 @@ def token_editor(request: Request, accounts: Accounts) -> Editor | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     return accounts.by_token(token.strip())
-
-
-@dataclass
-class _Failures:
-    count: int = 0
-    until: float = 0.0  # monotonic time before which a new attempt is refused
-
-
-class Throttle:
-    """Failed logins per address and per account, with waits that grow and then expire."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self.clock = clock
-        self._lock = threading.Lock()
-        self._addresses: dict[str, _Failures] = {}
-        self._accounts: dict[str, _Failures] = {}
-
-    def wait(self, address: str, account: str) -> float:
-        """Return how many seconds to wait before this address may try this account."""
-        now = self.clock()
-        with self._lock:
-            waits = [
-                found.until - now
-                for found in (self._addresses.get(address), self._accounts.get(account.lower()))
-                if found is not None
-            ]
-        return max([0.0, *waits])
-
-    def failed(self, address: str, account: str) -> None:
-        """Count a failed login."""
-        now = self.clock()
-        with self._lock:
-            self._prune(now)
-            for table, key, free, cap in (
-                (self._addresses, address, ADDRESS_FREE, ADDRESS_MAX_WAIT),
-                (self._accounts, account.lower(), ACCOUNT_FREE, ACCOUNT_MAX_WAIT),
-            ):
-                found = table.setdefault(key, _Failures())
-                found.count += 1
-                if found.count >= free:
-                    found.until = now + min(cap, 2.0 ** (found.count - free))
-
-    def succeeded(self, address: str, account: str) -> None:
-        """Forget the failures of this address and account."""
-        with self._lock:
-            self._addresses.pop(address, None)
-            self._accounts.pop(account.lower(), None)
-
-    def _prune(self, now: float) -> None:
-        if len(self._addresses) + len(self._accounts) < 10_000:
-            return
-        for table in (self._addresses, self._accounts):
-            for key in [k for k, v in table.items() if v.until < now - 3600]:
-                del table[key]

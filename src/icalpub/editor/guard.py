@@ -8,6 +8,7 @@ only a logged-in editor through; `safe_next` keeps redirects on the editor.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -41,6 +42,8 @@ def protect(blueprint: Blueprint) -> Blueprint:
     blueprint.register_error_handler(Broken, _broken)
     blueprint.register_error_handler(Unsaved, _unsaved)
     blueprint.register_error_handler(Busy, _unsaved)
+    blueprint.register_error_handler(sqlite3.Error, _state_failed)
+    blueprint.register_error_handler(OSError, _state_failed)
     return blueprint
 
 
@@ -60,8 +63,9 @@ def login_required(view: View) -> View:
 
 def current_editor() -> Editor | None:
     """Return the editor this request comes from (a trusted proxy's or the session's)."""
-    accounts = editing().accounts()
-    return proxy_editor(request, accounts) or session_editor(accounts, now())
+    state = editing()
+    accounts = state.accounts()
+    return proxy_editor(request, accounts) or session_editor(accounts, now(), state.logins)
 
 
 def safe_next(target: str) -> str:
@@ -93,6 +97,13 @@ def _headers(response: Response) -> Response:
 def _csrf_failed(error: CSRFError) -> tuple[str, int]:
     message = "The form has expired or did not come from this site. Open the page again."
     return render_template("editor/message.html", message=message), 400
+
+
+def _state_failed(error: Exception) -> tuple[str, int]:
+    """The state folder (login failures, open sessions) failed: nobody can log in now."""
+    current_app.logger.error("the editor's state folder failed: %s", error)
+    message = "The editor cannot log anyone in right now. Try again later."
+    return render_template("editor/message.html", message=message), 503
 
 
 def _broken(error: Broken) -> tuple[str, int]:

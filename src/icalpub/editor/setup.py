@@ -20,10 +20,12 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
 from ..files import write_file
+from ..snapshot import state_dir
 from . import accounts as accounts_module
 from .accounts import Accounts
-from .auth import Throttle, is_https
+from .auth import is_https
 from .history import for_registry
+from .logins import Logins
 from .store import Store
 
 MAX_BODY = 1024 * 1024  # an event, even with a long description, is far smaller
@@ -35,7 +37,7 @@ class Editing:
 
     registry: Path
     editors: Path
-    throttle: Throttle
+    logins: Logins  # login failures and open sessions, shared by the workers
     _accounts: tuple[tuple[int, int], Accounts] | None = None
     _store: Store | None = None
 
@@ -117,7 +119,7 @@ def install(app: Flask, registry: Path) -> None:
     app.extensions["icalpub-editor"] = Editing(
         registry=registry,
         editors=accounts_module.editors_path(registry),
-        throttle=Throttle(),
+        logins=Logins(state_dir(registry)),
     )
     app.config.update(
         MAX_CONTENT_LENGTH=MAX_BODY,
