@@ -17,9 +17,19 @@ from typing import Any
 from gunicorn.app.base import BaseApplication
 
 
-def settings(bind: str | None = None, workers: int | None = None) -> dict[str, Any]:
+def settings(
+    bind: str | None = None, workers: int | None = None, registry: str | Path | None = None
+) -> dict[str, Any]:
     """Return gunicorn's settings: flags first, then $ICALPUB_BIND/WORKERS/ACCESS_LOG."""
+    from ..editor.accounts import editors_path
+    from ..web.forwarded import Trust
+
+    registry = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
     return {
+        # gunicorn believes X-Forwarded-Proto (the request's scheme) only from the proxies
+        # the editor and the counts trust: the one list (empty: nobody, not gunicorn's
+        # default of 127.0.0.1). A change to it takes effect at the next start.
+        "forwarded_allow_ips": ",".join(Trust(editors_path(registry)).listed()),
         "bind": bind or os.environ.get("ICALPUB_BIND", "127.0.0.1:8000"),
         "workers": workers or int(os.environ.get("ICALPUB_WORKERS", "2")),
         "worker_class": "sync",
@@ -67,4 +77,4 @@ class Service(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hi
 
 def run(registry: str | Path, bind: str, workers: int | None = None) -> None:
     """Serve `registry` with gunicorn until it is stopped (SIGTERM, Ctrl-C)."""
-    Service(registry, settings(bind, workers)).run()
+    Service(registry, settings(bind, workers, registry)).run()

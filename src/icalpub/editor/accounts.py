@@ -65,8 +65,9 @@ class Proxy:
     header: str = ""  # the logged-in user's email, set by a login proxy; "" = no proxy login
 
     def trusts(self, address: str | None) -> bool:
-        """Return whether a request from `address` comes from a trusted proxy."""
-        return forwarded.trusted(address, self.trusted)
+        """Return whether a request from `address` comes from a trusted proxy (listed here or
+        in $ICALPUB_TRUSTED_PROXIES: the one list of `forwarded.Trust`)."""
+        return forwarded.trusted(address, (*self.trusted, *forwarded.environment()))
 
 
 @dataclass(frozen=True)

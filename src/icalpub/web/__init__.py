@@ -12,6 +12,7 @@ from flask import Blueprint, Flask, Response, g
 from ..live import Live
 from ..publisher import Publisher
 from ..stats import counter
+from . import forwarded
 from .polls import Polls
 
 
@@ -32,6 +33,7 @@ def create_app(
     when the registry is invalid: the service refuses to start rather than
     serve an empty calendar.
     """
+    from ..editor.accounts import editors_path
     from . import agenda, feeds, health, language, pages
 
     app = Flask(__name__)
@@ -48,6 +50,7 @@ def create_app(
         app.extensions["icalpub-publisher"] = publisher
     app.extensions["icalpub"] = live
     app.extensions["icalpub-stats"] = counter.for_service(live.today, live.path)
+    app.extensions["icalpub-trust"] = forwarded.Trust(editors_path(live.path))
     agenda.install(app)
     language.install(app)  # before the blueprints: their /<lang> rules use its converter
     app.register_blueprint(feeds.blueprint)
@@ -64,7 +67,9 @@ def create_app(
         install(app, live.path)
     language.choose_for(app)
     # Unchanged polls of published files are answered before Flask (the hot path).
-    app.wsgi_app = Polls(app.wsgi_app, live, app.extensions["icalpub-stats"])  # type: ignore[method-assign]
+    app.wsgi_app = Polls(  # type: ignore[method-assign]
+        app.wsgi_app, live, app.extensions["icalpub-stats"], app.extensions["icalpub-trust"]
+    )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

@@ -98,7 +98,7 @@ def _count(response: Response) -> Response:
     counter = current_app.extensions.get("icalpub-stats")
     polled = request.method == "GET" and response.status_code in (200, 304)
     if counter is not None and resource and polled:
-        address = forwarded.client_address(request, forwarded.counted_proxy)
+        address = forwarded.client_address(request, current_app.extensions["icalpub-trust"])
         counter.count(resource, address, request.headers.get("User-Agent", ""))
         if counter.due():
             response.call_on_close(counter.flush)  # after the answer is sent

@@ -34,10 +34,17 @@ KEPT = frozenset(("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin"
 class Polls:
     """Answer unchanged polls of published files; hand every other request to `app`."""
 
-    def __init__(self, app: WsgiApp, live: Live, counter: Counter | None) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        live: Live,
+        counter: Counter | None,
+        trusts: Callable[[str | None], bool] = forwarded.counted_proxy,
+    ) -> None:
         self.app = app
         self.live = live
         self.counter = counter
+        self.trusts = trusts
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer 304 here when the poll is one this layer knows; else call the app."""
@@ -71,7 +78,7 @@ class Polls:
         address = forwarded.address_of(
             environ.get("REMOTE_ADDR", ""),
             environ.get("HTTP_X_FORWARDED_FOR", ""),
-            forwarded.counted_proxy,
+            self.trusts,
         )
         counter.count(path, address, environ.get("HTTP_USER_AGENT", ""))
         if counter.due():
