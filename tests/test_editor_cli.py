@@ -73,3 +73,66 @@ def test_the_editors_file_follows_icalpub_editors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "anna" in accounts.load(elsewhere).editors
     assert not (tmp_path / "editors.toml").exists()
+
+
+def git(folder: Path, *args: str) -> str:
+    found = subprocess.run(
+        ["git", "-C", str(folder), *args], capture_output=True, text=True, check=True
+    )
+    return found.stdout
+
+
+def test_git_never_offers_the_editors_file_or_the_session_key(tmp_path: Path) -> None:
+    import shutil
+
+    from icalpub.live import Live
+    from icalpub.web import create_app
+
+    from .conftest import SHIPPED, require
+    from .editing import log_in
+
+    require("git")
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    shutil.copy(SHIPPED, folder / "events.yaml")
+    shutil.copy(SHIPPED.with_suffix(".lock"), folder / "events.lock")
+    git(folder, "init", "-q")
+    git(folder, "add", "-A")
+    git(folder, "-c", "user.name=t", "-c", "user.email=t@example.lv", "commit", "-qm", "registry")
+    secrets = ("editors.toml", ".editors.toml.secret")
+
+    def offered() -> str:
+        status = git(folder, "status", "--porcelain", "--untracked-files=all")
+        staged = git(folder, "add", "-A", "--dry-run")
+        return status + staged
+
+    added = icalpub(folder, "add", "anna", "--email", "anna@example.lv", stdin=PASSWORD + "\n")
+    assert added.returncode == 0, added.stderr
+    assert f"to {folder / 'editors.toml'}" in added.stderr  # where it wrote
+    assert "kept out of git" in added.stderr
+    assert not any(name in offered() for name in secrets)
+    app = create_app(live=Live(folder / "events.yaml", background=False))
+    assert log_in(app.test_client()).status_code == 302  # the first login makes the key
+    assert (folder / ".editors.toml.secret").exists()
+    for command, stdin in (
+        (("token", "anna"), ""),
+        (("passwd", "anna"), "a brand new password\n"),
+        (("add", "berta", "--email", "berta@example.lv"), PASSWORD + "\n"),
+        (("remove", "berta"), ""),
+    ):
+        assert icalpub(folder, *command, stdin=stdin).returncode == 0
+        assert not any(name in offered() for name in secrets), offered()
+    assert git(folder, "status", "--porcelain") == ""  # nothing else appeared either
+
+
+def test_a_secret_git_already_tracks_is_named_with_the_fix(tmp_path: Path) -> None:
+    from .conftest import require
+
+    require("git")
+    git(tmp_path, "init", "-q")
+    (tmp_path / "editors.toml").write_text("")
+    git(tmp_path, "add", "editors.toml")
+    added = icalpub(tmp_path, "add", "anna", "--email", "anna@example.lv", stdin=PASSWORD + "\n")
+    assert added.returncode == 0
+    assert "editors.toml is tracked by git" in added.stderr
+    assert "git rm --cached editors.toml" in added.stderr

@@ -35,6 +35,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from ..errors import IcalpubError
 from ..files import write_file
 from ..web import forwarded
+from . import untracked
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
@@ -120,6 +121,11 @@ def editors_path(registry: str | Path) -> Path:
     return Path(configured) if configured else Path(registry).parent / "editors.toml"
 
 
+def secret_path(editors: Path) -> Path:
+    """Return the file of the key that signs session cookies, beside the editors file."""
+    return editors.with_name(f".{editors.name}.secret")
+
+
 def load(path: Path) -> Accounts:
     """Read the editors file; raise AccountError with the place when it is malformed."""
     try:
@@ -161,6 +167,7 @@ def save(path: Path, accounts: Accounts) -> None:
     }
     header = "# icalpub editors: written by `icalpub editor`; passwords and tokens are hashes.\n"
     write_file(path, (header + tomli_w.dumps(data)).encode(), new_mode=0o600)
+    untracked.keep_out_of_git([path])
 
 
 def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:

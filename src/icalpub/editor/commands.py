@@ -9,7 +9,7 @@ from typing import NoReturn
 
 import click
 
-from . import accounts
+from . import accounts, untracked
 from .accounts import AccountError
 
 
@@ -34,7 +34,8 @@ def editor(context: click.Context, registry: str) -> None:
 def add(path: Path, name: str, email: str) -> None:
     """Add editor NAME; the password is asked twice (or read as one line from a pipe)."""
     _change(path, lambda a: accounts.add(a, name, email, _password()))
-    click.echo(f"added editor {name.lower()} <{email}> to {path}", err=True)
+    click.echo(f"added editor {name.lower()} <{email}> to {path.absolute()}", err=True)
+    _secrets_note(path)
 
 
 @editor.command()
@@ -88,6 +89,12 @@ def _change(path: Path, change: Callable[[accounts.Accounts], accounts.Accounts]
         accounts.save(path, change(_load(path)))
     except AccountError as exc:
         _fail(str(exc))
+
+
+def _secrets_note(path: Path) -> None:
+    """Say where the secrets are and that git will not offer them (or what to do)."""
+    for note in untracked.keep_out_of_git([path, accounts.secret_path(path)]):
+        click.echo(note, err=True)
 
 
 def _load(path: Path) -> accounts.Accounts:

@@ -22,6 +22,7 @@ from flask_wtf.csrf import CSRFProtect
 from ..files import write_file
 from ..snapshot import state_dir
 from . import accounts as accounts_module
+from . import untracked
 from .accounts import Accounts
 from .auth import is_https
 from .history import for_registry
@@ -70,7 +71,7 @@ class Editing:
         configured = os.environ.get("ICALPUB_SECRET_KEY")
         if configured:
             return configured
-        path = self.editors.with_name(f".{self.editors.name}.secret")
+        path = accounts_module.secret_path(self.editors)
         try:
             return path.read_text("ascii").strip()
         except FileNotFoundError:
@@ -84,6 +85,7 @@ class Editing:
             pass
         finally:
             staged.unlink()
+        untracked.keep_out_of_git([path])
         return path.read_text("ascii").strip()
 
 
