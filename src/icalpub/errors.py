@@ -65,3 +65,12 @@ class BuildError(IcalpubError):
 
 class LedgerPendingError(BuildError):
     """The new tree is published but the ledger's rename failed; the next build finishes it."""
+
+
+class SettingError(IcalpubError, ValueError):
+    """An ICALPUB_* environment variable holds a value its setting cannot take."""
+
+    def __init__(self, variable: str, value: str) -> None:
+        super().__init__(f"{variable}={value!r}: not a value this setting takes")
+        self.variable = variable
+        self.value = value
