@@ -5,5 +5,6 @@ src/icalpub/deployment/gunicorn.py for what each is and why.
 """
 
 from icalpub.deployment.gunicorn import settings
+from icalpub.settings import Settings
 
-globals().update(settings())
+globals().update(settings(Settings.from_environment()))

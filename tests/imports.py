@@ -24,15 +24,18 @@ def modules() -> dict[str, Path]:
     return found
 
 
-def _imported(name: str, path: Path, known: dict[str, Path]) -> Iterator[str]:
-    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-    for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+def imported(
+    name: str, tree: ast.AST, known: dict[str, Path], package: bool = False
+) -> Iterator[str]:
+    """Yield what module `name` (of source `tree`) imports, at any level of its code."""
+    parent = name if package else name.rpartition(".")[0]
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
-                anchor = package.split(".")
+                anchor = parent.split(".")
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
             for alias in node.names:
@@ -46,7 +49,9 @@ def graph() -> dict[str, set[str]]:
     known = modules()
     edges: dict[str, set[str]] = {}
     for name, path in known.items():
-        targets = {target for target in _imported(name, path, known) if target in known}
+        tree = ast.parse(path.read_text("utf-8"), str(path))
+        found = imported(name, tree, known, path.name == "__init__.py")
+        targets = {target for target in found if target in known}
         edges[name] = targets - {name, "icalpub"} if name != "icalpub" else targets - {name}
     return edges
 

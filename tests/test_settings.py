@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -67,3 +68,33 @@ def test_settings_are_read_from_the_variables_and_flags_win() -> None:
 def test_a_value_a_setting_cannot_take_is_refused_by_name(variable: str, value: str) -> None:
     with pytest.raises(SettingError, match=variable):
         Settings.from_environment({variable: value})
+
+
+def _environment_reads(tree: ast.AST) -> list[int]:
+    """Return the lines that read a variable: os.environ[…], os.environ.get(…), os.getenv(…)."""
+    lines = []
+    for node in ast.walk(tree):
+        target = node.value if isinstance(node, ast.Subscript) else None
+        call = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+        if call and node.func.attr in ("get", "getenv"):  # type: ignore[attr-defined]
+            target = node.func.value if node.func.attr == "get" else node.func  # type: ignore[attr-defined]
+        of_os = isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name)
+        if of_os and target.value.id == "os" and target.attr in ("environ", "getenv"):  # type: ignore[union-attr]
+            lines.append(node.lineno)
+    return lines
+
+
+def test_no_module_but_the_settings_reads_the_environment() -> None:
+    readers = {}
+    for path in sorted((ROOT / "src" / "icalpub").rglob("*.py")):
+        found = _environment_reads(ast.parse(path.read_text("utf-8")))
+        if found and path.name != "settings.py":
+            readers[str(path.relative_to(ROOT))] = found
+    assert readers == {}
+
+
+def test_the_reader_finder_finds_each_way_of_reading() -> None:
+    source = "import os\na = os.environ['X']\nb = os.environ.get('Y')\nc = os.getenv('Z')\n"
+    assert _environment_reads(ast.parse(source)) == [2, 3, 4]
+    assert _environment_reads(ast.parse("env = {**os.environ, 'A': '1'}\n")) == []
+    assert _environment_reads(ast.parse("author = request.environ['icalpub.author']\n")) == []

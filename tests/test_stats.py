@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from icalpub.live import Live
+from icalpub.service import create_service
 from icalpub.stats import report
 from icalpub.stats.counter import Counter
 from icalpub.stats.ingest import ingest, resource
 from icalpub.stats.store import Store, network
-from icalpub.web import create_app
 
 from .conftest import ROOT
 from .test_build import small_disk
@@ -43,9 +43,9 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def app_for(site: Path, today: dt.date = DAY) -> Any:
     live = Live(site, background=False, now=lambda: dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC))
-    app = create_app(live=live)
+    app = create_service(live=live)
     app.config["TESTING"] = True
-    counter: Counter = app.extensions["icalpub-stats"]
+    counter: Counter = app.extensions["icalpub"].counter
     counter.today = lambda: today
     return app
 
@@ -83,7 +83,7 @@ def test_a_simulated_day_gives_exact_counts(site: Path, state: Path) -> None:
     client.get("/", headers={"User-Agent": APPLE})
     client.get("/events/es-diena-2018.ics", headers={"User-Agent": APPLE})
     client.get("/topics/nope.ics", headers={"User-Agent": APPLE})
-    counter: Counter = app.extensions["icalpub-stats"]
+    counter: Counter = app.extensions["icalpub"].counter
     counter.flush()
     assert Store(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 2, 3, None),
@@ -239,12 +239,12 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
             for i in range(5):
                 answer = client.get("/calendar.ics", headers={"User-Agent": f"{APPLE} {i}"})
                 assert (answer.status_code, answer.data) == (200, plain)
-                app.extensions["icalpub-stats"].flush()
+                app.extensions["icalpub"].counter.flush()
         dropped = [r for r in caplog.records if "counts not written" in r.getMessage()]
         assert len(dropped) == 1, [r.getMessage() for r in caplog.records]
     finally:
         if app is not None:
-            app.extensions["icalpub-stats"].close()
+            app.extensions["icalpub"].counter.close()
         if holder is not None:
             holder.rollback()
             holder.close()
@@ -254,8 +254,8 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
 
 def test_stats_off_counts_nothing(site: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ICALPUB_STATS", "off")
-    app = create_app(live=Live(site, background=False))
-    assert app.extensions["icalpub-stats"] is None
+    app = create_service(live=Live(site, background=False))
+    assert app.extensions["icalpub"].counter is None
     app.test_client().get("/calendar.ics", headers={"User-Agent": APPLE})
     assert not (state / "stats.sqlite").exists()
 
@@ -291,7 +291,7 @@ def test_the_editor_shows_the_counts_with_pictures_and_csv(site: Path, state: Pa
     for address in ("192.0.2.1", "192.0.2.2"):
         store.add([store.poll(DAY.isoformat(), "/calendar.ics", address, APPLE)])
     store.add([store.poll(DAY.isoformat(), "/feed.atom", "192.0.2.9", FEEDLY.format(n=462))])
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     client = app.test_client()
     assert client.get("/edit/subscribers/").status_code == 404  # no editors file: no editor
     add_editor(site)
@@ -339,8 +339,8 @@ def test_hostile_user_agents_between_genuine_polls_leave_every_subscriber_counte
             assert poll(client, "/calendar.ics", f"192.0.2.{n + 1}", APPLE) == 200
             poll(client, "/feed.atom", f"198.51.100.{n % 3}", hostile[n % 3])
             if n % 5 == 4:
-                app.extensions["icalpub-stats"].flush()
-        app.extensions["icalpub-stats"].flush()
+                app.extensions["icalpub"].counter.flush()
+        app.extensions["icalpub"].counter.flush()
     rows = {(r[1], r[2]): r[3:] for r in Store(state).rows("2000-01-01")}
     assert rows[("/calendar.ics", "apple")] == (20, 20, None)
     assert rows[("/feed.atom", "feedly")] == (3, 20, None)  # claims beyond 10**9 ignored

@@ -75,6 +75,8 @@ TABLE = (
     Setting("trusted_proxies", "ICALPUB_TRUSTED_PROXIES", "(none)",
             "Comma-separated addresses or networks whose X-Forwarded-For the counts believe.",
             _names),
+    Setting("embed_ancestors", "ICALPUB_EMBED_ANCESTORS", "the calendar's own host",
+            "Space-separated CSP sources that may frame /embed/ (see docs/finding.md).", str),
 )  # fmt: skip
 
 
@@ -96,6 +98,7 @@ class Settings:
         default_factory=lambda: Path(tempfile.gettempdir()) / f"icalpub-{os.getuid()}"
     )
     trusted_proxies: tuple[str, ...] = ()
+    embed_ancestors: str = ""
 
     @classmethod
     def from_environment(

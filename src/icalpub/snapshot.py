@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import BuildError
@@ -37,21 +36,13 @@ def run_key() -> str:
     return f"{pid}|{started}"
 
 
-def state_dir() -> Path:
-    """Return the state folder: $ICALPUB_STATE_DIR, else a private folder in the temp directory."""
-    return Path(
-        os.environ.get("ICALPUB_STATE_DIR")
-        or os.path.join(tempfile.gettempdir(), f"icalpub-{os.getuid()}")
-    )
-
-
 class Snapshot:
     """The last good registry and ledger bytes of one registry file in one server run."""
 
-    def __init__(self, registry: Path) -> None:
+    def __init__(self, registry: Path, folder: Path) -> None:
         key = f"{registry.resolve()}|{run_key()}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        self.path = state_dir() / f"{digest}.last-good"
+        self.path = folder / f"{digest}.last-good"
         self._saved: Raw | None = None
 
     def save(self, raw: Raw | None) -> None:

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import tomllib
@@ -104,10 +103,9 @@ class Accounts:
         return editor, rehash
 
 
-def editors_path(registry: str | Path) -> Path:
-    """Return the editors file of a registry: $ICALPUB_EDITORS, else editors.toml beside it."""
-    configured = os.environ.get("ICALPUB_EDITORS")
-    return Path(configured) if configured else Path(registry).parent / "editors.toml"
+def editors_path(registry: str | Path, configured: Path | None = None) -> Path:
+    """Return the editors file of a registry: `configured`, else editors.toml beside it."""
+    return configured if configured is not None else Path(registry).parent / "editors.toml"
 
 
 def load(path: Path) -> Accounts:

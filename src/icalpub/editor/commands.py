@@ -9,6 +9,7 @@ from typing import NoReturn
 
 import click
 
+from ..settings import Settings
 from . import accounts
 from .accounts import AccountError
 
@@ -24,7 +25,7 @@ from .accounts import AccountError
 @click.pass_context
 def editor(context: click.Context, registry: str) -> None:
     """Manage the web editor's accounts (the file is $ICALPUB_EDITORS or editors.toml)."""
-    context.obj = accounts.editors_path(registry)
+    context.obj = accounts.editors_path(registry, Settings.from_environment().editors)
 
 
 @editor.command()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import os
 from collections.abc import Callable, Iterable
 
 from flask import Request
@@ -34,11 +33,6 @@ def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
         except ValueError:
             continue
     return tuple(found)
-
-
-def counted_proxy(address: str | None) -> bool:
-    """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES (the counts')."""
-    return trusted(address, os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(","))
 
 
 def client_address(request: Request, trusts: Callable[[str | None], bool]) -> str:
