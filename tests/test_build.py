@@ -29,7 +29,7 @@ from icalpub.build import Tree, write_tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
 from icalpub.publish import manifest, publish
-from icalpub.registry import read_source
+from icalpub.reader import read_source
 
 from .conftest import ROOT, SHIPPED, missing
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from icalpub.editor.history import audit_path
 from icalpub.live import Live
 from icalpub.service import create_service
+from icalpub.site import audit_path
 
 from .editing import add_editor, log_in
 

@@ -424,7 +424,7 @@ def test_retitling_a_topic_keeps_its_description_in_every_language(site: Path) -
         "title_lv": "Projekti un programmas",
         "title_en": "Projects and programmes",
     }
-    from icalpub.registry import load
+    from icalpub.reader import load
 
     old = load(site).topic("project")
     assert old is not None
@@ -552,7 +552,7 @@ def test_icalpub_pull_brings_another_machines_commit_under_the_lock(
 
 def test_a_save_waits_for_a_pull_holding_the_lock(site: Path) -> None:
     from icalpub.files import locked
-    from icalpub.registry import write_lock_path
+    from icalpub.site import write_lock_path
 
     store = Store(site, for_registry(site))
     document = read_bytes(site.read_bytes())

@@ -38,8 +38,9 @@ from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
-from .registry import ledger_path, read_source, write_lock_path
+from .reader import read_source
 from .schedule import published
+from .site import ledger_path, tree_lock_path, write_lock_path
 from .zones import today_in
 
 SAFE_PATH = re.compile(urls.published_pattern())
@@ -81,7 +82,7 @@ class Tree:
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self._stack.enter_context(locked(parent / f".{self.out.name}.lock"))
+            self._stack.enter_context(locked(tree_lock_path(self.out)))
             _remove_leftovers(parent, self.out.name)
             self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=parent))
         except OSError as exc:

@@ -15,7 +15,7 @@ from . import __version__, languages, parallel
 from .build import build_folder
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError, SettingError
 from .publish import size_warnings
-from .registry import load, read_source
+from .reader import load, read_source
 from .settings import Settings
 from .zones import today_in
 
@@ -186,7 +186,7 @@ def pull(registry: str, wait: float) -> None:
     from pathlib import Path
 
     from .files import LockTimeout, locked
-    from .registry import write_lock_path
+    from .site import write_lock_path
 
     path = Path(registry)
     try:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from . import gcpause
 from .errors import RegistryError
-from .registry import interpret, ledger_path
+from .registry import interpret
 from .served import Served, compile_served
+from .site import ledger_path
 from .snapshot import Snapshot
 from .zones import today_in
 

@@ -1,8 +1,8 @@
-"""Read `events.yaml` into the model, reporting every problem with its place; the only reader.
+"""Registry and ledger bytes → the model, with every problem at its place; the one set of rules.
 
-Three ways in: `read_source(path)` reads a file and its ledger, `interpret(name, raw)`
-does the same from bytes already in hand (the service's reload, the editor's
-candidate text), and `load(path)` raises instead of returning problems.
+`interpret(name, raw)` judges bytes already in hand: the files as `reader`
+read them, the service's reload, the editor's candidate text. Nothing here
+touches the disk.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import os
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import ledger as ledger_module
 from . import rules
-from .errors import Invalid, LedgerError, Problem, RegistryError, YamlProblem
+from .errors import Invalid, LedgerError, Problem, YamlProblem
 from .ledger import Ledger
 from .model import Calendar, Event, Registry, Topic
 from .reuse import event_key
+from .site import ledger_path
 from .values import Values, closest, has_offset
-from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, compose, decode
+from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
 
 CALENDAR_KEYS = (
     "title",
@@ -82,47 +81,6 @@ class Source:
     reusable: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict, repr=False)
 
 
-def ledger_path(registry_path: str | Path) -> Path:
-    """Return where the ledger of a registry lives: beside it, `events.lock` for `events.yaml`."""
-    return Path(registry_path).with_suffix(".lock")
-
-
-def write_lock_path(registry_path: str | Path) -> Path:
-    """Return the lock file every writer of a registry or its ledger holds while it writes."""
-    path = Path(registry_path)
-    return path.with_name(f".{path.name}.edit-lock")
-
-
-def read_raw(path: str | Path) -> Raw | Problem:
-    """Read the registry's and ledger's bytes and the registry's save time, or say why not."""
-    try:
-        with open(path, "rb") as handle:
-            modified = os.fstat(handle.fileno()).st_mtime
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        return Problem(str(path), 1, 1, f"cannot read the registry: {exc.strerror}")
-    lock = ledger_path(path)
-    try:
-        ledger: bytes | None = lock.read_bytes()
-    except FileNotFoundError:
-        ledger = None
-    except OSError as exc:
-        return Problem(str(lock), 1, 1, f"cannot read the ledger: {exc.strerror}")
-    return Raw(data, ledger, dt.datetime.fromtimestamp(int(modified), dt.UTC))
-
-
-def read_source(path: str | Path, known: AnyMapping[bytes, Event] | None = None) -> Source:
-    """Read a registry and its ledger; the registry is None if either has an error.
-
-    `known` is an earlier Source's `reusable`: events whose text is unchanged
-    are taken from it instead of being checked and built again (a reload).
-    """
-    raw = read_raw(path)
-    if isinstance(raw, Problem):
-        return Source(None, Ledger(), [raw], dt.datetime.fromtimestamp(0, dt.UTC))
-    return interpret(str(path), raw, known)
-
-
 def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None) -> Source:
     """Validate registry and ledger bytes together; the registry is None on any error."""
     registry, problems, reusable = _parse(raw.registry, name, known)
@@ -140,14 +98,6 @@ def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None
     if any(p.severity == "error" for p in problems):
         registry = None
     return Source(registry, ledger, problems, raw.modified, raw, reusable)
-
-
-def load(path: str | Path) -> Registry:
-    """Read and validate the registry at `path` with its ledger; raise RegistryError if invalid."""
-    source = read_source(path)
-    if source.registry is None:
-        raise RegistryError(source.problems)
-    return source.registry
 
 
 def _parse(

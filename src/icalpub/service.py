@@ -17,6 +17,7 @@ from .editor.install import install as install_editor
 from .live import Live
 from .publisher import Publisher
 from .settings import Settings
+from .site import Site, editors_path
 from .snapshot import Snapshot
 from .stats.counter import Counter
 from .stats.store import for_settings
@@ -37,12 +38,13 @@ def create_service(
     """
     settings = settings or Settings.from_environment()
     logging.getLogger("icalpub").setLevel(logging.INFO)  # loaded, reloaded, saved
+    registry = live.path if live is not None else settings.registry
+    site = Site(registry, editors_path(registry, settings.editors), settings.state_dir)
     publisher = None
     if live is None:
-        registry = settings.registry
         if settings.publish_dir is not None:
             publisher = Publisher(registry, settings.publish_dir)
-        snapshot = Snapshot(registry, settings.state_dir)
+        snapshot = Snapshot(registry, site.state_dir)
         live = Live(registry, on_loaded=publisher, snapshot=snapshot)
         if publisher is not None:
             live.watch()  # nginx answers the polls: changes must not wait for a request
@@ -57,6 +59,6 @@ def create_service(
     )
 
     def editor_room(app: Flask) -> None:
-        install_editor(app, live.path, settings.editors, settings.git_push, settings.secret_key)
+        install_editor(app, site, settings.git_push, settings.secret_key)
 
     return create_app(state, rooms=[editor_room] if editor else [])

@@ -103,11 +103,6 @@ class Accounts:
         return editor, rehash
 
 
-def editors_path(registry: str | Path, configured: Path | None = None) -> Path:
-    """Return the editors file of a registry: `configured`, else editors.toml beside it."""
-    return configured if configured is not None else Path(registry).parent / "editors.toml"
-
-
 def load(path: Path) -> Accounts:
     """Read the editors file; raise AccountError with the place when it is malformed."""
     try:

@@ -10,6 +10,7 @@ from typing import NoReturn
 import click
 
 from ..settings import Settings
+from ..site import editors_path
 from . import accounts
 from .accounts import AccountError
 
@@ -25,7 +26,7 @@ from .accounts import AccountError
 @click.pass_context
 def editor(context: click.Context, registry: str) -> None:
     """Manage the web editor's accounts (the file is $ICALPUB_EDITORS or editors.toml)."""
-    context.obj = accounts.editors_path(registry, Settings.from_environment().editors)
+    context.obj = editors_path(registry, Settings.from_environment().editors)
 
 
 @editor.command()

@@ -30,7 +30,7 @@ from typing import Protocol
 
 from ..errors import BuildError
 from ..files import describe, write_file
-from ..registry import ledger_path
+from ..site import audit_path, ledger_path
 
 log = logging.getLogger("icalpub.editor")
 GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
@@ -401,11 +401,6 @@ class AuditLog:
 
     def file_at(self, path: Path, commit: str) -> bytes | None:
         return None  # the audit log keeps hashes, not files
-
-
-def audit_path(path: Path) -> Path:
-    """Return where the audit log of a registry is: `events.audit.jsonl` for `events.yaml`."""
-    return path.with_suffix(".audit.jsonl")
 
 
 def _names(message: str, event_id: str) -> bool:

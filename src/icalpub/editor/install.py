@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Flask, Request, current_app
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from flask_wtf.csrf import CSRFProtect
 
-from .accounts import editors_path
+from ..site import Site
 from .api import blueprint as api_blueprint
 from .auth import Throttle, is_https
 from .setup import Editing, editing_of
@@ -41,17 +39,11 @@ def _https(request: Request) -> bool:
     return is_https(request, editing.accounts())
 
 
-def install(
-    app: Flask,
-    registry: Path,
-    editors: Path | None = None,
-    push: bool = False,
-    secret_key: str | None = None,
-) -> None:
-    """Add the editor to `app` (its URLs answer 404 while there is no editors file)."""
+def install(app: Flask, site: Site, push: bool = False, secret_key: str | None = None) -> None:
+    """Add the editor of `site` to `app` (its URLs answer 404 while there is no editors file)."""
     app.extensions["icalpub-editor"] = Editing(
-        registry=registry,
-        editors=editors_path(registry, editors),
+        registry=site.registry,
+        editors=site.editors,
         throttle=Throttle(),
         push=push,
         secret_key=secret_key,

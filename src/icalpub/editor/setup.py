@@ -18,6 +18,7 @@ from pathlib import Path
 from flask import Flask, abort, current_app
 
 from ..files import write_file
+from ..site import session_key_path
 from ..web.state import state
 from . import accounts as accounts_module
 from .accounts import Accounts
@@ -65,7 +66,7 @@ class Editing:
         """Return the key that signs session cookies."""
         if self.secret_key:
             return self.secret_key
-        path = self.editors.with_name(f".{self.editors.name}.secret")
+        path = session_key_path(self.editors)
         try:
             return path.read_text("ascii").strip()
         except FileNotFoundError:

@@ -21,8 +21,10 @@ from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
 from ..files import LockTimeout, describe, locked, write_file
 from ..model import Registry
-from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
+from ..reader import read_raw
+from ..registry import Raw, Source, interpret
 from ..schedule import published
+from ..site import ledger_path, write_lock_path
 from . import yamltext
 from .history import Author, History
 from .yamltext import Document, EditError, Fields, Item

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..registry import read_source
+from ..reader import read_source
 from ..settings import Settings
 from ..zones import today_in
 from . import report
