@@ -20,7 +20,7 @@ from icalpub.service import create_service
 from icalpub.stats import report
 from icalpub.stats.counter import Counter
 from icalpub.stats.ingest import ingest, resource
-from icalpub.stats.store import Store, network
+from icalpub.stats.store import Counts, network
 
 from .conftest import ROOT
 from .test_build import small_disk
@@ -85,17 +85,17 @@ def test_a_simulated_day_gives_exact_counts(site: Path, state: Path) -> None:
     client.get("/topics/nope.ics", headers={"User-Agent": APPLE})
     counter: Counter = app.extensions["icalpub"].counter
     counter.flush()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 2, 3, None),
         ("2026-11-30", "/calendar.ics", "google", 1, 3, None),
         ("2026-11-30", "/calendar.ics?topic=project&topic=training", "apple", 1, 1, None),
         ("2026-11-30", "/feed.atom", "feedly", 1, 2, 470),
         ("2026-11-30", "/topics/training.ics", "thunderbird", 1, 2, None),
     ]
-    csv = report.to_csv(Store(state).rows("2000-01-01"))
+    csv = report.to_csv(Counts(state).rows("2000-01-01"))
     assert csv.splitlines()[0] == "date,resource,client,subscribers,requests,reported"
     assert "2026-11-30,/feed.atom,feedly,1,2,470" in csv.splitlines()
-    table = report.to_table(Store(state).rows("2000-01-01"), DAY)
+    table = report.to_table(Counts(state).rows("2000-01-01"), DAY)
     assert "Google Calendar (at least one, server-side)" in table
 
 
@@ -106,7 +106,7 @@ def test_ipv6_addresses_count_by_their_64() -> None:
 
 
 def test_the_salt_dies_with_its_day_and_the_hashes_with_it(state: Path) -> None:
-    store = Store(state)
+    store = Counts(state)
     first = store.poll("2026-11-30", "/calendar.ics", "192.0.2.1", APPLE)
     store.add([first])
     salt_file = (state / "stats-salt").read_text()
@@ -128,7 +128,7 @@ def test_two_workers_counting_at_once_lose_nothing(state: Path) -> None:
     barrier = threading.Barrier(2)
 
     def worker(number: int) -> None:
-        counter = Counter(Store(state), lambda: DAY, interval=0)
+        counter = Counter(Counts(state), lambda: DAY, interval=0)
         barrier.wait()
         for i in range(300):
             counter.count("/calendar.ics", f"192.0.2.{i % 50}", f"{APPLE} w{number}")
@@ -141,7 +141,7 @@ def test_two_workers_counting_at_once_lose_nothing(state: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 100, 600, None)
     ]
 
@@ -190,7 +190,7 @@ def test_ingesting_a_log_twice_or_its_rotated_copy_counts_once(state: Path, tmp_
     log = tmp_path / "access.log"
     text = LOG.format(apple=APPLE, google=GOOGLE, feedly=FEEDLY.format(n=9))
     log.write_text(text)
-    store = Store(state)
+    store = Counts(state)
     assert ingest(store, log, "Europe/Riga", today=DAY) == (6, 4)
     assert ingest(store, log, "Europe/Riga", today=DAY) == (0, 0)
     log.write_text(text + text.splitlines(keepends=True)[0])  # one more line, appended
@@ -198,7 +198,7 @@ def test_ingesting_a_log_twice_or_its_rotated_copy_counts_once(state: Path, tmp_
     rotated.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
     assert ingest(store, rotated, "Europe/Riga", today=DAY) == (1, 1)  # today's salt: once
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 1, 3, None),
         ("2026-11-30", "/topics/training.ics", "google", 1, 1, None),
         ("2026-12-01", "/feed.atom", "feedly", 1, 1, 9),  # 23:30 UTC is the next day in Riga
@@ -217,7 +217,7 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
     plain = (ROOT / "tests" / "expected" / "calendar.ics").read_bytes()
     holder = None
     if fault == "locked":
-        Store(state).connect().close()
+        Counts(state).connect().close()
         holder = sqlite3.connect(state / "stats.sqlite", timeout=0)
         holder.execute("BEGIN EXCLUSIVE")
     elif fault == "corrupt":
@@ -287,7 +287,7 @@ def test_report_and_ingest_from_the_command_line(state: Path, tmp_path: Path) ->
 def test_the_editor_shows_the_counts_with_pictures_and_csv(site: Path, state: Path) -> None:
     from .editing import add_editor, log_in
 
-    store = Store(state)
+    store = Counts(state)
     for address in ("192.0.2.1", "192.0.2.2"):
         store.add([store.poll(DAY.isoformat(), "/calendar.ics", address, APPLE)])
     store.add([store.poll(DAY.isoformat(), "/feed.atom", "192.0.2.9", FEEDLY.format(n=462))])
@@ -315,7 +315,7 @@ def test_the_editor_shows_the_counts_with_pictures_and_csv(site: Path, state: Pa
 
 
 def test_the_report_draws_png_and_svg(state: Path, tmp_path: Path) -> None:
-    store = Store(state)
+    store = Counts(state)
     store.add([store.poll("2026-11-29", "/calendar.ics", "192.0.2.1", APPLE)])
     env = {**os.environ, "ICALPUB_STATE_DIR": str(state)}
     for name, magic in (("counts.png", b"\x89PNG"), ("counts.svg", b"<?xml")):
@@ -341,7 +341,7 @@ def test_hostile_user_agents_between_genuine_polls_leave_every_subscriber_counte
             if n % 5 == 4:
                 app.extensions["icalpub"].counter.flush()
         app.extensions["icalpub"].counter.flush()
-    rows = {(r[1], r[2]): r[3:] for r in Store(state).rows("2000-01-01")}
+    rows = {(r[1], r[2]): r[3:] for r in Counts(state).rows("2000-01-01")}
     assert rows[("/calendar.ics", "apple")] == (20, 20, None)
     assert rows[("/feed.atom", "feedly")] == (3, 20, None)  # claims beyond 10**9 ignored
     assert not [r for r in caplog.records if "not" in r.getMessage()]
@@ -352,7 +352,7 @@ def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
 ) -> None:
     from icalpub.stats.store import Poll
 
-    counter = Counter(Store(state), lambda: DAY)
+    counter = Counter(Counts(state), lambda: DAY)
     try:
         with caplog.at_level(logging.ERROR, logger="icalpub"):
             for round_ in range(2):
@@ -366,7 +366,7 @@ def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
                 counter.flush()  # the rest of the batch, put back, is written now
     finally:
         counter.close()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 10, 10, None)
     ]
     refused = [r for r in caplog.records if "not counted" in r.getMessage()]

@@ -1,4 +1,9 @@
-"""Every exception icalpub raises, and the located problems it reports."""
+"""The core's exceptions and the located problems it reports.
+
+The editor keeps its own beside the code that raises them (`editor.accounts`,
+`editor.yamltext`, `editor.store`), derived from IcalpubError too;
+`files.LockTimeout` is an OSError.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +52,7 @@ class YamlProblem(IcalpubError):
         self.message = message
 
 
-class Invalid(IcalpubError):
+class AlreadyReported(IcalpubError):
     """A registry value was wrong; its problem is already recorded (the reader's control flow)."""
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from . import ledger as ledger_module
 from . import rules
-from .errors import Invalid, LedgerError, Problem, YamlProblem
+from .errors import AlreadyReported, LedgerError, Problem, YamlProblem
 from .ledger import Ledger
 from .model import Calendar, Event, Registry, Topic
 from .reuse import event_key
@@ -142,7 +142,7 @@ class _Reader(Values):
             return None
         try:
             top = self.fields(root, TOP_KEYS, "the registry", required=("calendar", "events"))
-        except Invalid:
+        except AlreadyReported:
             return None
         calendar = self.field(top, "calendar", self.calendar)
         topics = self.field(top, "topics", self.topics) or ()
@@ -192,7 +192,7 @@ class _Reader(Values):
             translations=tuple(translated),
         )
         if title is None or base_url is None or zone is None:
-            raise Invalid()
+            raise AlreadyReported()
         return calendar
 
     def languages(self, node: Node) -> tuple[str, ...]:
@@ -203,7 +203,7 @@ class _Reader(Values):
         for item in items:
             try:
                 language = self.language(item)
-            except Invalid:
+            except AlreadyReported:
                 continue
             if language in found:
                 self.error(item, f"language '{language}' is listed twice")
@@ -231,7 +231,7 @@ class _Reader(Values):
         for key, value in node.pairs:
             try:
                 language = self.language(key)
-            except Invalid:
+            except AlreadyReported:
                 continue
             if language not in self.published:
                 listed = ", ".join(self.published)
@@ -245,7 +245,7 @@ class _Reader(Values):
                 continue
             try:
                 found[language] = self.text(value, f"{what} ({language})", multiline)
-            except Invalid:
+            except AlreadyReported:
                 continue
         if default not in found:
             raise self.fail(
@@ -269,14 +269,14 @@ class _Reader(Values):
         for key, value in node.pairs:
             try:
                 topic_id = self.identifier(key, "topic id")
-            except Invalid:
+            except AlreadyReported:
                 continue
             if topic_id in topics:
                 self.error(key, f"topic '{topic_id}' is declared twice")
                 continue
             try:
                 found = self.fields(value, TOPIC_KEYS, f"topic '{topic_id}'", required=("title",))
-            except Invalid:
+            except AlreadyReported:
                 continue
             titles = self.field(found, "title", functools.partial(self.titles, topic_id=topic_id))
             translated: list[tuple[str, str, str]] = []
@@ -316,7 +316,7 @@ class _Reader(Values):
                 titles.append(
                     (self.language(key), self.text(value, f"title of topic '{topic_id}'"))
                 )
-            except Invalid:
+            except AlreadyReported:
                 continue
         return tuple(titles)
 
@@ -338,7 +338,7 @@ class _Reader(Values):
                 before = len(self.problems)
                 try:
                     event = self.event(item, zone, declared)
-                except Invalid:
+                except AlreadyReported:
                     continue
                 if event is None:
                     continue
@@ -377,18 +377,7 @@ class _Reader(Values):
             )
 
         title = texts("title")
-        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
-        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
-        fixed = free and has_offset(start)
-        if free and end is not None and start is not None and has_offset(end) != fixed:
-            self.error(
-                found["end"][1],
-                f"{what}: start and end must both have an offset or both be local times",
-                "an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; "
-                "add it to both or leave it out of both",
-            )
-            end = None
-            start = None
+        start, end, fixed = self.times(found, what, zone, free)
         if fixed:
             zone = "UTC"
         topic_ids = self.field(found, "topics", lambda n: self.event_topics(n, what, declared))
@@ -432,6 +421,29 @@ class _Reader(Values):
         )
         if event_id is None or title is None or start is None:
             return None
+        return self.judged(event, found, what)
+
+    def times(
+        self, found: dict[str, tuple[Scalar, Node]], what: str, zone: str, free: bool
+    ) -> tuple[dt.date | dt.datetime | None, dt.date | dt.datetime | None, bool]:
+        """Return an event's start, end and whether they are fixed instants (with offsets)."""
+        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
+        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
+        fixed = free and has_offset(start)
+        if free and end is not None and start is not None and has_offset(end) != fixed:
+            self.error(
+                found["end"][1],
+                f"{what}: start and end must both have an offset or both be local times",
+                "an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; "
+                "add it to both or leave it out of both",
+            )
+            return None, None, fixed
+        return start, end, fixed
+
+    def judged(
+        self, event: Event, found: dict[str, tuple[Scalar, Node]], what: str
+    ) -> Event | None:
+        """Return `event` unless the rules across its fields find an error (each reported)."""
         faults = rules.check(event, what)
         for fault in faults:
             report = self.error if fault.severity == "error" else self.warning
@@ -448,7 +460,7 @@ class _Reader(Values):
         for item in items:
             try:
                 topic = self.scalar(item, f"{what} topic").value.strip()
-            except Invalid:
+            except AlreadyReported:
                 continue
             if topic not in declared:
                 self.error(

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from .store import Poll, Store
+from .store import Counts, Poll
 
 log = logging.getLogger("icalpub")
 FLUSH_INTERVAL = 1.0  # seconds between writes of a worker's counts
@@ -37,7 +37,7 @@ class Counter:
 
     def __init__(
         self,
-        store: Store,
+        store: Counts,
         today: Callable[[], dt.date],
         interval: float = FLUSH_INTERVAL,
         clock: Callable[[], float] = time.monotonic,

@@ -94,7 +94,7 @@ class Salt:
         return self._salt
 
 
-class Store:
+class Counts:
     """The counts database of one service or one log ingestion."""
 
     def __init__(self, folder: Path, retention_days: int = RETENTION_DAYS) -> None:
@@ -196,6 +196,6 @@ class Store:
         return [tuple(row) for row in found]
 
 
-def for_settings(settings: Settings) -> Store:
+def for_settings(settings: Settings) -> Counts:
     """Return the store in the settings' state folder, keeping their days of counts."""
-    return Store(settings.state_dir, settings.stats_retention_days)
+    return Counts(settings.state_dir, settings.stats_retention_days)

@@ -10,7 +10,7 @@ from flask import Flask, current_app
 from ..live import Live
 from ..publisher import Publisher
 from ..stats.counter import Counter
-from ..stats.store import Store
+from ..stats.store import Counts
 from . import forwarded
 
 
@@ -21,7 +21,7 @@ class AppState:
     live: Live
     publisher: Publisher | None
     counter: Counter | None  # None: counting is off
-    counts: Store  # read by the editor's subscribers page, also when counting is off
+    counts: Counts  # read by the editor's subscribers page, also when counting is off
     trusted_proxies: tuple[str, ...] = ()
     embed_ancestors: str = ""  # the sites that may frame /embed/ (CSP sources)
 
