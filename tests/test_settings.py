@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import ast
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -98,3 +101,15 @@ def test_the_reader_finder_finds_each_way_of_reading() -> None:
     assert _environment_reads(ast.parse(source)) == [2, 3, 4]
     assert _environment_reads(ast.parse("env = {**os.environ, 'A': '1'}\n")) == []
     assert _environment_reads(ast.parse("author = request.environ['icalpub.author']\n")) == []
+
+
+@pytest.mark.parametrize("command", [["serve", "events.yaml"], ["stats", "report"]])
+def test_a_command_refuses_a_bad_setting_in_one_line(command: list[str]) -> None:
+    environ = {**os.environ, "ICALPUB_STATS_RETENTION_DAYS": "many"}
+    done = subprocess.run(
+        [sys.executable, "-m", "icalpub", *command],
+        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1
+    message = "ICALPUB_STATS_RETENTION_DAYS='many': not a value this setting takes"
+    assert done.stderr == f"icalpub: {message}\n"

@@ -242,4 +242,7 @@ def _count(number: int, noun: str) -> str:
 
 def main() -> None:
     """Run the icalpub command line."""
-    cli()
+    try:
+        cli()
+    except SettingError as exc:  # a command that read the settings (editor, stats)
+        _fail(str(exc))

@@ -2,10 +2,10 @@
 
 `settings()` turns icalpub's settings into gunicorn's, in one place; the
 repository's `gunicorn.conf.py` (for `gunicorn wsgi:app`) uses it too. Sync
-workers: every answer is bytes already in memory, so a worker never waits on
-I/O. Each worker compiles the registry itself (no preload), so a failed
-reload in one never affects another and a replaced worker starts from the
-files on disk.
+workers: a public answer is bytes already in memory, so a worker waits on
+I/O only for an editor's save. Each worker compiles the registry itself (no
+preload), so a failed reload in one never affects another and a replaced
+worker starts from the files on disk.
 """
 
 from __future__ import annotations
