@@ -388,10 +388,7 @@ class _Reader(Values):
         updated = self.field(
             found, "updated", lambda n: self.instant(n, f"{what} updated", default_zone)
         )
-        draft = self.field(found, "draft", lambda n: self.flag(n, f"{what} draft"))
-        publish_at = self.field(
-            found, "publish_at", lambda n: self.instant(n, f"{what} publish_at", zone)
-        )
+        draft, publish_at = self.schedule(found, what, zone)
         event = Event(
             id=event_id or "",
             title=title or "",
@@ -410,7 +407,7 @@ class _Reader(Values):
                 found, "sequence", lambda n: self.integer(n, f"{what} sequence", 0)
             ),
             status=status or "confirmed",
-            draft=bool(draft),
+            draft=draft,
             publish_at=publish_at,
             repeat=self.field(found, "repeat", lambda n: self.text(n, f"{what} repeat")),
             exceptions=self.field(found, "except", lambda n: self.dates(n, f"{what} except")) or (),
@@ -422,6 +419,16 @@ class _Reader(Values):
         if event_id is None or title is None or start is None:
             return None
         return self.judged(event, found, what)
+
+    def schedule(
+        self, found: dict[str, tuple[Scalar, Node]], what: str, zone: str
+    ) -> tuple[bool, dt.datetime | None]:
+        """Return whether an event is a draft, and the instant it is to be published at."""
+        draft = self.field(found, "draft", lambda n: self.flag(n, f"{what} draft"))
+        publish_at = self.field(
+            found, "publish_at", lambda n: self.instant(n, f"{what} publish_at", zone)
+        )
+        return bool(draft), publish_at
 
     def times(
         self, found: dict[str, tuple[Scalar, Node]], what: str, zone: str, free: bool
