@@ -13,7 +13,6 @@ import logging
 
 from flask import Flask
 
-from .editor.install import install as install_editor
 from .live import Live
 from .publisher import Publisher
 from .settings import Settings
@@ -59,6 +58,11 @@ def create_service(
     )
 
     def editor_room(app: Flask) -> None:
-        install_editor(app, site, settings.git_push, settings.secret_key)
+        # Imported here, after the registry is compiled, as before the composition
+        # root: the editor's imports (argon2, the pages) take a worker a second
+        # under load, and a worker reads the registry as soon as it can.
+        from .editor.install import install
+
+        install(app, site, settings.git_push, settings.secret_key)
 
     return create_app(state, rooms=[editor_room] if editor else [])
