@@ -35,7 +35,7 @@ import icalendar
 import pytest
 
 from icalpub.deployment.nginx import render
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .clients import (
     MODELS,

@@ -54,7 +54,7 @@ def test_every_relative_link_resolves_inside_the_repository(document: Path) -> N
 
 def test_the_link_reader_finds_the_readme_s_links() -> None:
     links = _links(ROOT / "README.md")
-    assert "docs/deploying.md" in links and "docs/screenshots/month-1280.png" in links
+    assert "docs/deploying.md" in links and "docs/screenshots/agenda-1280.png" in links
 
 
 def test_the_readme_stays_an_entry_point() -> None:

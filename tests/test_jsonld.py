@@ -23,7 +23,7 @@ from pyld import jsonld
 
 from icalpub.jsonld import event_data, online, script
 from icalpub.live import Live
-from icalpub.registry import load
+from icalpub.reader import load
 from icalpub.service import create_service
 
 from .conftest import SHIPPED

@@ -86,7 +86,7 @@ def test_fold_and_matches_cover_latvian_letters() -> None:
     assert fold("Mācības ĢIMNĀZIJĀ, Rēzekne, Čiekurkalns, Šķūnis, Žīdiņš") == (
         "macibas gimnazija, rezekne, ciekurkalns, skunis, zidins"
     )
-    from icalpub.registry import load
+    from icalpub.reader import load
 
     from .conftest import SHIPPED
 
