@@ -111,6 +111,7 @@ def _https(request: Request) -> bool:
 def install(app: Flask, registry: Path) -> None:
     """Add the editor to `app` (its URLs answer 404 while there is no editors file)."""
     from .api import blueprint as api_blueprint
+    from .proposals_api import blueprint as proposals_api_blueprint
     from .subscribers import blueprint as subscribers_blueprint
     from .views import blueprints
 
@@ -133,6 +134,7 @@ def install(app: Flask, registry: Path) -> None:
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(proposals_api_blueprint)
     app.register_blueprint(subscribers_blueprint)
 
 
