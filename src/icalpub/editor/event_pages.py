@@ -22,13 +22,16 @@ from ..display import when
 from ..i18n import locale
 from ..model import Event, Registry
 from ..text import to_html
+from ..web.language import gettext
 from ..zones import known_zones
 from .form import KINDS, WEEKDAYS, from_form, next_dates, to_form
-from .guard import login_required
+from .guard import login_required, publisher_required
 from .listing import default_text as plain
 from .listing import text_of as text
 from .pages import blueprint
 from .parts import author, languages, named, not_here, today, topics
+from .review import proposals_of, propose
+from .roles import decide, is_draft
 from .setup import editing, now
 from .store import Change, Conflict, Edit, FieldProblem, Invalid, Refused, State
 from .yamltext import EditError, Fields, Value
@@ -39,6 +42,7 @@ CONTROLS = {
     "end": "end_date",
     "repeat": "repeat_kind",
     "contact": "contact_name",
+    "publish_at": "publish_date",
 }
 Page = Callable[[list[FieldProblem]], str]
 Answer = WerkzeugResponse | str | tuple[str, int]
@@ -89,6 +93,8 @@ def new() -> Answer:
             copied["title"] = values.get("title", "")
         return form_page(state, None, copied, {}, version="")
     fields = submitted(state, {})
+    if not g.editor.publishes:
+        fields["draft"] = "true"  # an author's new event is a draft
     change = Change("add", text(fields.get("id")), fields)
     if request.form.get("action") == "preview":
         return preview_page(state, change, None, fields, "")
@@ -114,6 +120,13 @@ def edit(event_id: str) -> Answer:
     change = Change("edit", event_id, fields, version)
     if request.form.get("action") == "preview":
         return preview_page(state, change, event_id, opened, version)
+    current = state.document.values(item) if item is not None else None
+    decision, why = decide(g.editor.publishes, "edit", current, fields)
+    if decision == "forbidden":
+        problems = [FieldProblem("draft", gettext(why))]
+        return form_page(state, event_id, fields, opened, version, problems), 403
+    if decision == "propose":
+        return propose_or_page(state, event_id, fields, opened, version)
     return save_or_page(
         change,
         lambda problems: form_page(state, event_id, fields, opened, version, problems),
@@ -121,8 +134,28 @@ def edit(event_id: str) -> Answer:
     )
 
 
+@blueprint.get("/events/<event_id>/preview")
+@login_required
+def preview(event_id: str) -> Answer:
+    """The event as its page will show it: for a draft or a scheduled event, before anyone
+    else sees it (behind the login; `no-store`, as every editor page)."""
+    state = editing().store().state()
+    event = state.registry.event(event_id) if state.registry is not None else None
+    if event is None or state.registry is None:
+        abort(404)
+    item = state.document.item(event_id)
+    written = state.document.values(item) if item is not None else {}
+    return render_template(
+        "editor/preview.html",
+        preview=_preview(state.registry, event),
+        draft=event.draft,
+        publish_at=text(written.get("publish_at")),
+    )
+
+
 @blueprint.post("/events/<event_id>/status")
 @login_required
+@publisher_required
 def status(event_id: str) -> Answer:
     """Cancel the event, or undo the cancelling."""
     state = editing().store().state()
@@ -144,6 +177,7 @@ def status(event_id: str) -> Answer:
 
 @blueprint.route("/events/<event_id>/delete", methods=["GET", "POST"])
 @login_required
+@publisher_required
 def delete(event_id: str) -> Answer:
     """Delete after the editor types the event's id; the id is never used again."""
     state = editing().store().state()
@@ -168,6 +202,27 @@ def delete(event_id: str) -> Answer:
         return page, 422
     change = Change("delete", event_id, version=request.form.get("version", ""))
     return save_or_page(change, message_page)
+
+
+def propose_or_page(
+    state: State, event_id: str, fields: Fields, opened: Fields, version: str
+) -> Answer:
+    """Keep an author's change of a published event as a proposal and show it; or the form
+    again with why not (422 invalid, 409 changed since)."""
+    store = editing().store()
+    try:
+        proposal = propose(
+            store, proposals_of(store.path), author(), event_id, version, fields, now()
+        )
+    except Conflict as exc:
+        return conflict_page(state, event_id, fields, opened, exc), 409
+    except Invalid as exc:
+        return form_page(state, event_id, fields, opened, version, exc.problems), 422
+    except (Refused, EditError) as exc:
+        return form_page(
+            state, event_id, fields, opened, version, [FieldProblem("", str(exc))]
+        ), 409
+    return redirect(url_for("editor.proposal", proposal_id=proposal.id, proposed=1))
 
 
 # -- rendering --------------------------------------------------------------------
@@ -212,6 +267,7 @@ def form_page(
         kinds=KINDS,
         dates=dates,
         read_only=item.shared if item else "",
+        stored_draft=item is None or is_draft(state.document.values(item)),  # new: a draft
         preview=preview,
         conflict=conflict,
     )

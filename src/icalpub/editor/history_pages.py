@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort, render_template, request
 
 from .event_pages import Answer, message_page, save_or_page
-from .guard import login_required
+from .guard import login_required, publisher_required
 from .listing import default_text as plain
 from .pages import blueprint
 from .parts import languages, message, not_here
@@ -38,6 +38,7 @@ def history(event_id: str) -> str:
 
 @blueprint.post("/events/<event_id>/restore")
 @login_required
+@publisher_required
 def restore(event_id: str) -> Answer:
     """Save the event as it was after an earlier save (a new save; nothing is rewritten)."""
     store = editing().store()
