@@ -105,3 +105,24 @@ def _order(names: Iterable[str]) -> list[str]:
 
 def _languages(languages: Sequence[str], present: set[str]) -> list[str]:
     return [code for code in languages if code in present] + sorted(present - set(languages))
+
+
+# A field's name on the page (translated through the catalog).
+LABELS = {
+    "id": "Id",
+    "draft": "Draft",
+    "publish_at": "Published from",
+    "title": "Title",
+    "start": "Start",
+    "end": "End",
+    "timezone": "Time zone",
+    "repeat": "Repeats",
+    "except": "Skipped dates",
+    "location": "Place",
+    "topics": "Topics",
+    "summary": "Summary",
+    "description": "Description",
+    "url": "Web page",
+    "contact": "Contact",
+    "status": "Status",
+}

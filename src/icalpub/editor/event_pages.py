@@ -147,7 +147,7 @@ def preview(event_id: str) -> Answer:
     written = state.document.values(item) if item is not None else {}
     return render_template(
         "editor/preview.html",
-        preview=_preview(state.registry, event),
+        preview=preview_of(state.registry, event),
         draft=event.draft,
         publish_at=text(written.get("publish_at")),
     )
@@ -287,11 +287,11 @@ def preview_page(
         page = form_page(state, event_id, shown, opened, version, [FieldProblem("", str(exc))])
         return page, 409
     event = registry.event(change.event_id)
-    preview = _preview(registry, event) if event else None
+    preview = preview_of(registry, event) if event else None
     return form_page(state, event_id, shown, opened, version, preview=preview)
 
 
-def _preview(registry: Registry, event: Event) -> dict[str, Any]:
+def preview_of(registry: Registry, event: Event) -> dict[str, Any]:
     zone = registry.calendar.timezone
     return {
         "event": event,

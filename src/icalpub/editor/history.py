@@ -86,6 +86,9 @@ class History(Protocol):
     def file_at(self, path: Path, commit: str) -> bytes | None:
         """Return the registry's bytes as of a recorded save, if they are kept."""
 
+    def file_versions(self, path: Path, limit: int = 200) -> list[tuple[Version, bytes]]:
+        """Return every kept version of the registry, whoever made it, newest first."""
+
 
 def for_registry(path: Path, push: bool = False) -> History:
     """Return git history when the registry is in a git work tree, else the audit log.
@@ -233,6 +236,41 @@ class Git:
             check=False,
         )
         return result.stdout if result.returncode == 0 else None
+
+    def file_versions(self, path: Path, limit: int = 200) -> list[tuple[Version, bytes]]:
+        """Every commit that touched the registry (`git log` of the file, editor or not),
+        with its bytes then, read in one `git cat-file --batch`; newest first."""
+        result = _git(
+            path.parent,
+            "log",
+            f"--max-count={limit}",
+            "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s",
+            "--",
+            path.name,
+        )
+        if result.returncode != 0:
+            return []
+        versions = [Version(*line.split("\x1f", 3)) for line in result.stdout.splitlines()]
+        wanted = "".join(f"{v.commit}:./{path.name}\n" for v in versions).encode()
+        batch = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=path.parent,
+            input=wanted,
+            capture_output=True,
+            env=_environment(),
+            check=False,
+            timeout=60,
+        )
+        found, data = [], batch.stdout
+        for version in versions:
+            header, _, data = data.partition(b"\n")
+            parts = header.split()
+            if len(parts) != 3 or parts[1] != b"blob":
+                continue  # the file was deleted in that commit
+            size = int(parts[2])
+            found.append((version, data[:size]))
+            data = data[size + 1 :]
+        return found
 
 
 class GitFailed(Exception):
@@ -401,6 +439,9 @@ class AuditLog:
 
     def file_at(self, path: Path, commit: str) -> bytes | None:
         return None  # the audit log keeps hashes, not files
+
+    def file_versions(self, path: Path, limit: int = 200) -> list[tuple[Version, bytes]]:
+        return []  # the audit log keeps hashes, not files
 
 
 def audit_path(path: Path) -> Path:

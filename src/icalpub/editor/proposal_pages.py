@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, g, redirect, render_template, request, url_for
 
 from ..errors import BuildError
-from .changes import diff, missing_translations
+from .changes import LABELS, diff, missing_translations
 from .event_pages import Answer, conflict_page
 from .guard import login_required, publisher_required
 from .listing import default_text as plain
@@ -21,26 +21,6 @@ from .review import Decided, approve, decline, proposals_of, visible
 from .setup import editing, now
 from .store import Conflict, Invalid, Refused
 from .yamltext import EditError
-
-# A field's name on the page (translated through the catalog).
-LABELS = {
-    "id": "Id",
-    "draft": "Draft",
-    "publish_at": "Published from",
-    "title": "Title",
-    "start": "Start",
-    "end": "End",
-    "timezone": "Time zone",
-    "repeat": "Repeats",
-    "except": "Skipped dates",
-    "location": "Place",
-    "topics": "Topics",
-    "summary": "Summary",
-    "description": "Description",
-    "url": "Web page",
-    "contact": "Contact",
-    "status": "Status",
-}
 
 
 @blueprint.get("/proposals")
