@@ -125,4 +125,7 @@ LABELS = {
     "url": "Web page",
     "contact": "Contact",
     "status": "Status",
+    "published": "Announced",
+    "updated": "Last changed",
+    "sequence": "Revision",
 }

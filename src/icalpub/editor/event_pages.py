@@ -26,6 +26,7 @@ from ..web.language import gettext
 from ..zones import known_zones
 from .form import KINDS, WEEKDAYS, from_form, next_dates, to_form
 from .guard import login_required, publisher_required
+from .ids import RULE, suggest
 from .listing import default_text as plain
 from .listing import text_of as text
 from .pages import blueprint
@@ -33,7 +34,7 @@ from .parts import author, languages, named, not_here, today, topics
 from .review import proposals_of, propose
 from .roles import decide, is_draft
 from .setup import editing, now
-from .store import Change, Conflict, Edit, FieldProblem, Invalid, Refused, State
+from .store import Change, Conflict, Edit, Exists, FieldProblem, Invalid, Refused, State
 from .yamltext import EditError, Fields, Value
 
 # The form control a registry field's message is shown beside.
@@ -45,6 +46,13 @@ CONTROLS = {
     "publish_at": "publish_date",
 }
 Page = Callable[[list[FieldProblem]], str]
+CHANGED = "Someone else changed this event since you opened it; nothing was saved."
+GONE = "Someone else deleted this event since you opened it; nothing was saved."
+NO_ID = "Give the event a title (its id is made from it) or type an id."
+TAKEN = (
+    "An event has, or had, this id (a deleted event's id stays with its subscribers): "
+    "choose another id."
+)
 Answer = WerkzeugResponse | str | tuple[str, int]
 
 
@@ -64,6 +72,8 @@ def save_or_page(
         return page([FieldProblem(refused_on, str(exc))]), 409
     except Invalid as exc:
         return page(exc.problems), 422
+    except Exists:
+        return page([FieldProblem(refused_on, gettext(TAKEN))]), 409
     except (Refused, EditError) as exc:
         return page([FieldProblem(refused_on, str(exc))]), 409
     done = "deleted" if isinstance(change, Change) and change.action == "delete" else "saved"
@@ -95,6 +105,13 @@ def new() -> Answer:
     fields = submitted(state, {})
     if not g.editor.publishes:
         fields["draft"] = "true"  # an author's new event is a draft
+    if not text(fields.get("id")).strip():
+        taken = {*(i.id for i in state.document.items), *state.source.ledger.entries}
+        title = plain(fields.get("title"), languages(state))
+        fields["id"] = suggest(title, request.form.get("start_date", ""), taken)
+    if not fields["id"]:
+        problems = [FieldProblem("id", gettext(NO_ID))]
+        return form_page(state, None, fields, {}, "", problems), 422
     change = Change("add", text(fields.get("id")), fields)
     if request.form.get("action") == "preview":
         return preview_page(state, change, None, fields, "")
@@ -267,6 +284,7 @@ def form_page(
         kinds=KINDS,
         dates=dates,
         read_only=item.shared if item else "",
+        id_rule=RULE,
         stored_draft=item is None or is_draft(state.document.values(item)),  # new: a draft
         preview=preview,
         conflict=conflict,
@@ -323,7 +341,7 @@ def conflict_page(
         merged,
         current,
         conflict.version or "",
-        problems=[FieldProblem("", str(conflict))],
+        problems=[FieldProblem("", gettext(GONE if conflict.current is None else CHANGED))],
         conflict=details,
     )
 
