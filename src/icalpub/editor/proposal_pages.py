@@ -7,10 +7,13 @@ or declines with a note. An author sees their own proposals and the notes.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import abort, g, redirect, render_template, request, url_for
 
 from ..errors import BuildError
 from .changes import LABELS, diff, missing_translations
+from .event_history import when_text
 from .event_pages import Answer, conflict_page
 from .guard import login_required, publisher_required
 from .listing import default_text as plain
@@ -29,7 +32,7 @@ def proposals() -> str:
     """List the proposals this editor may see, open ones first."""
     found = visible(proposals_of(editing().registry).all(), g.editor)
     found.sort(key=lambda p: (p.status != "open", p.created))
-    return render_template("editor/proposals.html", proposals=found)
+    return render_template("editor/proposals.html", proposals=found, when=_when)
 
 
 @blueprint.get("/proposals/<proposal_id>")
@@ -96,7 +99,15 @@ def review_page(found: Proposal, problems: list[str] | None = None) -> str:
         labels=LABELS,
         language_names=names if len(codes) > 1 else {},
         problems=problems or [],
+        when=_when,
     )
+
+
+def _when(stamp: str) -> str:
+    """Return a proposal's UTC stamp in the calendar's zone and the interface's language."""
+    state = editing().store().state()
+    zone = state.registry.calendar.timezone if state.registry else "UTC"
+    return when_text(dt.datetime.fromisoformat(stamp.replace("Z", "+00:00")), zone, g.lang)
 
 
 def _visible(proposal_id: str) -> Proposal:
