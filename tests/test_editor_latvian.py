@@ -144,3 +144,36 @@ def test_every_editor_page_and_message_in_latvian_is_in_the_catalog(
     assert len(asked) > 100  # the pages were rendered through the catalog
     missing = sorted(asked - _latvian())
     assert missing == []
+
+
+def test_every_validator_message_the_form_translates_is_in_the_catalog() -> None:
+    from icalpub.editor.said import PATTERNS
+
+    missing = sorted(message for _, message in PATTERNS if message not in _latvian())
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("english", "latvian"),
+    [
+        ("event 'a' ends before it starts", "Beigas ir pirms sākuma"),
+        ("an event start '2026-02-30' is not a real date", "“2026-02-30” nav īsts datums"),
+        ("event 'a' title has no text in 'lv', the default language", "valodā (lv)"),
+        ("event 'a' url 'ftp://x' is not an absolute http(s) URL", "“ftp://x” nav tīmekļa"),
+        (
+            "event 'a' start: 2026-03-29 03:30 does not exist in Europe/Riga (the clocks skip "
+            "it when daylight saving time starts)",
+            "2026-03-29 03:30 laika joslā Europe/Riga nepastāv",
+        ),
+        ("event 'a' has the unknown topic 'trainig'", "“trainig” nav šī kalendāra tēma"),
+    ],
+)
+def test_the_readers_messages_are_said_in_latvian_on_their_field(
+    english: str, latvian: str
+) -> None:
+    from icalpub.editor.said import said
+    from icalpub.editor.store import FieldProblem
+
+    found = said(FieldProblem("end", english, "an English hint"), translations("lv").gettext)
+    assert latvian in found.text and found.field == "end"
+    assert "English" not in found.text  # an untranslated hint is left out

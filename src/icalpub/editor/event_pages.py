@@ -33,6 +33,7 @@ from .pages import blueprint
 from .parts import author, languages, named, not_here, today, topics
 from .review import proposals_of, propose
 from .roles import decide, is_draft
+from .said import said
 from .setup import editing, now
 from .store import Change, Conflict, Edit, Exists, FieldProblem, Invalid, Refused, State
 from .yamltext import EditError, Fields, Value
@@ -262,6 +263,8 @@ def form_page(
     item = state.document.item(event_id) if event_id else None
     event = registry.event(event_id) if registry and event_id else None
     dates = next_dates(event, today(state)) if event is not None else []
+    if g.get("lang", "en") != "en":  # the reader's messages are English already
+        problems = [said(p, gettext) for p in problems or []]
     by_field: dict[str, list[str]] = {}
     for problem in problems or []:
         control = CONTROLS.get(problem.field, problem.field)  # the form control it belongs to
