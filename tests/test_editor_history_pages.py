@@ -20,7 +20,7 @@ from icalpub.editor.history import Version
 from icalpub.live import Live
 from icalpub.web import create_app
 
-from .conftest import require
+from .conftest import ROOT, require
 from .editing import add_editor, form_of, hidden, log_in
 
 EVENT = "es-diena-2018"
@@ -140,3 +140,25 @@ def test_times_are_in_the_calendars_zone_and_the_interfaces_language() -> None:
     moment = dt.datetime(2026, 12, 3, 6, 22, tzinfo=dt.UTC)
     assert when_text(moment, "Europe/Riga", "lv") == "2026. gada 3. decembris, 08:22"
     assert when_text(moment, "Europe/Riga", "en").startswith("December 3, 2026, 8:22")
+
+
+def test_an_event_is_read_from_its_own_lines_or_from_the_whole_file_alike() -> None:
+    from icalpub.editor.event_history import _Reader
+    from icalpub.editor.yamltext import read_bytes
+
+    text = (ROOT / "events.yaml").read_bytes()
+    whole = read_bytes(text)
+    for item in whole.items:
+        assert _Reader(item.id)(text) == whole.values(item), item.id
+    # an alias to an anchor outside the event, a comment inside it, a flow mapping
+    odd = (
+        b"calendar: {title: K, base_url: 'https://x.lv/', timezone: Europe/Riga}\n"
+        b"contacts:\n  ministry: &ministry {name: IeM}\n"
+        b"events:\n  - id: a\n    title: A\n# a note\n    contact: *ministry\n"
+        b"  - {id: b, title: B, start: 2026-12-10}\n"
+    )
+    document = read_bytes(odd)
+    for event_id in ("a", "b"):
+        item = document.item(event_id)
+        assert item is not None and _Reader(event_id)(odd) == document.values(item)
+    assert _Reader("c")(odd) is None
