@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from babel.dates import format_date, format_time
@@ -42,7 +42,7 @@ class Row:
 
 
 def rows(
-    versions: Sequence[tuple[Version, bytes]],
+    versions: Iterable[tuple[Version, bytes]],
     event_id: str,
     languages: Sequence[str],
     current: Fields | None,
@@ -51,11 +51,13 @@ def rows(
     found: list[Row] = []
     previous: Fields | None = None
     read = _Reader(event_id)
-    for version, data in reversed(versions):  # oldest first
+    readable = []
+    for version, data in versions:  # newest first; each file's bytes dropped once read
         try:
-            fields = read(data)
+            readable.append((version, read(data)))
         except EditError:
             continue  # a version that does not parse: the next readable one shows the change
+    for version, fields in reversed(readable):  # oldest first
         if fields == previous:
             continue
         when = dt.datetime.fromisoformat(version.when)
