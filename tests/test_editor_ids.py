@@ -80,3 +80,13 @@ def test_a_taken_id_is_refused_on_the_id_field_in_latvian(client: Any, site: Pat
     assert '<span class="field-error" id="e-id">Šāds identifikators' in answer.get_data(
         as_text=True
     )
+
+
+def test_the_suggestion_the_form_shows_is_the_one_a_save_makes(client: Any, site: Path) -> None:
+    answer = client.get("/edit/suggest-id?title=Mācības%20par%20drošību&start=2026-12-10")
+    assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store"
+    assert answer.get_json() == {"id": "macibas-par-drosibu-2026-12"}
+    taken = client.get("/edit/suggest-id?title=ES%20diena&start=2018-10-01").get_json()
+    assert taken == {"id": "es-diena-2018-10"}
+    page = client.get("/edit/new").get_data(as_text=True)
+    assert 'data-suggest="/edit/suggest-id"' in page and "editor-id.js" in page

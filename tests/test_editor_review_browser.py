@@ -101,6 +101,10 @@ def test_an_author_drafts_and_proposes_a_publisher_reviews_and_publishes(
     author.get_by_label("Sākuma datums").fill("2026-12-10")
     author.get_by_label("Pēdējā diena (ieskaitot) vai beigu datums").fill("2026-12-11")
     author.get_by_label("Vieta (latviešu)").fill("Rīga")
+    # The id the server suggests is shown as the title and date are typed, and can be edited.
+    author.wait_for_function(
+        f"document.getElementById('f-id').value === '{TRAINING}'", timeout=10_000
+    )
     author.get_by_role("button", name="Saglabāt").click()
     assert f"saved={TRAINING}" in author.url
     assert f"  - id: {TRAINING}\n" in site.read_text("utf-8")

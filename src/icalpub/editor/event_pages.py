@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -119,6 +119,17 @@ def new() -> Answer:
     return save_or_page(
         change, lambda problems: form_page(state, None, fields, {}, "", problems), "id"
     )
+
+
+@blueprint.get("/suggest-id")
+@login_required
+def suggest_id() -> WerkzeugResponse:
+    """The id a new event would get from ?title= and ?start= (the form shows it as it is
+    typed; the same as a save without an id makes)."""
+    state = editing().store().state()
+    taken = {*(i.id for i in state.document.items), *state.source.ledger.entries}
+    found = suggest(request.args.get("title", "")[:500], request.args.get("start", ""), taken)
+    return jsonify(id=found)
 
 
 @blueprint.route("/events/<event_id>", methods=["GET", "POST"])
