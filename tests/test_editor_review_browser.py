@@ -1,7 +1,7 @@
 """Review before publishing in real headless Chromium (#25): an author drafts a training and
 proposes a change to a published event; a publisher reviews the proposal field by field,
 approves it, and publishes the draft. Each step is checked where subscribers look (the
-served calendar, parsed), and the pages are photographed into docs/screenshots/."""
+served calendar, parsed), and the pages are photographed (copies in docs/screenshots/)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,8 @@ from icalpub.web import create_app
 from . import test_browser
 from .conftest import ROOT, require
 from .editing import PASSWORD, add_editor
-from .test_browser import serious_violations
+from .test_browser import SCREENSHOTS, serious_violations
 
-DOCS = ROOT / "docs" / "screenshots"
 browser = test_browser.browser  # the page tests' Chromium, shared
 TRAINING = "macibas-par-cilveku-tirdzniecibu-2026-12"
 
@@ -82,8 +81,10 @@ def _until(base_url: str, ready: Any) -> dict[str, Any]:
 
 
 def _shot(tab: Any, name: str) -> None:
-    DOCS.mkdir(parents=True, exist_ok=True)
-    target = DOCS / f"{name}-1280.png"
+    """Photograph the page into test-output/ (docs/screenshots/ keeps a copy, updated by hand:
+    a test run leaves the work tree as it was)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}-1280.png"
     tab.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
 
