@@ -109,6 +109,7 @@ def test_an_author_drafts_and_proposes_a_publisher_reviews_and_publishes(
     author.get_by_role("button", name="Saglabāt").click()
     assert f"saved={TRAINING}" in author.url
     assert f"  - id: {TRAINING}\n" in site.read_text("utf-8")
+    assert "Saglabāts kā melnraksts" in author.content()
     row = author.locator("tr", has=author.get_by_text(TRAINING))
     assert "melnraksts" in row.inner_text()
     _shot(author, "review-author-list")
