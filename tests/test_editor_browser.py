@@ -256,7 +256,7 @@ def test_the_form_works_from_the_keyboard_and_shows_errors_linked_to_fields(
     editor.get_by_role("button", name="Saglabāt").focus()
     editor.keyboard.press("Enter")
     summary = editor.locator(".error-summary")
-    assert "ends before it starts" in summary.inner_text()
+    assert "Beigas ir pirms sākuma;" in summary.inner_text()
     summary.get_by_role("link").first.click()
     assert editor.evaluate("document.activeElement.id") == "f-end_date"
     assert editor.locator("#f-end_date").get_attribute("aria-invalid") == "true"

@@ -35,7 +35,8 @@ def test_add_list_token_passwd_remove(tmp_path: Path) -> None:
     secret = token.stdout.strip()
     assert token.returncode == 0 and secret.startswith("icp_") and secret not in path.read_text()
     assert accounts.load(path).by_token(secret) is not None
-    assert icalpub(tmp_path, "list").stdout == "anna\tanna@example.lv\tpassword\t1 token(s)\n"
+    listed = icalpub(tmp_path, "list").stdout
+    assert listed == "anna\tanna@example.lv\tpassword\t1 token(s)\tpublisher\n"
     assert icalpub(tmp_path, "passwd", "anna", stdin="a brand new password\n").returncode == 0
     assert accounts.load(path).verify("anna", PASSWORD)[0] is None
     assert accounts.load(path).verify("anna", "a brand new password")[0] is not None
@@ -73,3 +74,32 @@ def test_the_editors_file_follows_icalpub_editors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "anna" in accounts.load(elsewhere).editors
     assert not (tmp_path / "editors.toml").exists()
+
+
+def test_roles_are_set_at_add_changed_and_listed_and_old_files_mean_publisher(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "editors.toml"
+    path.write_text('[editors.old]\nemail = "old@example.lv"\npassword = ""\n')
+    assert accounts.load(path).editors["old"].role == "publisher"
+    added = icalpub(
+        tmp_path,
+        "add",
+        "ilze",
+        "--email",
+        "ilze@example.lv",
+        "--role",
+        "author",
+        stdin=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert accounts.load(path).editors["ilze"].role == "author"
+    assert 'role = "author"' in path.read_text()
+    assert icalpub(tmp_path, "list").stdout.splitlines()[0].endswith("\tauthor")
+    assert icalpub(tmp_path, "role", "ilze", "publisher").returncode == 0
+    assert accounts.load(path).editors["ilze"].publishes
+    wrong = icalpub(tmp_path, "role", "ilze", "boss")
+    assert wrong.returncode == 2 and "boss" in wrong.stderr
+    path.write_text('[editors.x]\nemail = "x@example.lv"\nrole = "boss"\n')
+    bad = icalpub(tmp_path, "list")
+    assert bad.returncode == 1 and "role must be one of publisher, author" in bad.stderr

@@ -322,7 +322,7 @@ def test_an_english_text_without_the_latvian_one_is_refused_beside_the_field(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert '<span class="field-error" id="e-title">' in page
-    assert "no text in &#39;lv&#39;, the default language" in page
+    assert "Ierakstiet to arī noklusējuma valodā (lv)" in page  # the reader's, in Latvian
     assert site.read_bytes() == before
 
 
@@ -336,9 +336,8 @@ def test_an_invalid_form_shows_the_validators_message_beside_the_field(
     response = logged_in.post("/edit/events/es-diena-2018", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    message = (
-        "event &#39;es-diena-2018&#39; ends before it starts; "
-        "for all-day events &#39;end&#39; is the last day, inclusive"
+    message = (  # the validator's message, said in the interface's language
+        "Beigas ir pirms sākuma; visas dienas notikumiem beigas ir pēdējā diena (ieskaitot)"
     )
     assert f'<a href="#f-end_date">{message}</a>' in page  # the summary links to the field
     assert f'<span class="field-error" id="e-end_date">{message}</span>' in page

@@ -93,7 +93,6 @@ def event_data(
     return data
 
 
-
 def _status(event: Event, previous_start: dt.date | dt.datetime | None) -> dict[str, object]:
     """Return the event's schema.org status (and the start it had, when it was moved)."""
     if event.status == "cancelled":

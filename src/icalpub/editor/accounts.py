@@ -12,6 +12,7 @@ the standard library's `tomllib` and written with `tomli-w`, atomically, 0600.
 
     [editors.anna]
     email = "anna@example.lv"
+    role = "publisher"               # or "author": drafts and proposals only (default: publisher)
     password = "$argon2id$v=19$..."
     tokens = ["sha256:..."]
 """
@@ -36,6 +37,7 @@ from ..web import forwarded
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+ROLES = ("publisher", "author")  # a publisher publishes; an author drafts and proposes
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs what a wrong password does.
 _DUMMY = _HASHER.hash(secrets.token_hex(16))
@@ -53,6 +55,12 @@ class Editor:
     email: str
     password: str = ""  # argon2id hash; "" when the editor logs in through the proxy only
     tokens: tuple[str, ...] = ()  # "sha256:<hex>" of each API token
+    role: str = "publisher"  # one of ROLES
+
+    @property
+    def publishes(self) -> bool:
+        """Return whether this editor may publish (else their changes wait for a publisher)."""
+        return self.role == "publisher"
 
 
 @dataclass(frozen=True)
@@ -117,11 +125,15 @@ def load(path: Path) -> Accounts:
     for name, entry in dict(data.get("editors", {})).items():
         if not NAME.fullmatch(name) or not isinstance(entry, dict):
             raise AccountError(f"{path}: [editors.{name}] is not a valid editor entry")
+        role = str(entry.get("role", "publisher"))
+        if role not in ROLES:
+            raise AccountError(f"{path}: [editors.{name}] role must be one of {', '.join(ROLES)}")
         editors[name] = Editor(
             name=name,
             email=str(entry.get("email", "")),
             password=str(entry.get("password", "")),
             tokens=tuple(str(t) for t in entry.get("tokens", [])),
+            role=role,
         )
     proxy = dict(data.get("proxy", {}))
     return Accounts(
@@ -138,7 +150,12 @@ def save(path: Path, accounts: Accounts) -> None:
     data: dict[str, object] = {
         "proxy": {"trusted": list(accounts.proxy.trusted), "header": accounts.proxy.header},
         "editors": {
-            e.name: {"email": e.email, "password": e.password, "tokens": list(e.tokens)}
+            e.name: {
+                "email": e.email,
+                "role": e.role,
+                "password": e.password,
+                "tokens": list(e.tokens),
+            }
             for e in sorted(accounts.editors.values(), key=lambda e: e.name)
         },
     }
@@ -146,7 +163,9 @@ def save(path: Path, accounts: Accounts) -> None:
     write_file(path, (header + tomli_w.dumps(data)).encode(), new_mode=0o600)
 
 
-def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:
+def add(
+    accounts: Accounts, name: str, email: str, password: str, role: str = "publisher"
+) -> Accounts:
     """Return the accounts with a new editor."""
     name = name.strip().lower()
     if not NAME.fullmatch(name):
@@ -159,8 +178,16 @@ def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:
         raise AccountError(f"'{email}' is not an email address")
     if accounts.by_email(email):
         raise AccountError(f"another editor has the email {email}")
-    editor = Editor(name, email.strip(), hash_password(password))
+    _check_role(role)
+    editor = Editor(name, email.strip(), hash_password(password), role=role)
     return replace(accounts, editors={**accounts.editors, name: editor})
+
+
+def set_role(accounts: Accounts, name: str, role: str) -> Accounts:
+    """Return the accounts with `name`'s role changed."""
+    editor = _existing(accounts, name)
+    _check_role(role)
+    return replace(accounts, editors={**accounts.editors, editor.name: replace(editor, role=role)})
 
 
 def set_password(accounts: Accounts, name: str, password: str) -> Accounts:
@@ -219,6 +246,11 @@ def _existing(accounts: Accounts, name: str) -> Editor:
     if editor is None:
         raise AccountError(f"there is no editor '{name}'")
     return editor
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"'{role}' is not a role: {' or '.join(ROLES)}")
 
 
 def _check(password_hash: str, password: str) -> bool:

@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFProtect
 from ..site import Site
 from .api import blueprint as api_blueprint
 from .auth import Throttle, is_https
+from .proposals_api import blueprint as proposals_api_blueprint
 from .setup import Editing, editing_of
 from .subscribers import blueprint as subscribers_blueprint
 from .views import blueprints
@@ -62,4 +63,5 @@ def install(app: Flask, site: Site, push: bool = False, secret_key: str | None =
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
     app.register_blueprint(api_blueprint)
+    app.register_blueprint(proposals_api_blueprint)
     app.register_blueprint(subscribers_blueprint)

@@ -45,6 +45,7 @@ class Change:
     fields: Mapping[str, Any] = field(default_factory=dict)
     version: str | None = None  # required for edit and delete
     verb: str = ""  # the history's word for it, when not the action's ("Cancel", "Restore")
+    approved_by: str = ""  # "name <email>" of the publisher who approved an author's proposal
 
 
 @dataclass(frozen=True)
@@ -412,4 +413,5 @@ def _message(change: Edit, changed: list[str]) -> str:
         return f"{'Edit' if changed else 'Add'} topic {change.topic}"
     verb = change.verb or {"add": "Add", "edit": "Edit", "delete": "Delete"}[change.action]
     detail = f": {', '.join(changed)}" if changed and not change.verb else ""
-    return f"{verb} {change.event_id}{detail}"
+    trailer = f"\n\nApproved-by: {change.approved_by}" if change.approved_by else ""
+    return f"{verb} {change.event_id}{detail}{trailer}"
