@@ -18,7 +18,7 @@ from icalpub.editor.changes import FieldChange
 from icalpub.editor.event_history import rows, when_text
 from icalpub.editor.history import Version
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import ROOT, require
 from .editing import add_editor, form_of, hidden, log_in
@@ -49,7 +49,7 @@ def client(site: Path) -> Any:
     site.write_text(text.replace("    location: Visa Latvija\n", "    location: Rīga\n", 1))
     git(folder, *who, "commit", "-qam", "Vieta", when="2026-12-01T12:05:00+00:00")
     add_editor(site)
-    app: Flask = create_app(live=Live(site, background=False, now=lambda: NOW))
+    app: Flask = create_service(live=Live(site, background=False, now=lambda: NOW))
     app.config["TESTING"] = True
     found = app.test_client()
     assert log_in(found).status_code == 302

@@ -12,7 +12,7 @@ from flask import Flask
 
 from icalpub.editor.ids import ID, suggest
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .editing import add_editor, form_of, log_in
 
@@ -34,7 +34,7 @@ def test_a_taken_id_gets_a_number_and_every_suggestion_is_a_valid_id() -> None:
 @pytest.fixture
 def client(site: Path) -> Any:
     add_editor(site)
-    app: Flask = create_app(live=Live(site, background=False))
+    app: Flask = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     found = app.test_client()
     assert log_in(found).status_code == 302

@@ -16,7 +16,8 @@ from flask import Flask
 import icalpub
 from icalpub.i18n import translations
 from icalpub.live import Live
-from icalpub.web import create_app, language
+from icalpub.service import create_service
+from icalpub.web import language
 
 from .conftest import require
 from .editing import add_editor, form_of, hidden, log_in
@@ -69,7 +70,7 @@ def test_every_editor_page_and_message_in_latvian_is_in_the_catalog(
     )
     add_editor(site)
     add_editor(site, "ilze", "ilze@example.lv", role="author")
-    app: Flask = create_app(live=Live(site, background=False))
+    app: Flask = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     publisher, author, stranger = app.test_client(), app.test_client(), app.test_client()
     stranger.get("/edit/login")

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import require
 from .editing import add_editor
@@ -31,7 +31,7 @@ def team(site: Path) -> tuple[Any, dict[str, str], dict[str, str]]:
     """A client, a publisher's (anna) and an author's (ilze) API headers."""
     publisher = add_editor(site)
     author = add_editor(site, "ilze", "ilze@example.lv", role="author")
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     return (
         app.test_client(),

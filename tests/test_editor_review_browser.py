@@ -17,7 +17,7 @@ import icalendar
 import pytest
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from . import test_browser
 from .conftest import ROOT, require
@@ -47,7 +47,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    with test_browser.serving(create_app(live=Live(site))) as url:
+    with test_browser.serving(create_service(live=Live(site))) as url:
         yield url
 
 

@@ -13,7 +13,7 @@ import pytest
 from flask import Flask
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import require
 from .editing import add_editor, form_of, hidden, log_in
@@ -37,7 +37,7 @@ def app(site: Path) -> Flask:
     git(folder, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
     add_editor(site)
     add_editor(site, "ilze", "ilze@example.lv", role="author")
-    found = create_app(live=Live(site, background=False, now=lambda: NOW))
+    found = create_service(live=Live(site, background=False, now=lambda: NOW))
     found.config["TESTING"] = True
     return found
 
