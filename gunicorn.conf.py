@@ -1,9 +1,12 @@
-"""gunicorn settings for `gunicorn wsgi:app` (read from the cwd): icalpub's own, in one place.
+"""gunicorn's settings for `gunicorn wsgi:app` (read from the cwd), made from icalpub's.
 
-`icalpub serve` runs gunicorn with the same settings; see
-src/icalpub/deployment/gunicorn.py for what each is and why.
+The bind address, workers and access log are the `bind`, `workers` and
+`access_log` settings (ICALPUB_BIND, ICALPUB_WORKERS, ICALPUB_ACCESS_LOG);
+`icalpub serve` runs gunicorn with the same translation, in
+src/icalpub/deployment/gunicorn.py, which says what each is and why.
 """
 
 from icalpub.deployment.gunicorn import settings
+from icalpub.settings import Settings
 
-globals().update(settings())
+globals().update(settings(Settings.from_environment()))

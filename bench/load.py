@@ -34,8 +34,9 @@ from common import free_port, gunicorn, registry_text, worker_pids, write_atomic
 from icalpub import ledger as ledger_module
 from icalpub.files import write_file
 from icalpub.publish import publish
-from icalpub.registry import ledger_path, read_source
+from icalpub.reader import read_source
 from icalpub.served import compile_served
+from icalpub.site import ledger_path
 
 
 @dataclass

@@ -109,12 +109,14 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def app(site: Path, clock: FakeClock):  # type: ignore[no-untyped-def]
-    """The Flask app over `site`, reloading synchronously when the clock moves."""
+def app(site: Path, clock: FakeClock, state_dir: Path):  # type: ignore[no-untyped-def]
+    """The service over `site`, reloading synchronously when the clock moves."""
     from icalpub.live import Live
-    from icalpub.web import create_app
+    from icalpub.service import create_service
+    from icalpub.snapshot import Snapshot
 
-    app = create_app(live=Live(site, background=False, clock=clock))
+    live = Live(site, background=False, clock=clock, snapshot=Snapshot(site, state_dir))
+    app = create_service(live=live)
     app.config["TESTING"] = True
     return app
 
@@ -125,9 +127,11 @@ def client(app):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keep the service's last-good snapshots inside the test's temporary folders."""
-    monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+def state_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Keep the service's state (snapshots, counts) inside the test's temporary folders."""
+    folder = tmp_path_factory.mktemp("state")
+    monkeypatch.setenv("ICALPUB_STATE_DIR", str(folder))
+    return folder
 
 
 def http_get(

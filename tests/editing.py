@@ -13,11 +13,13 @@ from icalpub.editor import accounts
 PASSWORD = "correct horse battery"
 
 
-def add_editor(site: Path, name: str = "anna", email: str = "anna@example.lv") -> str:
+def add_editor(
+    site: Path, name: str = "anna", email: str = "anna@example.lv", role: str = "publisher"
+) -> str:
     """Add an editor to the editors file beside `site`; return a new API token of theirs."""
     path = site.parent / "editors.toml"
     found = accounts.load(path)
-    found = accounts.add(found, name, email, PASSWORD)
+    found = accounts.add(found, name, email, PASSWORD, role)
     found, token = accounts.new_token(found, name)
     accounts.save(path, found)
     return token

@@ -7,7 +7,8 @@ from pathlib import Path
 
 from icalpub.errors import Problem
 from icalpub.model import Registry
-from icalpub.registry import Raw, interpret, read_source
+from icalpub.reader import read_source
+from icalpub.registry import Raw, interpret
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 

@@ -13,7 +13,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import ROOT, missing, require
 
@@ -37,7 +37,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("site")
     shutil.copy(ROOT / "events.yaml", folder / "events.yaml")
     shutil.copy(ROOT / "events.lock", folder / "events.lock")
-    with serving(create_app(live=Live(folder / "events.yaml"))) as url:
+    with serving(create_service(live=Live(folder / "events.yaml"))) as url:
         yield url
 
 

@@ -22,7 +22,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from . import test_browser
 from .conftest import SHIPPED, free_port, http_get
@@ -40,7 +40,7 @@ def calendar_at(folder: Path) -> Iterator[tuple[str, Any]]:
     text = SHIPPED.read_text("utf-8").replace("https://calendar.example.lv/", url + "/")
     (folder / "events.yaml").write_text(text, "utf-8")
     shutil.copy(SHIPPED.with_suffix(".lock"), folder / "events.lock")
-    app = create_app(live=Live(folder / "events.yaml", now=lambda: MOMENT), editor=False)
+    app = create_service(live=Live(folder / "events.yaml", now=lambda: MOMENT), editor=False)
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -88,7 +88,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("shipped")
     shutil.copy(SHIPPED, folder / "events.yaml")
     shutil.copy(SHIPPED.with_suffix(".lock"), folder / "events.lock")
-    app = create_app(live=Live(folder / "events.yaml", now=lambda: MOMENT), editor=False)
+    app = create_service(live=Live(folder / "events.yaml", now=lambda: MOMENT), editor=False)
     with test_browser.serving(app) as url:
         yield url
 

@@ -16,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -25,11 +25,11 @@ from click.testing import CliRunner
 
 from icalpub import build as build_module
 from icalpub import gzipped, parallel
-from icalpub.build import Tree, write_tree
+from icalpub.build import Tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
 from icalpub.publish import manifest, publish
-from icalpub.registry import read_source
+from icalpub.reader import read_source
 
 from .conftest import ROOT, SHIPPED, missing
 
@@ -38,6 +38,12 @@ REGENERATE = "icalpub build events.yaml --out tests/expected"
 # The shipped registry before it had languages, and the manifest (a sha256 per
 # file) of what it published then: a registry without translations must not change.
 ONE_LANGUAGE = ROOT / "tests" / "data" / "lv-only.yaml"
+
+
+def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
+    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically."""
+    with Tree(out) as tree:
+        tree.commit(files)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -35,7 +35,7 @@ import icalendar
 import pytest
 
 from icalpub.deployment.nginx import render
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .clients import (
     MODELS,
@@ -330,10 +330,11 @@ class Subscribers:
         assert status == 302, page[:3000]
 
     def restore(self, event_id: str, back: int) -> None:
-        """Press "Restore this version" on the `back`-th save of the event's history page."""
+        """Press "Restore this version" on the version `back` changes before the current one
+        in the event's history page (the current version has no such button, #25)."""
         forms = self.browser.forms(f"/edit/events/{event_id}/history", 'name="commit"')
-        assert len(forms) > back, forms
-        status, page = self.browser.post(f"/edit/events/{event_id}/restore", forms[back])
+        assert len(forms) >= back, forms
+        status, page = self.browser.post(f"/edit/events/{event_id}/restore", forms[back - 1])
         assert status == 302, page[:3000]
 
     def hand_edit(self, old: str, new: str) -> None:

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from icalpub.editor.history import audit_path
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
+from icalpub.site import audit_path
 
 from .editing import add_editor, log_in
 
@@ -18,7 +18,7 @@ from .editing import add_editor, log_in
 @pytest.fixture
 def api(site: Path) -> tuple[Any, dict[str, str]]:
     token = add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     return app.test_client(), {"Authorization": f"Bearer {token}"}
 

@@ -20,7 +20,7 @@ import pytest
 import vobject
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from . import test_browser
 from .conftest import ROOT, require
@@ -49,7 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def base_url(site: Path) -> Iterator[str]:
-    with test_browser.serving(create_app(live=Live(site))) as url:
+    with test_browser.serving(create_service(live=Live(site))) as url:
         yield url
 
 
@@ -256,7 +256,7 @@ def test_the_form_works_from_the_keyboard_and_shows_errors_linked_to_fields(
     editor.get_by_role("button", name="Saglabāt").focus()
     editor.keyboard.press("Enter")
     summary = editor.locator(".error-summary")
-    assert "ends before it starts" in summary.inner_text()
+    assert "Beigas ir pirms sākuma;" in summary.inner_text()
     summary.get_by_role("link").first.click()
     assert editor.evaluate("document.activeElement.id") == "f-end_date"
     assert editor.locator("#f-end_date").get_attribute("aria-invalid") == "true"

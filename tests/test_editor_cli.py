@@ -35,7 +35,8 @@ def test_add_list_token_passwd_remove(tmp_path: Path) -> None:
     secret = token.stdout.strip()
     assert token.returncode == 0 and secret.startswith("icp_") and secret not in path.read_text()
     assert accounts.load(path).by_token(secret) is not None
-    assert icalpub(tmp_path, "list").stdout == "anna\tanna@example.lv\tpassword\t1 token(s)\n"
+    listed = icalpub(tmp_path, "list").stdout
+    assert listed == "anna\tanna@example.lv\tpassword\t1 token(s)\tpublisher\n"
     assert icalpub(tmp_path, "passwd", "anna", stdin="a brand new password\n").returncode == 0
     assert accounts.load(path).verify("anna", PASSWORD)[0] is None
     assert accounts.load(path).verify("anna", "a brand new password")[0] is not None
@@ -82,11 +83,13 @@ def git(folder: Path, *args: str) -> str:
     return found.stdout
 
 
-def test_git_never_offers_the_editors_file_or_the_session_key(tmp_path: Path) -> None:
+def test_git_never_offers_the_editors_file_the_session_key_or_the_write_lock(
+    tmp_path: Path,
+) -> None:
     import shutil
 
     from icalpub.live import Live
-    from icalpub.web import create_app
+    from icalpub.service import create_service
 
     from .conftest import SHIPPED, require
     from .editing import log_in
@@ -111,7 +114,7 @@ def test_git_never_offers_the_editors_file_or_the_session_key(tmp_path: Path) ->
     assert f"to {folder / 'editors.toml'}" in added.stderr  # where it wrote
     assert "kept out of git" in added.stderr
     assert not any(name in offered() for name in secrets)
-    app = create_app(live=Live(folder / "events.yaml", background=False))
+    app = create_service(live=Live(folder / "events.yaml", background=False))
     assert log_in(app.test_client()).status_code == 302  # the first login makes the key
     assert (folder / ".editors.toml.secret").exists()
     for command, stdin in (
@@ -122,6 +125,21 @@ def test_git_never_offers_the_editors_file_or_the_session_key(tmp_path: Path) ->
     ):
         assert icalpub(folder, *command, stdin=stdin).returncode == 0
         assert not any(name in offered() for name in secrets), offered()
+    lock = folder / ".events.yaml.edit-lock"
+    assert not lock.exists()
+    token = icalpub(folder, "token", "anna").stdout.strip()
+    auth = {"Authorization": f"Bearer {token}"}
+    client = app.test_client()
+    got = client.get("/edit/api/events/es-diena-2018", headers=auth)
+    saved = client.put(
+        "/edit/api/events/es-diena-2018",
+        json=dict(got.get_json(), title="Jauns"),
+        headers={**auth, "If-Match": got.headers["ETag"]},
+    )
+    assert saved.status_code == 200, saved.get_data(as_text=True)
+    assert lock.exists()  # the first save made the writers' lock
+    assert "Jauns" in git(folder, "show", "HEAD:events.yaml")  # committed, so status is clean
+    assert ".events.yaml.edit-lock" not in offered()
     assert git(folder, "status", "--porcelain") == ""  # nothing else appeared either
 
 
@@ -136,3 +154,32 @@ def test_a_secret_git_already_tracks_is_named_with_the_fix(tmp_path: Path) -> No
     assert added.returncode == 0
     assert "editors.toml is tracked by git" in added.stderr
     assert "git rm --cached editors.toml" in added.stderr
+
+
+def test_roles_are_set_at_add_changed_and_listed_and_old_files_mean_publisher(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "editors.toml"
+    path.write_text('[editors.old]\nemail = "old@example.lv"\npassword = ""\n')
+    assert accounts.load(path).editors["old"].role == "publisher"
+    added = icalpub(
+        tmp_path,
+        "add",
+        "ilze",
+        "--email",
+        "ilze@example.lv",
+        "--role",
+        "author",
+        stdin=PASSWORD + "\n",
+    )
+    assert added.returncode == 0, added.stderr
+    assert accounts.load(path).editors["ilze"].role == "author"
+    assert 'role = "author"' in path.read_text()
+    assert icalpub(tmp_path, "list").stdout.splitlines()[0].endswith("\tauthor")
+    assert icalpub(tmp_path, "role", "ilze", "publisher").returncode == 0
+    assert accounts.load(path).editors["ilze"].publishes
+    wrong = icalpub(tmp_path, "role", "ilze", "boss")
+    assert wrong.returncode == 2 and "boss" in wrong.stderr
+    path.write_text('[editors.x]\nemail = "x@example.lv"\nrole = "boss"\n')
+    bad = icalpub(tmp_path, "list")
+    assert bad.returncode == 1 and "role must be one of publisher, author" in bad.stderr

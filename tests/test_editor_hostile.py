@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from icalpub.editor import yamltext
 from icalpub.live import Live
 from icalpub.registry import EVENT_KEYS
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .editing import add_editor, form_of, log_in
 
@@ -23,7 +23,7 @@ NEW = '{"id": "jauns-2030", "title": "Jauns", "start": "2030-05-01"'
 @pytest.fixture
 def api(site: Path) -> tuple[Any, dict[str, str]]:
     token = add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     return app.test_client(), {
         "Authorization": f"Bearer {token}",
@@ -105,7 +105,7 @@ def test_a_put_with_a_hostile_value_changes_nothing(
 @pytest.fixture
 def logged_in(site: Path) -> Any:
     add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     client = app.test_client()
     assert log_in(client).status_code == 302

@@ -20,7 +20,7 @@ from flask import Flask
 from icalpub.editor import accounts
 from icalpub.editor.logins import ACCOUNT_FREE, ACCOUNT_MAX_WAIT, NETWORK_FREE
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import ROOT, SHIPPED, free_port, wait_for_port
 from .editing import add_editor, hidden, log_in
@@ -37,7 +37,7 @@ class Clock:
 
 
 def app_over(site: Path, clock: Clock) -> Flask:
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     app.extensions["icalpub-editor"].logins.clock = clock
     return app

@@ -15,10 +15,11 @@ import vobject
 
 from icalpub import ledger as ledgers
 from icalpub.editor import yamltext
-from icalpub.editor.history import AuditLog, Author, Git, audit_path, for_registry
+from icalpub.editor.history import AuditLog, Author, Git, for_registry
 from icalpub.editor.store import Change, Conflict, Exists, Invalid, Store
-from icalpub.registry import read_source
+from icalpub.reader import read_source
 from icalpub.served import compile_served
+from icalpub.site import audit_path
 
 from .conftest import require
 

@@ -29,7 +29,7 @@ from icalpub.editor.history import Author, Git, for_registry
 from icalpub.editor.store import Change, Conflict, Store
 from icalpub.editor.yamltext import read_bytes
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import require
 from .editing import add_editor, hidden, log_in
@@ -41,7 +41,7 @@ EVENT = "es-diena-2018"
 
 def api_client(site: Path) -> tuple[Any, dict[str, str]]:
     token = add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     return app.test_client(), {"Authorization": f"Bearer {token}"}
 
@@ -305,7 +305,7 @@ def test_a_read_only_disk_answers_507_in_the_editors_language(site: Path, small_
         shutil.copy(site.parent / name, small_disk / name)
     registry = small_disk / "events.yaml"
     add_editor(registry)
-    app = create_app(live=Live(registry, background=False))
+    app = create_service(live=Live(registry, background=False))
     app.config["TESTING"] = True
     client = app.test_client()
     assert log_in(client).status_code == 302
@@ -381,7 +381,7 @@ def test_cancel_delete_and_restore_of_an_anchored_event_answer_409_with_the_reas
 ) -> None:
     site.write_text(site.read_text("utf-8") + textwrap.indent(ANCHORED, "  "), "utf-8")
     add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     client = app.test_client()
     assert log_in(client).status_code == 302
@@ -408,7 +408,7 @@ def test_cancel_delete_and_restore_of_an_anchored_event_answer_409_with_the_reas
 
 def test_retitling_a_topic_keeps_its_description_in_every_language(site: Path) -> None:
     add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     client = app.test_client()
     assert log_in(client).status_code == 302
@@ -424,7 +424,7 @@ def test_retitling_a_topic_keeps_its_description_in_every_language(site: Path) -
         "title_lv": "Projekti un programmas",
         "title_en": "Projects and programmes",
     }
-    from icalpub.registry import load
+    from icalpub.reader import load
 
     old = load(site).topic("project")
     assert old is not None
@@ -552,7 +552,7 @@ def test_icalpub_pull_brings_another_machines_commit_under_the_lock(
 
 def test_a_save_waits_for_a_pull_holding_the_lock(site: Path) -> None:
     from icalpub.files import locked
-    from icalpub.registry import write_lock_path
+    from icalpub.site import write_lock_path
 
     store = Store(site, for_registry(site))
     document = read_bytes(site.read_bytes())
@@ -584,12 +584,14 @@ def test_a_save_waits_for_a_pull_holding_the_lock(site: Path) -> None:
 
 
 def test_a_worker_that_missed_a_save_serves_it_when_the_file_then_breaks(
-    site: Path, clock: Any
+    site: Path, clock: Any, state_dir: Path
 ) -> None:
     from icalpub.live import Live as LiveType
+    from icalpub.snapshot import Snapshot
 
-    first = LiveType(site, background=False, clock=clock)
-    second = LiveType(site, background=False, clock=clock)  # another worker, no request yet
+    # Two workers of one server run share the state folder's last good version.
+    first = LiveType(site, background=False, clock=clock, snapshot=Snapshot(site, state_dir))
+    second = LiveType(site, background=False, clock=clock, snapshot=Snapshot(site, state_dir))
     text = site.read_text("utf-8")
     title = "Eiropas Savienības Cilvēku tirdzniecības apkarošanas diena"
     site.write_text(text.replace(f"title: {title}", "title: Saglabāts", 1), "utf-8")

@@ -14,7 +14,7 @@ from icalpub.editor import accounts
 from icalpub.editor import logins as LOGINS
 from icalpub.languages import view
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .editing import PASSWORD, add_editor, changed_lines, form_of, hidden, log_in
 from .reading import parse
@@ -38,7 +38,7 @@ EDITOR_URLS = [
 @pytest.fixture
 def editor_app(site: Path) -> Flask:
     add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     app.config["TESTING"] = True
     return app
 
@@ -56,7 +56,7 @@ def logged_in(client: Any) -> Any:
 
 @pytest.mark.parametrize(("method", "url"), EDITOR_URLS)
 def test_every_editor_url_is_404_without_an_editors_file(site: Path, method: str, url: str) -> None:
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     response = app.test_client().open(url, method=method)
     assert response.status_code == 404
     assert "Set-Cookie" not in response.headers
@@ -227,7 +227,7 @@ def test_a_proxy_user_header_counts_only_from_a_trusted_proxy_that_is_told_to_se
     headers = {"X-Forwarded-Email": "anna@example.lv"}
     # Trusted for X-Forwarded-For/-Proto only: a user header passed through is ignored.
     accounts.save(path, accounts.Accounts(found.editors, accounts.Proxy(trusted=("10.0.0.1",))))
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     proxied = app.test_client()
     proxied.environ_base["REMOTE_ADDR"] = "10.0.0.1"
     assert proxied.get("/edit/", headers=headers).status_code == 302
@@ -325,7 +325,7 @@ def test_an_english_text_without_the_latvian_one_is_refused_beside_the_field(
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert '<span class="field-error" id="e-title">' in page
-    assert "no text in &#39;lv&#39;, the default language" in page
+    assert "Ierakstiet to arī noklusējuma valodā (lv)" in page  # the reader's, in Latvian
     assert site.read_bytes() == before
 
 
@@ -339,9 +339,8 @@ def test_an_invalid_form_shows_the_validators_message_beside_the_field(
     response = logged_in.post("/edit/events/es-diena-2018", data=form)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    message = (
-        "event &#39;es-diena-2018&#39; ends before it starts; "
-        "for all-day events &#39;end&#39; is the last day, inclusive"
+    message = (  # the validator's message, said in the interface's language
+        "Beigas ir pirms sākuma; visas dienas notikumiem beigas ir pēdējā diena (ieskaitot)"
     )
     assert f'<a href="#f-end_date">{message}</a>' in page  # the summary links to the field
     assert f'<span class="field-error" id="e-end_date">{message}</span>' in page
@@ -458,7 +457,7 @@ def test_an_old_password_hash_is_redone_at_login(site: Path) -> None:
     path = site.parent / "editors.toml"
     weak = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1).hash(PASSWORD)
     accounts.save(path, accounts.set_hash(accounts.load(path), "anna", weak))
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     assert log_in(app.test_client()).status_code == 302
     redone = accounts.load(path).editors["anna"].password
     assert redone != weak and redone.startswith("$argon2id$")
@@ -470,7 +469,7 @@ def test_cookies_are_secure_when_the_trusted_proxy_says_https(site: Path) -> Non
     path = site.parent / "editors.toml"
     found = accounts.load(path)
     accounts.save(path, accounts.Accounts(found.editors, accounts.Proxy(trusted=("10.0.0.1",))))
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     for address, secure in (("10.0.0.1", True), ("203.0.113.9", False)):
         client = app.test_client()
         client.environ_base["REMOTE_ADDR"] = address

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from icalpub.feeds import atom, items, json_feed, rss
 from icalpub.ledger import Ledger, reconcile
 from icalpub.model import Calendar, Event, Registry
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .conftest import SHIPPED, missing
 
@@ -193,7 +193,7 @@ def test_rss_dates_are_english_whatever_the_locale(shipped: Registry) -> None:
 
 def test_feeds_are_byte_identical_across_processes_zones_and_locales() -> None:
     script = (
-        "import datetime as dt,sys;from icalpub.registry import load;"
+        "import datetime as dt,sys;from icalpub.reader import load;"
         "from icalpub.ledger import reconcile,Ledger;from icalpub import feeds, ical;"
         f"r=load({str(SHIPPED)!r});s=reconcile(r,Ledger(),dt.datetime(2026,1,1,tzinfo=dt.UTC)).stamps;"
         "sys.stdout.buffer.write(feeds.rss(r,s)+feeds.atom(r,s)+feeds.json_feed(r,s)"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from icalpub.ical import calendar_ics, event_ics
 from icalpub.ledger import Ledger, reconcile
 from icalpub.model import Registry
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .conftest import SHIPPED
 

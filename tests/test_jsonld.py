@@ -23,8 +23,8 @@ from pyld import jsonld
 
 from icalpub.jsonld import event_data, online, script
 from icalpub.live import Live
-from icalpub.registry import load
-from icalpub.web import create_app
+from icalpub.reader import load
+from icalpub.service import create_service
 
 from .conftest import SHIPPED
 
@@ -71,7 +71,7 @@ def value(node: dict[str, Any], name: str) -> Any:
 @pytest.fixture
 def january(site: Path) -> FlaskClient:
     moment = dt.datetime(2022, 1, 1, 12, tzinfo=dt.UTC)
-    app = create_app(live=Live(site, background=False, now=lambda: moment), editor=False)
+    app = create_service(live=Live(site, background=False, now=lambda: moment), editor=False)
     return app.test_client()
 
 
@@ -123,7 +123,7 @@ def test_cancelled_online_and_all_day_events_say_so(january: FlaskClient) -> Non
 
 def test_a_repeating_event_shows_its_next_occurrence(site: Path) -> None:
     moment = dt.datetime(2022, 4, 20, 12, tzinfo=dt.UTC)
-    client = create_app(live=Live(site, background=False, now=lambda: moment)).test_client()
+    client = create_service(live=Live(site, background=False, now=lambda: moment)).test_client()
     node = expanded(blocks(client.get("/events/darba-grupa-2022").text)[0])
     assert value(node, "startDate") == "2022-05-11T10:00:00+03:00"
     assert value(node, "endDate") == "2022-05-11T12:30:00+03:00"
@@ -189,7 +189,7 @@ def test_an_editor_moving_an_event_makes_it_rescheduled_with_its_previous_start(
         2022, 1, 27, 7, tzinfo=dt.UTC
     )
     assert '"previous_start": "2022-01-27T07:00:00Z"' in (site.parent / "events.lock").read_text()
-    client = create_app(live=Live(site, background=False, now=lambda: now)).test_client()
+    client = create_service(live=Live(site, background=False, now=lambda: now)).test_client()
     node = expanded(blocks(client.get("/en/events/robezsardzes-macibas-2022-01").text)[0])
     assert value(node, "eventStatus") == E + "EventRescheduled"
     assert value(node, "previousStartDate") == "2022-01-27T09:00:00+02:00"

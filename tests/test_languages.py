@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from icalpub.cli import cli
 from icalpub.ledger import Ledger
 from icalpub.publish import Publication, publish
-from icalpub.registry import read_source
+from icalpub.reader import read_source
 
 from .conftest import SHIPPED
 from .reading import parse

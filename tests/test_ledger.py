@@ -14,7 +14,7 @@ from icalpub import ledger
 from icalpub.ical import calendar_ics
 from icalpub.ledger import Ledger, reconcile
 from icalpub.model import Event, Registry
-from icalpub.registry import load, read_source
+from icalpub.reader import load, read_source
 
 from .conftest import SHIPPED
 

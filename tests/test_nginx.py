@@ -14,7 +14,7 @@ import pytest
 
 from icalpub.deployment.nginx import render
 from icalpub.model import Duration
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .conftest import ROOT, SHIPPED, free_port, http_get, require, wait_for_port
 

@@ -11,7 +11,7 @@ from flask import Flask
 from werkzeug.test import Client
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 from icalpub.web.polls import Polls
 
 from .conftest import FakeClock
@@ -44,7 +44,7 @@ class Recorder:
 
 @pytest.fixture
 def app(site: Path) -> Flask:
-    return create_app(live=Live(site, background=False), editor=False)
+    return create_service(live=Live(site, background=False), editor=False)
 
 
 def answer(
@@ -88,8 +88,7 @@ def test_every_poll_gets_the_same_answer_and_count_as_from_the_flask_view(app: F
             answers = []
             for wsgi in (fast, flask_only):
                 recorder = Recorder()
-                fast.counter = recorder  # type: ignore[assignment]
-                app.extensions["icalpub-stats"] = recorder
+                app.extensions["icalpub"].counter = recorder
                 answers.append(answer(wsgi, path, method, headers))
                 counts.append(recorder.polls)
             assert answers[0] == answers[1], (path, tag, encoding, method)
@@ -130,7 +129,7 @@ def test_a_poll_with_a_query_or_of_an_event_file_goes_to_flask(
 def test_a_changed_publication_is_not_answered_with_the_old_etag(
     site: Path, clock: FakeClock
 ) -> None:
-    app = create_app(live=Live(site, background=False, clock=clock), editor=False)
+    app = create_service(live=Live(site, background=False, clock=clock), editor=False)
     etag = Client(app).get("/calendar.ics").headers["ETag"]
     text = site.read_text("utf-8")
     old = "title: Eiropas Cilvēku tirdzniecības apkarošanas diena 2021"

@@ -18,9 +18,11 @@ from icalpub.deployment.gunicorn import settings
 from icalpub.deployment.nginx import render
 from icalpub.editor import accounts
 from icalpub.live import Live
-from icalpub.registry import load
-from icalpub.stats.store import Store
-from icalpub.web import create_app, forwarded
+from icalpub.reader import load
+from icalpub.service import create_service
+from icalpub.settings import Settings
+from icalpub.stats.store import Counts
+from icalpub.web import forwarded
 
 from .conftest import ROOT, SHIPPED, free_port, wait_for_port
 from .editing import add_editor
@@ -39,10 +41,12 @@ def test_gunicorn_trusts_the_editors_list_and_the_environment_and_nobody_by_defa
 ) -> None:
     monkeypatch.delenv("ICALPUB_TRUSTED_PROXIES", raising=False)
     add_editor(site)
-    assert settings(registry=site)["forwarded_allow_ips"] == ""  # not gunicorn's 127.0.0.1
+    allowed = settings(Settings.from_environment(registry=site))["forwarded_allow_ips"]
+    assert allowed == ""  # not gunicorn's 127.0.0.1
     trust(site, "10.0.0.5")
     monkeypatch.setenv("ICALPUB_TRUSTED_PROXIES", "127.0.0.1, ::1")
-    assert settings(registry=site)["forwarded_allow_ips"] == "10.0.0.5,127.0.0.1,::1"
+    allowed = settings(Settings.from_environment(registry=site))["forwarded_allow_ips"]
+    assert allowed == "10.0.0.5,127.0.0.1,::1"
 
 
 def test_the_counts_believe_the_proxy_the_editors_file_trusts(
@@ -51,8 +55,8 @@ def test_the_counts_believe_the_proxy_the_editors_file_trusts(
     monkeypatch.delenv("ICALPUB_TRUSTED_PROXIES", raising=False)
     add_editor(site)
     trust(site, "192.0.2.99")
-    app = create_app(live=Live(site, background=False))
-    app.extensions["icalpub-stats"].today = lambda: dt.date(2026, 11, 30)
+    app = create_service(live=Live(site, background=False))
+    app.extensions["icalpub"].counter.today = lambda: dt.date(2026, 11, 30)
     client = app.test_client()
     for client_address in ("198.51.100.1", "198.51.100.2", "198.51.100.3"):
         client.get(
@@ -60,8 +64,8 @@ def test_the_counts_believe_the_proxy_the_editors_file_trusts(
             headers={"User-Agent": APPLE, "X-Forwarded-For": client_address},
             environ_base={"REMOTE_ADDR": "192.0.2.99"},
         )
-    app.extensions["icalpub-stats"].close()
-    rows = Store(Path(os.environ["ICALPUB_STATE_DIR"])).rows("2000-01-01")
+    app.extensions["icalpub"].counter.close()
+    rows = Counts(Path(os.environ["ICALPUB_STATE_DIR"])).rows("2000-01-01")
     assert [(r[1], r[3]) for r in rows] == [("/calendar.ics", 3)]  # three people, one proxy
 
 
@@ -70,7 +74,7 @@ def test_forwarded_for_from_an_untrusted_address_is_ignored_and_logged_once(
 ) -> None:
     forwarded._warned.clear()
     add_editor(site)
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     client = app.test_client()
     with caplog.at_level(logging.WARNING, logger="icalpub"):
         for n in range(3):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from icalpub.ledger import Ledger
 from icalpub.publish import content_type, publish
-from icalpub.registry import load, read_source
+from icalpub.reader import load, read_source
 
 from .conftest import SHIPPED
 

@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from icalpub.live import Live
 from icalpub.qr import svg
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from . import test_browser
 from .conftest import require
@@ -30,7 +30,7 @@ browser = test_browser.browser  # the page tests' Chromium, shared
 @pytest.fixture
 def client(site: Path) -> FlaskClient:
     moment = dt.datetime(2022, 1, 1, 12, tzinfo=dt.UTC)
-    app = create_app(live=Live(site, background=False, now=lambda: moment), editor=False)
+    app = create_service(live=Live(site, background=False, now=lambda: moment), editor=False)
     return app.test_client()
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from icalpub.errors import RegistryError
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .conftest import SHIPPED
 from .reading import read

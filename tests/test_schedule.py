@@ -20,7 +20,7 @@ from icalpub.build import build_folder
 from icalpub.cli import cli
 from icalpub.live import Live
 from icalpub.publisher import Publisher
-from icalpub.registry import read_source
+from icalpub.reader import read_source
 
 from .conftest import FakeClock, free_port, wait_for_port
 

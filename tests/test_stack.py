@@ -22,7 +22,7 @@ import pytest
 
 from icalpub.deployment.nginx import render
 from icalpub.editor import accounts
-from icalpub.registry import load
+from icalpub.reader import load
 
 from .conftest import ROOT, SHIPPED, free_port, http_get, require, wait_for_port
 from .editing import add_editor

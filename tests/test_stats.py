@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from icalpub.live import Live
+from icalpub.service import create_service
 from icalpub.stats import report
 from icalpub.stats.counter import Counter
 from icalpub.stats.ingest import ingest, resource
-from icalpub.stats.store import Store, network
-from icalpub.web import create_app
+from icalpub.stats.store import Counts, network
 
 from .conftest import ROOT
 from .test_build import small_disk
@@ -43,9 +43,9 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def app_for(site: Path, today: dt.date = DAY) -> Any:
     live = Live(site, background=False, now=lambda: dt.datetime(2026, 11, 30, 12, tzinfo=dt.UTC))
-    app = create_app(live=live)
+    app = create_service(live=live)
     app.config["TESTING"] = True
-    counter: Counter = app.extensions["icalpub-stats"]
+    counter: Counter = app.extensions["icalpub"].counter
     counter.today = lambda: today
     return app
 
@@ -83,19 +83,19 @@ def test_a_simulated_day_gives_exact_counts(site: Path, state: Path) -> None:
     client.get("/", headers={"User-Agent": APPLE})
     client.get("/events/es-diena-2018.ics", headers={"User-Agent": APPLE})
     client.get("/topics/nope.ics", headers={"User-Agent": APPLE})
-    counter: Counter = app.extensions["icalpub-stats"]
+    counter: Counter = app.extensions["icalpub"].counter
     counter.flush()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 2, 3, None),
         ("2026-11-30", "/calendar.ics", "google", 1, 3, None),
         ("2026-11-30", "/calendar.ics?topic=project&topic=training", "apple", 1, 1, None),
         ("2026-11-30", "/feed.atom", "feedly", 1, 2, 470),
         ("2026-11-30", "/topics/training.ics", "thunderbird", 1, 2, None),
     ]
-    csv = report.to_csv(Store(state).rows("2000-01-01"))
+    csv = report.to_csv(Counts(state).rows("2000-01-01"))
     assert csv.splitlines()[0] == "date,resource,client,subscribers,requests,reported"
     assert "2026-11-30,/feed.atom,feedly,1,2,470" in csv.splitlines()
-    table = report.to_table(Store(state).rows("2000-01-01"), DAY)
+    table = report.to_table(Counts(state).rows("2000-01-01"), DAY)
     assert "Google Calendar (at least one, server-side)" in table
 
 
@@ -106,7 +106,7 @@ def test_ipv6_addresses_count_by_their_64() -> None:
 
 
 def test_the_salt_dies_with_its_day_and_the_hashes_with_it(state: Path) -> None:
-    store = Store(state)
+    store = Counts(state)
     first = store.poll("2026-11-30", "/calendar.ics", "192.0.2.1", APPLE)
     store.add([first])
     salt_file = (state / "stats-salt").read_text()
@@ -128,7 +128,7 @@ def test_two_workers_counting_at_once_lose_nothing(state: Path) -> None:
     barrier = threading.Barrier(2)
 
     def worker(number: int) -> None:
-        counter = Counter(Store(state), lambda: DAY, interval=0)
+        counter = Counter(Counts(state), lambda: DAY, interval=0)
         barrier.wait()
         for i in range(300):
             counter.count("/calendar.ics", f"192.0.2.{i % 50}", f"{APPLE} w{number}")
@@ -141,7 +141,7 @@ def test_two_workers_counting_at_once_lose_nothing(state: Path) -> None:
         thread.start()
     for thread in threads:
         thread.join()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 100, 600, None)
     ]
 
@@ -190,7 +190,7 @@ def test_ingesting_a_log_twice_or_its_rotated_copy_counts_once(state: Path, tmp_
     log = tmp_path / "access.log"
     text = LOG.format(apple=APPLE, google=GOOGLE, feedly=FEEDLY.format(n=9))
     log.write_text(text)
-    store = Store(state)
+    store = Counts(state)
     assert ingest(store, log, "Europe/Riga", today=DAY) == (6, 4)
     assert ingest(store, log, "Europe/Riga", today=DAY) == (0, 0)
     log.write_text(text + text.splitlines(keepends=True)[0])  # one more line, appended
@@ -198,7 +198,7 @@ def test_ingesting_a_log_twice_or_its_rotated_copy_counts_once(state: Path, tmp_
     rotated.write_bytes(gzip.compress(log.read_bytes()))
     log.unlink()
     assert ingest(store, rotated, "Europe/Riga", today=DAY) == (1, 1)  # today's salt: once
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 1, 3, None),
         ("2026-11-30", "/topics/training.ics", "google", 1, 1, None),
         ("2026-12-01", "/feed.atom", "feedly", 1, 1, 9),  # 23:30 UTC is the next day in Riga
@@ -217,7 +217,7 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
     plain = (ROOT / "tests" / "expected" / "calendar.ics").read_bytes()
     holder = None
     if fault == "locked":
-        Store(state).connect().close()
+        Counts(state).connect().close()
         holder = sqlite3.connect(state / "stats.sqlite", timeout=0)
         holder.execute("BEGIN EXCLUSIVE")
     elif fault == "corrupt":
@@ -239,12 +239,12 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
             for i in range(5):
                 answer = client.get("/calendar.ics", headers={"User-Agent": f"{APPLE} {i}"})
                 assert (answer.status_code, answer.data) == (200, plain)
-                app.extensions["icalpub-stats"].flush()
+                app.extensions["icalpub"].counter.flush()
         dropped = [r for r in caplog.records if "counts not written" in r.getMessage()]
         assert len(dropped) == 1, [r.getMessage() for r in caplog.records]
     finally:
         if app is not None:
-            app.extensions["icalpub-stats"].close()
+            app.extensions["icalpub"].counter.close()
         if holder is not None:
             holder.rollback()
             holder.close()
@@ -254,8 +254,8 @@ def test_a_broken_database_drops_counts_and_never_the_poll(
 
 def test_stats_off_counts_nothing(site: Path, state: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ICALPUB_STATS", "off")
-    app = create_app(live=Live(site, background=False))
-    assert app.extensions["icalpub-stats"] is None
+    app = create_service(live=Live(site, background=False))
+    assert app.extensions["icalpub"].counter is None
     app.test_client().get("/calendar.ics", headers={"User-Agent": APPLE})
     assert not (state / "stats.sqlite").exists()
 
@@ -287,11 +287,11 @@ def test_report_and_ingest_from_the_command_line(state: Path, tmp_path: Path) ->
 def test_the_editor_shows_the_counts_with_pictures_and_csv(site: Path, state: Path) -> None:
     from .editing import add_editor, log_in
 
-    store = Store(state)
+    store = Counts(state)
     for address in ("192.0.2.1", "192.0.2.2"):
         store.add([store.poll(DAY.isoformat(), "/calendar.ics", address, APPLE)])
     store.add([store.poll(DAY.isoformat(), "/feed.atom", "192.0.2.9", FEEDLY.format(n=462))])
-    app = create_app(live=Live(site, background=False))
+    app = create_service(live=Live(site, background=False))
     client = app.test_client()
     assert client.get("/edit/subscribers/").status_code == 404  # no editors file: no editor
     add_editor(site)
@@ -315,7 +315,7 @@ def test_the_editor_shows_the_counts_with_pictures_and_csv(site: Path, state: Pa
 
 
 def test_the_report_draws_png_and_svg(state: Path, tmp_path: Path) -> None:
-    store = Store(state)
+    store = Counts(state)
     store.add([store.poll("2026-11-29", "/calendar.ics", "192.0.2.1", APPLE)])
     env = {**os.environ, "ICALPUB_STATE_DIR": str(state)}
     for name, magic in (("counts.png", b"\x89PNG"), ("counts.svg", b"<?xml")):
@@ -339,9 +339,9 @@ def test_hostile_user_agents_between_genuine_polls_leave_every_subscriber_counte
             assert poll(client, "/calendar.ics", f"192.0.2.{n + 1}", APPLE) == 200
             poll(client, "/feed.atom", f"198.51.100.{n % 3}", hostile[n % 3])
             if n % 5 == 4:
-                app.extensions["icalpub-stats"].flush()
-        app.extensions["icalpub-stats"].flush()
-    rows = {(r[1], r[2]): r[3:] for r in Store(state).rows("2000-01-01")}
+                app.extensions["icalpub"].counter.flush()
+        app.extensions["icalpub"].counter.flush()
+    rows = {(r[1], r[2]): r[3:] for r in Counts(state).rows("2000-01-01")}
     assert rows[("/calendar.ics", "apple")] == (20, 20, None)
     assert rows[("/feed.atom", "feedly")] == (3, 20, None)  # claims beyond 10**9 ignored
     assert not [r for r in caplog.records if "not" in r.getMessage()]
@@ -352,7 +352,7 @@ def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
 ) -> None:
     from icalpub.stats.store import Poll
 
-    counter = Counter(Store(state), lambda: DAY)
+    counter = Counter(Counts(state), lambda: DAY)
     try:
         with caplog.at_level(logging.ERROR, logger="icalpub"):
             for round_ in range(2):
@@ -366,7 +366,7 @@ def test_a_poll_the_database_refuses_is_dropped_alone_and_logged_once(
                 counter.flush()  # the rest of the batch, put back, is written now
     finally:
         counter.close()
-    assert Store(state).rows("2000-01-01") == [
+    assert Counts(state).rows("2000-01-01") == [
         ("2026-11-30", "/calendar.ics", "apple", 10, 10, None)
     ]
     refused = [r for r in caplog.records if "not counted" in r.getMessage()]
@@ -379,7 +379,7 @@ def test_two_registries_on_one_machine_keep_their_counts_apart_by_default(
     import shutil
     import tempfile
 
-    from icalpub.snapshot import state_dir
+    from icalpub.site import default_state_dir as state_dir
 
     monkeypatch.delenv("ICALPUB_STATE_DIR")
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
@@ -394,10 +394,10 @@ def test_two_registries_on_one_machine_keep_their_counts_apart_by_default(
         app = app_for(site)
         for n in range(number + 1):  # one subscriber of the test server, two of the real one
             poll(app.test_client(), "/calendar.ics", f"192.0.2.{n + 1}", APPLE)
-        app.extensions["icalpub-stats"].close()
+        app.extensions["icalpub"].counter.close()
     folders = [state_dir(site) for site in sites]
     assert folders[0] != folders[1]
     assert all(folder.parent.parent == tmp_path / "tmp" for folder in folders)
-    counts = [Store(folder).rows("2000-01-01") for folder in folders]
+    counts = [Counts(folder).rows("2000-01-01") for folder in folders]
     assert [[row[3] for row in found] for found in counts] == [[1], [2]]
     assert state_dir(sites[0]) == state_dir(str(sites[0].parent / "." / "events.yaml"))

@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 
 from icalpub.agenda import fold, matches
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .conftest import HEADER
 
@@ -21,7 +21,7 @@ from .conftest import HEADER
 def on(site: Path, day: dt.date, **config: str) -> FlaskClient:
     """Return a client of the app over `site` on `day` (noon UTC), with `config` set."""
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    app = create_app(live=Live(site, background=False, now=lambda: moment), editor=False)
+    app = create_service(live=Live(site, background=False, now=lambda: moment), editor=False)
     app.config.update(config)
     return app.test_client()
 
@@ -86,7 +86,7 @@ def test_fold_and_matches_cover_latvian_letters() -> None:
     assert fold("Mācības ĢIMNĀZIJĀ, Rēzekne, Čiekurkalns, Šķūnis, Žīdiņš") == (
         "macibas gimnazija, rezekne, ciekurkalns, skunis, zidins"
     )
-    from icalpub.registry import load
+    from icalpub.reader import load
 
     from .conftest import SHIPPED
 

@@ -16,7 +16,9 @@ from flask.testing import FlaskClient
 from icalpub import live as live_module
 from icalpub.errors import RegistryError
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
+from icalpub.settings import Settings
+from icalpub.snapshot import Snapshot
 
 from .conftest import ROOT, FakeClock
 
@@ -48,8 +50,8 @@ def test_every_url_serves_the_static_build_bytes(client: FlaskClient, path: str)
 
 def test_etag_is_the_same_after_a_restart(site: Path, client: FlaskClient) -> None:
     first = client.get("/calendar.ics").headers["ETag"]
-    again = create_app(site).test_client().get("/calendar.ics").headers["ETag"]
-    assert first == again
+    again = create_service(Settings.from_environment(registry=site)).test_client()
+    assert again.get("/calendar.ics").headers["ETag"] == first
 
 
 def test_if_none_match_and_if_modified_since_answer_304(client: FlaskClient) -> None:
@@ -112,7 +114,7 @@ def test_topic_union_is_canonical_and_cached(client: FlaskClient, app: object) -
     uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(a.data).walk("VEVENT")}
     assert "frem-ii-macibas-2018-09@calendar.example.lv" in uids
     assert "es-diena-2018@calendar.example.lv" not in uids
-    served = app.extensions["icalpub"].current()  # type: ignore[attr-defined]
+    served = app.extensions["icalpub"].live.current()  # type: ignore[attr-defined]
     assert served.on_demand.keys() == [("ics", ("project", "training"))]
 
 
@@ -183,7 +185,7 @@ def test_broken_file_keeps_serving_the_last_good_version(
 
 
 def test_no_reload_without_a_change(site: Path, app: object, clock: FakeClock) -> None:
-    live: Live = app.extensions["icalpub"]  # type: ignore[attr-defined]
+    live: Live = app.extensions["icalpub"].live  # type: ignore[attr-defined]
     served = live.current()
     clock.advance(5)
     assert live.current() is served
@@ -219,17 +221,18 @@ def test_invalid_registry_at_start_up_refuses_to_start(tmp_path: Path) -> None:
     path = tmp_path / "events.yaml"
     path.write_text("calendar: {title: X}\nevents: []\n")
     with pytest.raises(RegistryError, match="calendar has no 'base_url'"):
-        create_app(path)
+        create_service(Settings.from_environment(registry=path))
 
 
 def test_a_replacement_worker_serves_the_last_good_version_while_the_file_is_broken(
-    site: Path, client: FlaskClient
+    site: Path, client: FlaskClient, state_dir: Path
 ) -> None:
     good = client.get("/calendar.ics")
     site.write_text(site.read_text("utf-8").replace("events:\n", "events: [\n"), "utf-8")
     # A worker started now, under the same server (same parent process), as gunicorn
     # does after a crash: the file is broken, the last good version is served.
-    replacement = create_app(live=Live(site, background=False)).test_client()
+    live = Live(site, background=False, snapshot=Snapshot(site, state_dir))
+    replacement = create_service(live=live).test_client()
     again = replacement.get("/calendar.ics")
     assert again.status_code == 200
     assert again.data == good.data
@@ -246,7 +249,7 @@ def test_a_new_server_with_a_broken_file_still_refuses_to_start(
     site.write_text(site.read_text("utf-8").replace("events:\n", "events: [\n"), "utf-8")
     monkeypatch.setenv("ICALPUB_STATE_DIR", str(tmp_path / "another-server"))
     with pytest.raises(RegistryError, match="YAML syntax"):
-        create_app(site)
+        create_service(Settings.from_environment(registry=site))
 
 
 def test_if_modified_since_in_the_future_is_ignored(client: FlaskClient) -> None:
@@ -305,7 +308,7 @@ def test_last_modified_never_goes_backwards_across_edit_delete_and_restart(
         header = app_client.get("/calendar.ics").headers["Last-Modified"]
         return email.utils.parsedate_to_datetime(header)
 
-    client = create_app(live=Live(site, background=False, clock=clock)).test_client()
+    client = create_service(live=Live(site, background=False, clock=clock)).test_client()
     seen = [served_last_modified(client)]
     text = site.read_text("utf-8")
     # An edit saved with an old modification time (a copy that kept its times).
@@ -321,7 +324,7 @@ def test_last_modified_never_goes_backwards_across_edit_delete_and_restart(
     clock.advance()
     seen.append(served_last_modified(client))
     # A restart of the service on the same files.
-    restarted = create_app(live=Live(site, background=False, clock=clock)).test_client()
+    restarted = create_service(live=Live(site, background=False, clock=clock)).test_client()
     seen.append(served_last_modified(restarted))
     assert seen == sorted(seen), seen
 

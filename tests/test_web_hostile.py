@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icalpub.live import Live
-from icalpub.web import create_app
+from icalpub.service import create_service
 
 from .test_feeds import _Inspector, assert_inert
 
@@ -268,7 +268,7 @@ def assert_inert_page(html: str) -> None:
 
 
 def test_editor_markup_in_every_field_stays_text_in_every_page_and_feed(tmp_path: Path) -> None:
-    client = create_app(live=Live(hostile_registry(tmp_path), background=False)).test_client()
+    client = create_service(live=Live(hostile_registry(tmp_path), background=False)).test_client()
     for url in (
         "/calendar/2022/01",
         "/calendar/2022/01?topic=evil",

@@ -263,10 +263,10 @@ def test_timed_event_links_carry_utc_times_and_zone(client: FlaskClient) -> None
 def app_on(site: Path, day: dt.date) -> FlaskClient:
     """Return a client of the app over `site` whose calendar says it is `day`."""
     from icalpub.live import Live
-    from icalpub.web import create_app
+    from icalpub.service import create_service
 
     moment = dt.datetime.combine(day, dt.time(12), tzinfo=dt.UTC)
-    app = create_app(live=Live(site, background=False, now=lambda: moment))
+    app = create_service(live=Live(site, background=False, now=lambda: moment))
     return app.test_client()
 
 
@@ -380,9 +380,9 @@ def test_editor_text_is_escaped_everywhere(site: Path, client: FlaskClient) -> N
         "utf-8",
     )
     from icalpub.live import Live
-    from icalpub.web import create_app
+    from icalpub.service import create_service
 
-    fresh = create_app(live=Live(site, background=False)).test_client()
+    fresh = create_service(live=Live(site, background=False)).test_client()
     for url in ("/calendar/2022/01", "/events/xss", "/subscribe"):
         html = fresh.get(url).text
         assert "<script>alert" not in html

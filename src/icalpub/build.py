@@ -7,7 +7,8 @@ fails or is killed leaves the old tree as it was; its half-written sibling is
 removed by the next build.
 
 `build_folder` is the whole build (read, publish, tree, ledger) as a library
-function: the CLI, the service's publish-on-change and the editor call it.
+function, for `icalpub build`; `write_publication` writes a publication
+already in memory the same way, for the service's publish-on-change.
 The tree and the ledger change together: the new ledger is written beside the
 old one before the swap, named for the new tree's index.json, and renamed over
 the old one after. A ledger left pending (the rename failed, or the build was
@@ -38,8 +39,9 @@ from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, manifest, publish
-from .registry import ledger_path, read_source, write_lock_path
+from .reader import read_source
 from .schedule import published
+from .site import ledger_path, tree_lock_path, write_lock_path
 from .zones import today_in
 
 SAFE_PATH = re.compile(urls.published_pattern())
@@ -81,7 +83,7 @@ class Tree:
         parent = self.out.parent
         try:
             parent.mkdir(parents=True, exist_ok=True)
-            self._stack.enter_context(locked(parent / f".{self.out.name}.lock"))
+            self._stack.enter_context(locked(tree_lock_path(self.out)))
             _remove_leftovers(parent, self.out.name)
             self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=parent))
         except OSError as exc:
@@ -279,12 +281,6 @@ def _adopt_pending_ledger(lock: Path, out: Path) -> None:
 def _pending(lock: Path, index: bytes) -> Path:
     digest = hashlib.sha256(index).hexdigest()[:16]
     return lock.with_name(f".{lock.name}.pending-{digest}")
-
-
-def write_tree(out: Path, files: Mapping[str, bytes]) -> None:
-    """Replace the folder `out` with exactly `files` (+ .gz twins and index.json), atomically."""
-    with Tree(out) as tree:
-        tree.commit(files)
 
 
 def _write_batch(batch: list[tuple[Path, bytes]], fix_mode: bool) -> None:

@@ -6,15 +6,17 @@ import datetime as dt
 import sys
 import time
 from importlib import resources
+from pathlib import Path
 from typing import NoReturn
 
 import click
 
 from . import __version__, languages, parallel
 from .build import build_folder
-from .errors import BuildError, LedgerPendingError, Problem, RegistryError
+from .errors import BuildError, LedgerPendingError, Problem, RegistryError, SettingError
 from .publish import size_warnings
-from .registry import load, read_source
+from .reader import load, read_source
+from .settings import Settings
 from .zones import today_in
 
 
@@ -121,27 +123,31 @@ def serve(
     dev: bool,
 ) -> None:
     """Serve REGISTRY's calendars, feeds, pages (and the editor) with gunicorn."""
-    import os
-
     source = read_source(registry)
     if source.registry is None:
         _print_problems(source.problems)
         _fail(f"not serving: {registry} has errors; fix them and start again")
-    if push:
-        os.environ["ICALPUB_GIT_PUSH"] = "1"
-    if publish:
-        os.environ["ICALPUB_PUBLISH_DIR"] = os.path.abspath(publish)
+    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    try:
+        settings = Settings.from_environment(
+            registry=Path(registry),
+            bind=bind,
+            workers=workers,
+            publish_dir=Path(publish).absolute() if publish else None,
+            git_push=push or None,
+        )
+    except SettingError as exc:
+        _fail(str(exc))
     if dev:
-        from .web import create_app
+        from .service import create_service
 
         click.echo(f"icalpub: serving {registry} on http://{host}:{port}/ (development)", err=True)
-        create_app(registry).run(host=host, port=port, threaded=True, use_reloader=True)
+        create_service(settings).run(host=host, port=port, threaded=True, use_reloader=True)
         return
     from .deployment import gunicorn
 
-    bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     click.echo(f"icalpub: serving {registry} on http://{bind}/ with gunicorn", err=True)
-    gunicorn.run(registry, bind, workers)
+    gunicorn.run(settings)
 
 
 @cli.command("nginx-config")
@@ -180,7 +186,7 @@ def pull(registry: str, wait: float) -> None:
     from pathlib import Path
 
     from .files import LockTimeout, locked
-    from .registry import write_lock_path
+    from .site import write_lock_path
 
     path = Path(registry)
     try:
@@ -236,4 +242,7 @@ def _count(number: int, noun: str) -> str:
 
 def main() -> None:
     """Run the icalpub command line."""
-    cli()
+    try:
+        cli()
+    except SettingError as exc:  # a command that read the settings (editor, stats)
+        _fail(str(exc))

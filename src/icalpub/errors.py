@@ -1,4 +1,9 @@
-"""Every exception icalpub raises, and the located problems it reports."""
+"""The core's exceptions and the located problems it reports.
+
+The editor keeps its own beside the code that raises them (`editor.accounts`,
+`editor.yamltext`, `editor.store`), derived from IcalpubError too;
+`files.LockTimeout` is an OSError.
+"""
 
 from __future__ import annotations
 
@@ -47,7 +52,7 @@ class YamlProblem(IcalpubError):
         self.message = message
 
 
-class Invalid(IcalpubError):
+class AlreadyReported(IcalpubError):
     """A registry value was wrong; its problem is already recorded (the reader's control flow)."""
 
 
@@ -65,3 +70,12 @@ class BuildError(IcalpubError):
 
 class LedgerPendingError(BuildError):
     """The new tree is published but the ledger's rename failed; the next build finishes it."""
+
+
+class SettingError(IcalpubError, ValueError):
+    """An ICALPUB_* environment variable holds a value its setting cannot take."""
+
+    def __init__(self, variable: str, value: str) -> None:
+        super().__init__(f"{variable}={value!r}: not a value this setting takes")
+        self.variable = variable
+        self.value = value

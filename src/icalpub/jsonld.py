@@ -69,13 +69,7 @@ def event_data(
     }
     if end_text is not None:
         data["endDate"] = end_text
-    if event.status == "cancelled":
-        data["eventStatus"] = SCHEMA + "EventCancelled"
-    elif previous_start is not None and previous_start != event.start:
-        data["eventStatus"] = SCHEMA + "EventRescheduled"
-        data["previousStartDate"] = previous_start.isoformat()
-    else:
-        data["eventStatus"] = SCHEMA + "EventScheduled"
+    data.update(_status(event, previous_start))
     is_online = online(event)
     data["eventAttendanceMode"] = SCHEMA + (
         "OnlineEventAttendanceMode" if is_online else "OfflineEventAttendanceMode"
@@ -92,7 +86,27 @@ def event_data(
     if description:
         # Plain text: HTML written into the Markdown is dropped, not shown as tags.
         data["description"] = html.unescape(nh3.clean(description, tags=set())).strip()
-    # An event's own contact is a person; the calendar's, the organisation behind it.
+    data["organizer"] = _organizer(event, calendar)
+    # A title left in the default language is in that language.
+    data["inLanguage"] = calendar.default_language if "title" in event.fallback else language
+    data["url"] = page
+    return data
+
+
+def _status(event: Event, previous_start: dt.date | dt.datetime | None) -> dict[str, object]:
+    """Return the event's schema.org status (and the start it had, when it was moved)."""
+    if event.status == "cancelled":
+        return {"eventStatus": SCHEMA + "EventCancelled"}
+    if previous_start is not None and previous_start != event.start:
+        return {
+            "eventStatus": SCHEMA + "EventRescheduled",
+            "previousStartDate": previous_start.isoformat(),
+        }
+    return {"eventStatus": SCHEMA + "EventScheduled"}
+
+
+def _organizer(event: Event, calendar: Calendar) -> dict[str, object]:
+    """Return who organises the event: its own contact a person, the calendar's an organisation."""
     contact = event.contact or calendar.contact
     organizer: dict[str, object] = {
         "@type": "Person" if event.contact and event.contact.name else "Organization",
@@ -104,11 +118,7 @@ def event_data(
         organizer["telephone"] = contact.phone
     if contact and contact.email:
         organizer["email"] = contact.email
-    data["organizer"] = organizer
-    # A title left in the default language is in that language.
-    data["inLanguage"] = calendar.default_language if "title" in event.fallback else language
-    data["url"] = page
-    return data
+    return organizer
 
 
 def script(data: dict[str, object]) -> Markup:

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from . import gcpause
 from .errors import RegistryError
-from .registry import interpret, ledger_path
+from .registry import interpret
 from .served import Served, compile_served
+from .site import ledger_path
 from .snapshot import Snapshot
 from .zones import today_in
 
@@ -55,7 +56,7 @@ class Live:
         self.now = now  # what day it is, for keep_past and pages
         self.errors: list[str] | None = None
         self.error_at: dt.datetime | None = None
-        self.snapshot = snapshot or Snapshot(self.path)
+        self.snapshot = snapshot  # None: no last good version kept (not a server)
         self.on_loaded = on_loaded  # told of each good version loaded from disk (publishing)
         self._files = self._stat_files()
         try:
@@ -75,7 +76,8 @@ class Live:
                 served.version,
             )
         self._day = self.today()
-        self.snapshot.save(self._served.raw)
+        if self.snapshot is not None:
+            self.snapshot.save(self._served.raw)
         if self.errors is None:
             self._tell(self._served)
         gcpause.settle()
@@ -172,7 +174,8 @@ class Live:
             self._served = served
             self.errors = None
             self.error_at = None
-            self.snapshot.save(served.raw)
+            if self.snapshot is not None:
+                self.snapshot.save(served.raw)
             self._tell(served)
             gcpause.settle()
             log.info(
@@ -203,7 +206,7 @@ class Live:
         A worker that had no request between a save and a hand edit breaking the
         file would otherwise go on serving the version from before the save.
         """
-        raw = self.snapshot.load()
+        raw = self.snapshot.load() if self.snapshot is not None else None
         if raw is None or raw == self._served.raw:
             return
         try:
@@ -216,7 +219,7 @@ class Live:
         )
 
     def _from_snapshot(self) -> Served | None:
-        raw = self.snapshot.load()
+        raw = self.snapshot.load() if self.snapshot is not None else None
         if raw is None:
             return None
         try:

@@ -21,8 +21,9 @@ from pathlib import Path
 from .build import write_publication
 from .errors import BuildError, Problem
 from .files import locked, write_file
-from .registry import read_raw, write_lock_path
+from .reader import read_raw
 from .served import Served
+from .site import tree_version_path, write_lock_path
 
 log = logging.getLogger("icalpub")
 
@@ -33,7 +34,7 @@ class Publisher:
     def __init__(self, registry: str | Path, out: str | Path) -> None:
         self.registry = Path(registry)
         self.out = Path(out).absolute()
-        self.marker = self.out.with_name(f".{self.out.name}.version")
+        self.marker = tree_version_path(self.out)
 
     def version(self) -> str | None:
         """Return the version the tree holds, or None before the first write."""

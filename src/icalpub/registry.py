@@ -1,8 +1,8 @@
-"""Read `events.yaml` into the model, reporting every problem with its place; the only reader.
+"""Registry and ledger bytes → the model, with every problem at its place; the one set of rules.
 
-Three ways in: `read_source(path)` reads a file and its ledger, `interpret(name, raw)`
-does the same from bytes already in hand (the service's reload, the editor's
-candidate text), and `load(path)` raises instead of returning problems.
+`interpret(name, raw)` judges bytes already in hand: the files as `reader`
+read them, the service's reload, the editor's candidate text. Nothing here
+touches the disk.
 """
 
 from __future__ import annotations
@@ -10,19 +10,18 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import os
 from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import ledger as ledger_module
 from . import rules
-from .errors import Invalid, LedgerError, Problem, RegistryError, YamlProblem
+from .errors import AlreadyReported, LedgerError, Problem, YamlProblem
 from .ledger import Ledger
 from .model import Calendar, Event, Registry, Topic
 from .reuse import event_key
+from .site import ledger_path
 from .values import Values, closest, has_offset
-from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, compose, decode
+from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
 
 CALENDAR_KEYS = (
     "title",
@@ -82,47 +81,6 @@ class Source:
     reusable: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict, repr=False)
 
 
-def ledger_path(registry_path: str | Path) -> Path:
-    """Return where the ledger of a registry lives: beside it, `events.lock` for `events.yaml`."""
-    return Path(registry_path).with_suffix(".lock")
-
-
-def write_lock_path(registry_path: str | Path) -> Path:
-    """Return the lock file every writer of a registry or its ledger holds while it writes."""
-    path = Path(registry_path)
-    return path.with_name(f".{path.name}.edit-lock")
-
-
-def read_raw(path: str | Path) -> Raw | Problem:
-    """Read the registry's and ledger's bytes and the registry's save time, or say why not."""
-    try:
-        with open(path, "rb") as handle:
-            modified = os.fstat(handle.fileno()).st_mtime
-            data = handle.read(MAX_BYTES + 1)
-    except OSError as exc:
-        return Problem(str(path), 1, 1, f"cannot read the registry: {exc.strerror}")
-    lock = ledger_path(path)
-    try:
-        ledger: bytes | None = lock.read_bytes()
-    except FileNotFoundError:
-        ledger = None
-    except OSError as exc:
-        return Problem(str(lock), 1, 1, f"cannot read the ledger: {exc.strerror}")
-    return Raw(data, ledger, dt.datetime.fromtimestamp(int(modified), dt.UTC))
-
-
-def read_source(path: str | Path, known: AnyMapping[bytes, Event] | None = None) -> Source:
-    """Read a registry and its ledger; the registry is None if either has an error.
-
-    `known` is an earlier Source's `reusable`: events whose text is unchanged
-    are taken from it instead of being checked and built again (a reload).
-    """
-    raw = read_raw(path)
-    if isinstance(raw, Problem):
-        return Source(None, Ledger(), [raw], dt.datetime.fromtimestamp(0, dt.UTC))
-    return interpret(str(path), raw, known)
-
-
 def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None) -> Source:
     """Validate registry and ledger bytes together; the registry is None on any error."""
     registry, problems, reusable = _parse(raw.registry, name, known)
@@ -140,14 +98,6 @@ def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None
     if any(p.severity == "error" for p in problems):
         registry = None
     return Source(registry, ledger, problems, raw.modified, raw, reusable)
-
-
-def load(path: str | Path) -> Registry:
-    """Read and validate the registry at `path` with its ledger; raise RegistryError if invalid."""
-    source = read_source(path)
-    if source.registry is None:
-        raise RegistryError(source.problems)
-    return source.registry
 
 
 def _parse(
@@ -192,7 +142,7 @@ class _Reader(Values):
             return None
         try:
             top = self.fields(root, TOP_KEYS, "the registry", required=("calendar", "events"))
-        except Invalid:
+        except AlreadyReported:
             return None
         calendar = self.field(top, "calendar", self.calendar)
         topics = self.field(top, "topics", self.topics) or ()
@@ -242,7 +192,7 @@ class _Reader(Values):
             translations=tuple(translated),
         )
         if title is None or base_url is None or zone is None:
-            raise Invalid()
+            raise AlreadyReported()
         return calendar
 
     def languages(self, node: Node) -> tuple[str, ...]:
@@ -253,7 +203,7 @@ class _Reader(Values):
         for item in items:
             try:
                 language = self.language(item)
-            except Invalid:
+            except AlreadyReported:
                 continue
             if language in found:
                 self.error(item, f"language '{language}' is listed twice")
@@ -281,7 +231,7 @@ class _Reader(Values):
         for key, value in node.pairs:
             try:
                 language = self.language(key)
-            except Invalid:
+            except AlreadyReported:
                 continue
             if language not in self.published:
                 listed = ", ".join(self.published)
@@ -295,7 +245,7 @@ class _Reader(Values):
                 continue
             try:
                 found[language] = self.text(value, f"{what} ({language})", multiline)
-            except Invalid:
+            except AlreadyReported:
                 continue
         if default not in found:
             raise self.fail(
@@ -319,14 +269,14 @@ class _Reader(Values):
         for key, value in node.pairs:
             try:
                 topic_id = self.identifier(key, "topic id")
-            except Invalid:
+            except AlreadyReported:
                 continue
             if topic_id in topics:
                 self.error(key, f"topic '{topic_id}' is declared twice")
                 continue
             try:
                 found = self.fields(value, TOPIC_KEYS, f"topic '{topic_id}'", required=("title",))
-            except Invalid:
+            except AlreadyReported:
                 continue
             titles = self.field(found, "title", functools.partial(self.titles, topic_id=topic_id))
             translated: list[tuple[str, str, str]] = []
@@ -366,7 +316,7 @@ class _Reader(Values):
                 titles.append(
                     (self.language(key), self.text(value, f"title of topic '{topic_id}'"))
                 )
-            except Invalid:
+            except AlreadyReported:
                 continue
         return tuple(titles)
 
@@ -388,7 +338,7 @@ class _Reader(Values):
                 before = len(self.problems)
                 try:
                     event = self.event(item, zone, declared)
-                except Invalid:
+                except AlreadyReported:
                     continue
                 if event is None:
                     continue
@@ -427,18 +377,7 @@ class _Reader(Values):
             )
 
         title = texts("title")
-        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
-        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
-        fixed = free and has_offset(start)
-        if free and end is not None and start is not None and has_offset(end) != fixed:
-            self.error(
-                found["end"][1],
-                f"{what}: start and end must both have an offset or both be local times",
-                "an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; "
-                "add it to both or leave it out of both",
-            )
-            end = None
-            start = None
+        start, end, fixed = self.times(found, what, zone, free)
         if fixed:
             zone = "UTC"
         topic_ids = self.field(found, "topics", lambda n: self.event_topics(n, what, declared))
@@ -449,10 +388,7 @@ class _Reader(Values):
         updated = self.field(
             found, "updated", lambda n: self.instant(n, f"{what} updated", default_zone)
         )
-        draft = self.field(found, "draft", lambda n: self.flag(n, f"{what} draft"))
-        publish_at = self.field(
-            found, "publish_at", lambda n: self.instant(n, f"{what} publish_at", zone)
-        )
+        draft, publish_at = self.schedule(found, what, zone)
         event = Event(
             id=event_id or "",
             title=title or "",
@@ -471,7 +407,7 @@ class _Reader(Values):
                 found, "sequence", lambda n: self.integer(n, f"{what} sequence", 0)
             ),
             status=status or "confirmed",
-            draft=bool(draft),
+            draft=draft,
             publish_at=publish_at,
             repeat=self.field(found, "repeat", lambda n: self.text(n, f"{what} repeat")),
             exceptions=self.field(found, "except", lambda n: self.dates(n, f"{what} except")) or (),
@@ -482,6 +418,39 @@ class _Reader(Values):
         )
         if event_id is None or title is None or start is None:
             return None
+        return self.judged(event, found, what)
+
+    def schedule(
+        self, found: dict[str, tuple[Scalar, Node]], what: str, zone: str
+    ) -> tuple[bool, dt.datetime | None]:
+        """Return whether an event is a draft, and the instant it is to be published at."""
+        draft = self.field(found, "draft", lambda n: self.flag(n, f"{what} draft"))
+        publish_at = self.field(
+            found, "publish_at", lambda n: self.instant(n, f"{what} publish_at", zone)
+        )
+        return bool(draft), publish_at
+
+    def times(
+        self, found: dict[str, tuple[Scalar, Node]], what: str, zone: str, free: bool
+    ) -> tuple[dt.date | dt.datetime | None, dt.date | dt.datetime | None, bool]:
+        """Return an event's start, end and whether they are fixed instants (with offsets)."""
+        start = self.field(found, "start", lambda n: self.when(n, f"{what} start", zone, free))
+        end = self.field(found, "end", lambda n: self.when(n, f"{what} end", zone, free))
+        fixed = free and has_offset(start)
+        if free and end is not None and start is not None and has_offset(end) != fixed:
+            self.error(
+                found["end"][1],
+                f"{what}: start and end must both have an offset or both be local times",
+                "an offset makes a fixed instant, e.g. 2022-01-21T12:00:00Z; "
+                "add it to both or leave it out of both",
+            )
+            return None, None, fixed
+        return start, end, fixed
+
+    def judged(
+        self, event: Event, found: dict[str, tuple[Scalar, Node]], what: str
+    ) -> Event | None:
+        """Return `event` unless the rules across its fields find an error (each reported)."""
         faults = rules.check(event, what)
         for fault in faults:
             report = self.error if fault.severity == "error" else self.warning
@@ -498,7 +467,7 @@ class _Reader(Values):
         for item in items:
             try:
                 topic = self.scalar(item, f"{what} topic").value.strip()
-            except Invalid:
+            except AlreadyReported:
                 continue
             if topic not in declared:
                 self.error(

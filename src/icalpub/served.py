@@ -15,7 +15,8 @@ from .ledger import seen_at
 from .lru import Lru
 from .model import Event
 from .publish import Publication, content_type, publish
-from .registry import Raw, Source, read_source
+from .reader import read_source
+from .registry import Raw, Source
 from .schedule import next_change, published
 from .urls import canonical_topics
 from .zones import today_in

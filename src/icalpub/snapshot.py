@@ -16,7 +16,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import BuildError
@@ -37,26 +36,13 @@ def run_key() -> str:
     return f"{pid}|{started}"
 
 
-def state_dir(registry: str | Path | None = None) -> Path:
-    """Return the state folder of `registry`: $ICALPUB_STATE_DIR, else a private folder in the
-    temp directory, one per registry (keyed by its absolute path), so that two registries
-    served on one machine never share counts, snapshots, throttles or sessions."""
-    configured = os.environ.get("ICALPUB_STATE_DIR")
-    if configured:
-        return Path(configured)
-    registry = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
-    path = Path(registry).resolve()
-    key = hashlib.sha256(str(path).encode()).hexdigest()[:16]
-    return Path(tempfile.gettempdir()) / f"icalpub-{os.getuid()}" / f"{path.stem}-{key}"
-
-
 class Snapshot:
     """The last good registry and ledger bytes of one registry file in one server run."""
 
-    def __init__(self, registry: Path) -> None:
+    def __init__(self, registry: Path, folder: Path) -> None:
         key = f"{registry.resolve()}|{run_key()}"
         digest = hashlib.sha256(key.encode()).hexdigest()[:24]
-        self.path = state_dir(registry) / f"{digest}.last-good"
+        self.path = folder / f"{digest}.last-good"
         self._saved: Raw | None = None
 
     def save(self, raw: Raw | None) -> None:

@@ -1,7 +1,7 @@
 """Values of the registry as people write them: text, ids, URLs, zones, durations, times.
 
 `Values` turns one YAML node into one value, or records a located problem and
-raises `Invalid`; it knows nothing of the registry's shape (that is the
+raises `AlreadyReported`; it knows nothing of the registry's shape (that is the
 reader's, in `registry`).
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from . import urls
-from .errors import Invalid, LocalTimeError, Problem
+from .errors import AlreadyReported, LocalTimeError, Problem
 from .model import Contact, Duration, Status
 from .yamlsafe import Mapping, Node, Scalar, Sequence
 from .zones import is_zone, known_zones, localize
@@ -61,9 +61,9 @@ class Values:
             Problem(self.filename, node.line, node.column, message, hint, "warning")
         )
 
-    def fail(self, node: Node, message: str, hint: str = "") -> Invalid:
+    def fail(self, node: Node, message: str, hint: str = "") -> AlreadyReported:
         self.error(node, message, hint)
-        return Invalid()
+        return AlreadyReported()
 
     # -- structure -----------------------------------------------------------------
 
@@ -109,7 +109,7 @@ class Values:
             return None
         try:
             return convert(value)
-        except Invalid:
+        except AlreadyReported:
             return None
 
     # -- scalars -------------------------------------------------------------------
@@ -289,7 +289,7 @@ class Values:
         for item in items:
             try:
                 value = self.when(item, what, "UTC")
-            except Invalid:
+            except AlreadyReported:
                 continue
             if isinstance(value, dt.datetime):
                 self.error(

@@ -142,31 +142,17 @@ def compose(text: str) -> tuple[Node | None, bool]:
     root: Node | None = None
     documents = 0
     scalar_event, alias_event = yaml.ScalarEvent, yaml.AliasEvent
-    starts = {yaml.SequenceStartEvent: Sequence, yaml.MappingStartEvent: Mapping}
-    ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+    starts, ends = _COLLECTIONS, (yaml.SequenceEndEvent, yaml.MappingEndEvent)
     events: Iterable[Any] = yaml.parse(text, Loader=_PARSER_LOADER)  # dispatched by class below
     try:
         for event in events:
             kind = type(event)  # dispatch on the exact class: most events are scalars
             if kind is scalar_event:
-                index = event.start_mark.index
-                tag = event.tag
-                if tag is not None and tag not in _STANDARD_TAGS:
-                    _check_tag(tag, lines, index)
-                plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
-                node: Node = Scalar(
-                    index, lines, value=event.value, plain=plain, end=event.end_mark.index
-                )
+                node: Node = _scalar(event, lines)
                 if event.anchor:
                     anchors[event.anchor] = node
             elif kind in starts:
-                index = event.start_mark.index
-                _check_tag(event.tag, lines, index)
-                if len(stack) >= MAX_DEPTH:
-                    raise YamlProblem(
-                        *lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels"
-                    )
-                collection: Node = starts[kind](index, lines)
+                collection = _open(event, lines, len(stack))
                 if event.anchor:
                     anchors[event.anchor] = collection
                 stack.append((collection, None))
@@ -179,27 +165,14 @@ def compose(text: str) -> tuple[Node | None, bool]:
                         *lines.at(event.start_mark.index), "mapping key without a value"
                     )
             elif kind is alias_event:
-                index = event.start_mark.index
-                target = anchors.get(event.anchor or "")
-                if target is None:
-                    raise YamlProblem(*lines.at(index), f"unknown alias *{event.anchor}")
-                if any(target is open_node for open_node, _ in stack):
-                    raise YamlProblem(*lines.at(index), f"alias *{event.anchor} refers to itself")
-                aliased += target.size
+                node = _alias(event, lines, anchors, stack)
+                aliased += node.size
                 if aliased > MAX_ALIASED_NODES:
-                    raise YamlProblem(
-                        *lines.at(index),
-                        f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes",
-                    )
-                node = target
-            elif kind is yaml.DocumentStartEvent:
-                documents += 1
-                if documents > 1:
-                    raise YamlProblem(
-                        *lines.at(event.start_mark.index), "only one YAML document is allowed"
-                    )
-                continue
+                    raise YamlProblem(*lines.at(event.start_mark.index), _TOO_MANY_ALIASED)
             else:
+                documents += kind is yaml.DocumentStartEvent
+                if documents > 1:
+                    raise YamlProblem(*lines.at(event.start_mark.index), _ONE_DOCUMENT)
                 continue
             if not stack:
                 root = node
@@ -214,18 +187,63 @@ def compose(text: str) -> tuple[Node | None, bool]:
                 assert isinstance(parent, Mapping)
                 parent.pairs.append((pending, node))
                 stack[-1] = (parent, None)
-    except yaml.MarkedYAMLError as exc:
-        line, column = lines.position(exc.problem_mark or exc.context_mark)
-        problem = exc.problem or exc.context or "invalid YAML"
-        context = f" ({exc.context})" if exc.context and exc.problem else ""
-        if exc.context_mark is not None and exc.problem_mark is not None:
-            opened = lines.position(exc.context_mark)
-            if opened[0] != line:
-                context += f", which began at line {opened[0]}, column {opened[1]}"
-        raise YamlProblem(line, column, f"YAML syntax: {problem}{context}") from None
     except yaml.YAMLError as exc:
-        raise YamlProblem(1, 1, f"YAML syntax: {exc}") from None
+        raise _syntax_problem(exc, lines) from None
     return root, aliased > 0
+
+
+_TOO_MANY_ALIASED = f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes"
+_ONE_DOCUMENT = "only one YAML document is allowed"
+_COLLECTIONS: dict[type, type[Sequence] | type[Mapping]] = {
+    yaml.SequenceStartEvent: Sequence,
+    yaml.MappingStartEvent: Mapping,
+}
+
+
+def _scalar(event: Any, lines: _Lines) -> Scalar:
+    """Return the node of a scalar event, refusing tags other than YAML's own."""
+    index = event.start_mark.index
+    tag = event.tag
+    if tag is not None and tag not in _STANDARD_TAGS:
+        _check_tag(tag, lines, index)
+    plain = event.style in (None, "") and bool(event.implicit and event.implicit[0])
+    return Scalar(index, lines, value=event.value, plain=plain, end=event.end_mark.index)
+
+
+def _open(event: Any, lines: _Lines, depth: int) -> Node:
+    """Return the node a sequence or mapping starts, refusing tags and deep nesting."""
+    index = event.start_mark.index
+    _check_tag(event.tag, lines, index)
+    if depth >= MAX_DEPTH:
+        raise YamlProblem(*lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels")
+    return _COLLECTIONS[type(event)](index, lines)
+
+
+def _alias(
+    event: Any, lines: _Lines, anchors: dict[str, Node], stack: list[tuple[Node, Node | None]]
+) -> Node:
+    """Return the node an alias names, refusing unknown anchors and aliases to themselves."""
+    index = event.start_mark.index
+    target = anchors.get(event.anchor or "")
+    if target is None:
+        raise YamlProblem(*lines.at(index), f"unknown alias *{event.anchor}")
+    if any(target is open_node for open_node, _ in stack):
+        raise YamlProblem(*lines.at(index), f"alias *{event.anchor} refers to itself")
+    return target
+
+
+def _syntax_problem(exc: yaml.YAMLError, lines: _Lines) -> YamlProblem:
+    """Return libyaml's syntax error as a problem at its place (and where its context began)."""
+    if not isinstance(exc, yaml.MarkedYAMLError):
+        return YamlProblem(1, 1, f"YAML syntax: {exc}")
+    line, column = lines.position(exc.problem_mark or exc.context_mark)
+    problem = exc.problem or exc.context or "invalid YAML"
+    context = f" ({exc.context})" if exc.context and exc.problem else ""
+    if exc.context_mark is not None and exc.problem_mark is not None:
+        opened = lines.position(exc.context_mark)
+        if opened[0] != line:
+            context += f", which began at line {opened[0]}, column {opened[1]}"
+    return YamlProblem(line, column, f"YAML syntax: {problem}{context}")
 
 
 def _check_tag(tag: str | None, lines: _Lines, index: int) -> None:

@@ -1,37 +1,36 @@
 """The production server: gunicorn with icalpub's settings, for `icalpub serve` and `gunicorn`.
 
-`settings()` is the one place for them; the repository's `gunicorn.conf.py`
-(for `gunicorn wsgi:app`) reads it too. Sync workers: every answer is bytes
-already in memory, so a worker never waits on I/O. Each worker compiles the
-registry itself (no preload), so a failed reload in one never affects another
-and a replaced worker starts from the files on disk.
+`settings()` turns icalpub's settings into gunicorn's, in one place; the
+repository's `gunicorn.conf.py` (for `gunicorn wsgi:app`) uses it too. Sync
+workers: a public answer is bytes already in memory, so a worker waits on
+I/O only for an editor's save. Each worker compiles the registry itself (no
+preload), so a failed reload in one never affects another and a replaced
+worker starts from the files on disk.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-from pathlib import Path
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
+from ..settings import Settings
 
-def settings(
-    bind: str | None = None, workers: int | None = None, registry: str | Path | None = None
-) -> dict[str, Any]:
-    """Return gunicorn's settings: flags first, then $ICALPUB_BIND/WORKERS/ACCESS_LOG."""
-    from ..editor.accounts import editors_path
+
+def settings(service: Settings) -> dict[str, Any]:
+    """Return gunicorn's settings for the service's (bind, workers, access log, proxies)."""
+    from ..site import editors_path
     from ..web.forwarded import Trust
 
-    registry = registry or os.environ.get("ICALPUB_REGISTRY", "events.yaml")
+    editors = editors_path(service.registry, service.editors)
     return {
         # gunicorn believes X-Forwarded-Proto (the request's scheme) only from the proxies
         # the editor and the counts trust: the one list (empty: nobody, not gunicorn's
         # default of 127.0.0.1). A change to it takes effect at the next start.
-        "forwarded_allow_ips": ",".join(Trust(editors_path(registry)).listed()),
-        "bind": bind or os.environ.get("ICALPUB_BIND", "127.0.0.1:8000"),
-        "workers": workers or int(os.environ.get("ICALPUB_WORKERS", "2")),
+        "forwarded_allow_ips": ",".join(Trust(editors, service.trusted_proxies).listed()),
+        "bind": service.bind,
+        "workers": service.workers,
         "worker_class": "sync",
         # Sync workers close every connection after its answer (gunicorn keeps
         # connections alive only with async workers); this applies if that changes.
@@ -39,7 +38,7 @@ def settings(
         "timeout": 30,
         "graceful_timeout": 10,
         "preload_app": False,
-        "accesslog": os.environ.get("ICALPUB_ACCESS_LOG", "-"),
+        "accesslog": service.access_log,
         "errorlog": "-",
         "loglevel": "info",
         # gunicorn 25+ opens an admin socket under ~/.gunicorn; nothing here uses it,
@@ -58,9 +57,9 @@ def share_logging() -> None:
 class Service(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn serving one registry, each worker creating its own app."""
 
-    def __init__(self, registry: str | Path, options: dict[str, Any]) -> None:
-        self.registry = str(registry)
-        self.options = options
+    def __init__(self, service: Settings) -> None:
+        self.service = service
+        self.options = settings(service)
         super().__init__()
 
     def load_config(self) -> None:
@@ -69,12 +68,12 @@ class Service(BaseApplication):  # type: ignore[misc]  # gunicorn has no type hi
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
-        from ..web import create_app
+        from ..service import create_service
 
         share_logging()
-        return create_app(self.registry)
+        return create_service(self.service)
 
 
-def run(registry: str | Path, bind: str, workers: int | None = None) -> None:
-    """Serve `registry` with gunicorn until it is stopped (SIGTERM, Ctrl-C)."""
-    Service(registry, settings(bind, workers, registry)).run()
+def run(service: Settings) -> None:
+    """Serve the registry of `service` with gunicorn until it is stopped (SIGTERM, Ctrl-C)."""
+    Service(service).run()

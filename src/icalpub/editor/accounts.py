@@ -12,6 +12,7 @@ the standard library's `tomllib` and written with `tomli-w`, atomically, 0600.
 
     [editors.anna]
     email = "anna@example.lv"
+    role = "publisher"               # or "author": drafts and proposals only (default: publisher)
     password = "$argon2id$v=19$..."
     tokens = ["sha256:..."]
 """
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import tomllib
@@ -39,6 +39,7 @@ from . import untracked
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+ROLES = ("publisher", "author")  # a publisher publishes; an author drafts and proposes
 _HASHER = PasswordHasher()
 # Verified against when the name is unknown, so a wrong name costs what a wrong password does.
 _DUMMY = _HASHER.hash(secrets.token_hex(16))
@@ -56,6 +57,12 @@ class Editor:
     email: str
     password: str = ""  # argon2id hash; "" when the editor logs in through the proxy only
     tokens: tuple[str, ...] = ()  # "sha256:<hex>" of each API token
+    role: str = "publisher"  # one of ROLES
+
+    @property
+    def publishes(self) -> bool:
+        """Return whether this editor may publish (else their changes wait for a publisher)."""
+        return self.role == "publisher"
 
 
 @dataclass(frozen=True)
@@ -65,10 +72,10 @@ class Proxy:
     trusted: tuple[str, ...] = ()
     header: str = ""  # the logged-in user's email, set by a login proxy; "" = no proxy login
 
-    def trusts(self, address: str | None) -> bool:
+    def trusts(self, address: str | None, configured: tuple[str, ...] = ()) -> bool:
         """Return whether a request from `address` comes from a trusted proxy (listed here or
-        in $ICALPUB_TRUSTED_PROXIES: the one list of `forwarded.Trust`)."""
-        return forwarded.trusted(address, (*self.trusted, *forwarded.environment()))
+        in the `trusted_proxies` setting, `configured`: the one list of `forwarded.Trust`)."""
+        return forwarded.trusted(address, (*self.trusted, *configured))
 
 
 @dataclass(frozen=True)
@@ -115,17 +122,6 @@ class Accounts:
         return editor, rehash
 
 
-def editors_path(registry: str | Path) -> Path:
-    """Return the editors file of a registry: $ICALPUB_EDITORS, else editors.toml beside it."""
-    configured = os.environ.get("ICALPUB_EDITORS")
-    return Path(configured) if configured else Path(registry).parent / "editors.toml"
-
-
-def secret_path(editors: Path) -> Path:
-    """Return the file of the key that signs session cookies, beside the editors file."""
-    return editors.with_name(f".{editors.name}.secret")
-
-
 def load(path: Path) -> Accounts:
     """Read the editors file; raise AccountError with the place when it is malformed."""
     try:
@@ -140,11 +136,15 @@ def load(path: Path) -> Accounts:
     for name, entry in dict(data.get("editors", {})).items():
         if not NAME.fullmatch(name) or not isinstance(entry, dict):
             raise AccountError(f"{path}: [editors.{name}] is not a valid editor entry")
+        role = str(entry.get("role", "publisher"))
+        if role not in ROLES:
+            raise AccountError(f"{path}: [editors.{name}] role must be one of {', '.join(ROLES)}")
         editors[name] = Editor(
             name=name,
             email=str(entry.get("email", "")),
             password=str(entry.get("password", "")),
             tokens=tuple(str(t) for t in entry.get("tokens", [])),
+            role=role,
         )
     proxy = dict(data.get("proxy", {}))
     return Accounts(
@@ -161,7 +161,12 @@ def save(path: Path, accounts: Accounts) -> None:
     data: dict[str, object] = {
         "proxy": {"trusted": list(accounts.proxy.trusted), "header": accounts.proxy.header},
         "editors": {
-            e.name: {"email": e.email, "password": e.password, "tokens": list(e.tokens)}
+            e.name: {
+                "email": e.email,
+                "role": e.role,
+                "password": e.password,
+                "tokens": list(e.tokens),
+            }
             for e in sorted(accounts.editors.values(), key=lambda e: e.name)
         },
     }
@@ -170,7 +175,9 @@ def save(path: Path, accounts: Accounts) -> None:
     untracked.keep_out_of_git([path])
 
 
-def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:
+def add(
+    accounts: Accounts, name: str, email: str, password: str, role: str = "publisher"
+) -> Accounts:
     """Return the accounts with a new editor."""
     name = name.strip().lower()
     if not NAME.fullmatch(name):
@@ -183,8 +190,16 @@ def add(accounts: Accounts, name: str, email: str, password: str) -> Accounts:
         raise AccountError(f"'{email}' is not an email address")
     if accounts.by_email(email):
         raise AccountError(f"another editor has the email {email}")
-    editor = Editor(name, email.strip(), hash_password(password))
+    _check_role(role)
+    editor = Editor(name, email.strip(), hash_password(password), role=role)
     return replace(accounts, editors={**accounts.editors, name: editor})
+
+
+def set_role(accounts: Accounts, name: str, role: str) -> Accounts:
+    """Return the accounts with `name`'s role changed."""
+    editor = _existing(accounts, name)
+    _check_role(role)
+    return replace(accounts, editors={**accounts.editors, editor.name: replace(editor, role=role)})
 
 
 def set_password(accounts: Accounts, name: str, password: str) -> Accounts:
@@ -243,6 +258,11 @@ def _existing(accounts: Accounts, name: str) -> Editor:
     if editor is None:
         raise AccountError(f"there is no editor '{name}'")
     return editor
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise AccountError(f"'{role}' is not a role: {' or '.join(ROLES)}")
 
 
 def _check(password_hash: str, password: str) -> bool:

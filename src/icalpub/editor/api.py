@@ -14,18 +14,22 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from ..errors import BuildError
 from ..registry import EVENT_KEYS
 from ..values import closest
-from . import incoming
+from . import incoming, yamltext
+from .accounts import Editor
 from .auth import token_editor
 from .history import Author
+from .proposals import proposal_json
+from .review import proposals_of, propose
+from .roles import ONLY_PUBLISHERS, decide
 from .setup import Editing, editing, now
 from .store import (
     Broken,
     Busy,
     Change,
     Conflict,
-    Exists,
     Invalid,
     NotFound,
     Refused,
@@ -46,6 +50,7 @@ def _authenticate() -> Response | None:
         response.headers["WWW-Authenticate"] = 'Bearer realm="icalpub editor"'
         return response
     request.environ["icalpub.author"] = Author(editor.name, editor.email)
+    request.environ["icalpub.editor"] = editor
     return None
 
 
@@ -183,28 +188,69 @@ def _if_match(event_id: str) -> str | Response:
     return item.version
 
 
+def _propose(change: Change) -> Response:
+    """Keep an author's change of a published event as a proposal: 202 with its address."""
+    author: Author = request.environ["icalpub.author"]
+    store = editing().store()
+    try:
+        proposal = propose(
+            store,
+            proposals_of(store.path),
+            author,
+            change.event_id,
+            change.version or "",
+            dict(change.fields),
+            now(),
+        )
+    except BuildError as exc:
+        return _error(507, f"the proposal could not be kept: {exc}")
+    except (Refused, EditError) as exc:
+        return _refused(exc)
+    response = jsonify(proposal=proposal_json(proposal))
+    response.status_code = 202
+    response.headers["Location"] = f"/edit/api/proposals/{proposal.id}"
+    return response
+
+
 def _save(change: Change, status: int) -> Response:
     state = editing()
     author: Author = request.environ["icalpub.author"]
+    editor: Editor = request.environ["icalpub.editor"]
+    document = state.store().state().document
+    item = document.item(change.event_id)
+    before = document.values(item) if item is not None else None
+    try:
+        decision, why = decide(
+            editor.publishes, change.action, before, yamltext.normalize(change.fields)
+        )
+    except EditError as exc:
+        return _refused(exc)
+    if decision == "propose":
+        return _propose(change)  # an author's change of a published event waits for review
+    if decision == "forbidden":
+        return _error(403, why or ONLY_PUBLISHERS)
     try:
         saved = state.store().save(change, author, now())
-    except Invalid as exc:
+    except (Refused, EditError) as exc:
+        return _refused(exc)
+    return _saved(saved, status)
+
+
+def _refused(exc: Refused | EditError) -> Response:
+    """Answer a change that was not saved: 422 per field, 412 stale, 409 taken, 404 gone."""
+    if isinstance(exc, Invalid):
         fields: dict[str, list[str]] = {}
         for problem in exc.problems:
             fields.setdefault(problem.field, []).append(problem.text)
         return _error(422, "the event is not valid; nothing was saved", fields)
-    except Conflict as exc:
+    if isinstance(exc, Conflict):
         response = _error(412, str(exc))
         if exc.version:
             response.set_etag(exc.version)
         return response
-    except Exists as exc:
-        return _error(409, str(exc))
-    except NotFound as exc:
+    if isinstance(exc, NotFound):
         return _error(404, str(exc))
-    except (Refused, EditError) as exc:
-        return _error(409, str(exc))
-    return _saved(saved, status)
+    return _error(409, str(exc))
 
 
 def _tell_history(response: Response, saved: Saved) -> None:

@@ -19,20 +19,27 @@ import datetime as dt
 from flask import Request, session
 
 from ..web import forwarded
+from ..web.state import state
 from .accounts import Accounts, Editor, session_key
 from .logins import Logins
 
 SESSION_HOURS = 12
 
 
+def trusts(accounts: Accounts, address: str | None) -> bool:
+    """Return whether `address` is a trusted proxy: editors.toml's `[proxy] trusted` and the
+    `trusted_proxies` setting, the one list the counts and gunicorn believe too."""
+    return accounts.proxy.trusts(address, state().trusted_proxies)
+
+
 def client_address(request: Request, accounts: Accounts) -> str:
     """Return the client's address: the proxy's X-Forwarded-For entry only from a trusted proxy."""
-    return forwarded.client_address(request, accounts.proxy.trusts)
+    return forwarded.client_address(request, lambda address: trusts(accounts, address))
 
 
 def is_https(request: Request, accounts: Accounts) -> bool:
     """Return whether the client used HTTPS (as the trusted proxy says, if there is one)."""
-    if accounts.proxy.trusts(request.remote_addr):
+    if trusts(accounts, request.remote_addr):
         proto = request.headers.get("X-Forwarded-Proto", "")
         if proto:
             return proto.split(",")[0].strip().lower() == "https"
@@ -41,7 +48,7 @@ def is_https(request: Request, accounts: Accounts) -> bool:
 
 def proxy_editor(request: Request, accounts: Accounts) -> Editor | None:
     """Return the editor a trusted proxy says is logged in (by email), if any."""
-    if not accounts.proxy.header or not accounts.proxy.trusts(request.remote_addr):
+    if not accounts.proxy.header or not trusts(accounts, request.remote_addr):
         return None
     email = request.headers.get(accounts.proxy.header, "")
     return accounts.by_email(email) if email else None

@@ -9,6 +9,8 @@ from typing import NoReturn
 
 import click
 
+from ..settings import Settings
+from ..site import editors_path, session_key_path
 from . import accounts, untracked
 from .accounts import AccountError
 
@@ -24,18 +26,35 @@ from .accounts import AccountError
 @click.pass_context
 def editor(context: click.Context, registry: str) -> None:
     """Manage the web editor's accounts (the file is $ICALPUB_EDITORS or editors.toml)."""
-    context.obj = accounts.editors_path(registry)
+    context.obj = editors_path(registry, Settings.from_environment().editors)
 
 
 @editor.command()
 @click.argument("name")
 @click.option("--email", required=True, help="The editor's email (their git author address).")
+@click.option(
+    "--role",
+    type=click.Choice(accounts.ROLES),
+    default="publisher",
+    show_default=True,
+    help="publisher: publishes; author: creates drafts and proposes changes.",
+)
 @click.pass_obj
-def add(path: Path, name: str, email: str) -> None:
+def add(path: Path, name: str, email: str, role: str) -> None:
     """Add editor NAME; the password is asked twice (or read as one line from a pipe)."""
-    _change(path, lambda a: accounts.add(a, name, email, _password()))
-    click.echo(f"added editor {name.lower()} <{email}> to {path.absolute()}", err=True)
+    _change(path, lambda a: accounts.add(a, name, email, _password(), role))
+    click.echo(f"added {role} {name.lower()} <{email}> to {path.absolute()}", err=True)
     _secrets_note(path)
+
+
+@editor.command()
+@click.argument("name")
+@click.argument("role", type=click.Choice(accounts.ROLES))
+@click.pass_obj
+def role(path: Path, name: str, role: str) -> None:
+    """Make NAME a publisher or an author."""
+    _change(path, lambda a: accounts.set_role(a, name, role))
+    click.echo(f"{name} is now {'a' if role == 'publisher' else 'an'} {role}", err=True)
 
 
 @editor.command()
@@ -59,10 +78,11 @@ def remove(path: Path, name: str) -> None:
 @editor.command("list")
 @click.pass_obj
 def list_(path: Path) -> None:
-    """List the editors: name, email, how many API tokens."""
+    """List the editors: name, email, how they log in, how many API tokens, role."""
     for entry in sorted(_load(path).editors.values(), key=lambda e: e.name):
         login = "password" if entry.password else "proxy only"
-        click.echo(f"{entry.name}\t{entry.email}\t{login}\t{len(entry.tokens)} token(s)")
+        tokens = f"{len(entry.tokens)} token(s)"
+        click.echo(f"{entry.name}\t{entry.email}\t{login}\t{tokens}\t{entry.role}")
 
 
 @editor.command()
@@ -93,7 +113,7 @@ def _change(path: Path, change: Callable[[accounts.Accounts], accounts.Accounts]
 
 def _secrets_note(path: Path) -> None:
     """Say where the secrets are and that git will not offer them (or what to do)."""
-    for note in untracked.keep_out_of_git([path, accounts.secret_path(path)]):
+    for note in untracked.keep_out_of_git([path, session_key_path(path)]):
         click.echo(note, err=True)
 
 

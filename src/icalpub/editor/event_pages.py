@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from babel.dates import get_day_names
-from flask import abort, g, redirect, render_template, request, url_for
+from flask import abort, g, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -22,16 +22,21 @@ from ..display import when
 from ..i18n import locale
 from ..model import Event, Registry
 from ..text import to_html
+from ..web.language import gettext
 from ..zones import known_zones
 from . import incoming
 from .form import KINDS, WEEKDAYS, from_form, next_dates, to_form
-from .guard import login_required
+from .guard import login_required, publisher_required
+from .ids import RULE, suggest
 from .listing import default_text as plain
 from .listing import text_of as text
 from .pages import blueprint
 from .parts import author, languages, named, not_here, today, topics
+from .review import proposals_of, propose
+from .roles import decide, is_draft
+from .said import said
 from .setup import editing, now
-from .store import Change, Conflict, Edit, FieldProblem, Invalid, Refused, State
+from .store import Change, Conflict, Edit, Exists, FieldProblem, Invalid, Refused, State
 from .yamltext import EditError, Fields, Value
 
 # The form control a registry field's message is shown beside.
@@ -40,8 +45,16 @@ CONTROLS = {
     "end": "end_date",
     "repeat": "repeat_kind",
     "contact": "contact_name",
+    "publish_at": "publish_date",
 }
 Page = Callable[[list[FieldProblem]], str]
+CHANGED = "Someone else changed this event since you opened it; nothing was saved."
+GONE = "Someone else deleted this event since you opened it; nothing was saved."
+NO_ID = "Give the event a title (its id is made from it) or type an id."
+TAKEN = (
+    "An event has, or had, this id (a deleted event's id stays with its subscribers): "
+    "choose another id."
+)
 Answer = WerkzeugResponse | str | tuple[str, int]
 
 
@@ -61,6 +74,8 @@ def save_or_page(
         return page([FieldProblem(refused_on, str(exc))]), 409
     except Invalid as exc:
         return page(exc.problems), 422
+    except Exists:
+        return page([FieldProblem(refused_on, gettext(TAKEN))]), 409
     except (Refused, EditError) as exc:
         return page([FieldProblem(refused_on, str(exc))]), 409
     done = "deleted" if isinstance(change, Change) and change.action == "delete" else "saved"
@@ -98,6 +113,15 @@ def new() -> Answer:
             copied["title"] = values.get("title", "")
         return form_page(state, None, copied, {}, version="")
     fields = submitted(state, {})
+    if not g.editor.publishes:
+        fields["draft"] = "true"  # an author's new event is a draft
+    if not text(fields.get("id")).strip():
+        taken = {*(i.id for i in state.document.items), *state.source.ledger.entries}
+        title = plain(fields.get("title"), languages(state))
+        fields["id"] = suggest(title, request.form.get("start_date", ""), taken)
+    if not fields["id"]:
+        problems = [FieldProblem("id", gettext(NO_ID))]
+        return form_page(state, None, fields, {}, "", problems), 422
     change = Change("add", text(fields.get("id")), fields)
     problems = refused(fields)
     if problems:
@@ -107,6 +131,17 @@ def new() -> Answer:
     return save_or_page(
         change, lambda problems: form_page(state, None, fields, {}, "", problems), "id"
     )
+
+
+@blueprint.get("/suggest-id")
+@login_required
+def suggest_id() -> WerkzeugResponse:
+    """The id a new event would get from ?title= and ?start= (the form shows it as it is
+    typed; the same as a save without an id makes)."""
+    state = editing().store().state()
+    taken = {*(i.id for i in state.document.items), *state.source.ledger.entries}
+    found = suggest(request.args.get("title", "")[:500], request.args.get("start", ""), taken)
+    return jsonify(id=found)
 
 
 @blueprint.route("/events/<event_id>", methods=["GET", "POST"])
@@ -129,6 +164,13 @@ def edit(event_id: str) -> Answer:
         return form_page(state, event_id, fields, opened, version, problems), 422
     if request.form.get("action") == "preview":
         return preview_page(state, change, event_id, opened, version)
+    current = state.document.values(item) if item is not None else None
+    decision, why = decide(g.editor.publishes, "edit", current, fields)
+    if decision == "forbidden":
+        problems = [FieldProblem("draft", gettext(why))]
+        return form_page(state, event_id, fields, opened, version, problems), 403
+    if decision == "propose":
+        return propose_or_page(state, event_id, fields, opened, version)
     return save_or_page(
         change,
         lambda problems: form_page(state, event_id, fields, opened, version, problems),
@@ -136,8 +178,28 @@ def edit(event_id: str) -> Answer:
     )
 
 
+@blueprint.get("/events/<event_id>/preview")
+@login_required
+def preview(event_id: str) -> Answer:
+    """The event as its page will show it: for a draft or a scheduled event, before anyone
+    else sees it (behind the login; `no-store`, as every editor page)."""
+    state = editing().store().state()
+    event = state.registry.event(event_id) if state.registry is not None else None
+    if event is None or state.registry is None:
+        abort(404)
+    item = state.document.item(event_id)
+    written = state.document.values(item) if item is not None else {}
+    return render_template(
+        "editor/preview.html",
+        preview=preview_of(state.registry, event),
+        draft=event.draft,
+        publish_at=text(written.get("publish_at")),
+    )
+
+
 @blueprint.post("/events/<event_id>/status")
 @login_required
+@publisher_required
 def status(event_id: str) -> Answer:
     """Cancel the event, or undo the cancelling."""
     state = editing().store().state()
@@ -159,6 +221,7 @@ def status(event_id: str) -> Answer:
 
 @blueprint.route("/events/<event_id>/delete", methods=["GET", "POST"])
 @login_required
+@publisher_required
 def delete(event_id: str) -> Answer:
     """Delete after the editor types the event's id; the id is never used again."""
     state = editing().store().state()
@@ -185,6 +248,27 @@ def delete(event_id: str) -> Answer:
     return save_or_page(change, message_page)
 
 
+def propose_or_page(
+    state: State, event_id: str, fields: Fields, opened: Fields, version: str
+) -> Answer:
+    """Keep an author's change of a published event as a proposal and show it; or the form
+    again with why not (422 invalid, 409 changed since)."""
+    store = editing().store()
+    try:
+        proposal = propose(
+            store, proposals_of(store.path), author(), event_id, version, fields, now()
+        )
+    except Conflict as exc:
+        return conflict_page(state, event_id, fields, opened, exc), 409
+    except Invalid as exc:
+        return form_page(state, event_id, fields, opened, version, exc.problems), 422
+    except (Refused, EditError) as exc:
+        return form_page(
+            state, event_id, fields, opened, version, [FieldProblem("", str(exc))]
+        ), 409
+    return redirect(url_for("editor.proposal", proposal_id=proposal.id, proposed=1))
+
+
 # -- rendering --------------------------------------------------------------------
 
 
@@ -205,6 +289,8 @@ def form_page(
     item = state.document.item(event_id) if event_id else None
     event = registry.event(event_id) if registry and event_id else None
     dates = next_dates(event, today(state)) if event is not None else []
+    if g.get("lang", "en") != "en":  # the reader's messages are English already
+        problems = [said(p, gettext) for p in problems or []]
     by_field: dict[str, list[str]] = {}
     for problem in problems or []:
         control = CONTROLS.get(problem.field, problem.field)  # the form control it belongs to
@@ -227,6 +313,8 @@ def form_page(
         kinds=KINDS,
         dates=dates,
         read_only=item.shared if item else "",
+        id_rule=RULE,
+        stored_draft=item is None or is_draft(state.document.values(item)),  # new: a draft
         preview=preview,
         conflict=conflict,
     )
@@ -246,11 +334,11 @@ def preview_page(
         page = form_page(state, event_id, shown, opened, version, [FieldProblem("", str(exc))])
         return page, 409
     event = registry.event(change.event_id)
-    preview = _preview(registry, event) if event else None
+    preview = preview_of(registry, event) if event else None
     return form_page(state, event_id, shown, opened, version, preview=preview)
 
 
-def _preview(registry: Registry, event: Event) -> dict[str, Any]:
+def preview_of(registry: Registry, event: Event) -> dict[str, Any]:
     zone = registry.calendar.timezone
     return {
         "event": event,
@@ -282,7 +370,7 @@ def conflict_page(
         merged,
         current,
         conflict.version or "",
-        problems=[FieldProblem("", str(conflict))],
+        problems=[FieldProblem("", gettext(GONE if conflict.current is None else CHANGED))],
         conflict=details,
     )
 

@@ -91,7 +91,38 @@ def to_form(fields: Mapping[str, Value], languages: Sequence[str] = ()) -> Form:
         value = fields.get(name)
         if isinstance(value, str):
             form.values[name] = value
+    _publishing_to_form(fields, form)
     return form
+
+
+def _publishing_to_form(fields: Mapping[str, Value], form: Form) -> None:
+    """Show `draft` as a checkbox and `publish_at` as a date and a time (local, as written)."""
+    form.values["draft"] = "1" if _text(fields, "draft").strip() == "true" else ""
+    when = _LOCAL.match(_text(fields, "publish_at").strip())
+    if when:
+        form.values["publish_date"] = when.group(1)
+        form.values["publish_time"] = _hhmm(when.group(2))
+    elif _text(fields, "publish_at"):
+        form.values["publish_at"] = _text(fields, "publish_at")  # an offset: kept as written
+
+
+def _publishing_from_form(
+    values: Mapping[str, str], original: Mapping[str, Value], fields: Fields
+) -> None:
+    """Write `draft: true` when the box is ticked, `publish_at` from its date and time."""
+
+    def get(name: str) -> str:
+        return (values.get(name) or "").strip()
+
+    if get("draft"):
+        fields["draft"] = "true"
+    elif _text(original, "draft").strip() == "false":
+        fields["draft"] = "false"  # written by hand: kept
+    day, time = get("publish_date"), get("publish_time")
+    if day or time:
+        fields["publish_at"] = f"{day} {time or '00:00'}".strip()
+    elif get("publish_at"):
+        fields["publish_at"] = get("publish_at")
 
 
 def from_form(
@@ -163,6 +194,7 @@ def from_form(
         kept = original.get(name)
         if isinstance(kept, str) and kept:
             fields[name] = kept
+    _publishing_from_form(values, original, fields)
     return fields
 
 

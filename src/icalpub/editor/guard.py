@@ -20,6 +20,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..web.headers import secure
 from .accounts import Editor
 from .auth import proxy_editor, session_editor
+from .roles import ONLY_PUBLISHERS
 from .setup import editing, now
 from .store import Broken, Busy, Unsaved
 
@@ -56,6 +57,20 @@ def login_required(view: View) -> View:
         if editor is None:
             return redirect(url_for("editor.login", next=request.full_path.rstrip("?")))
         g.editor = editor
+        return view(*args, **kwargs)
+
+    return cast(View, wrapper)
+
+
+def publisher_required(view: View) -> View:
+    """Let only a publisher through (after `login_required`); 403 with why for an author."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        editor: Editor = g.editor
+        if not editor.publishes:
+            page = render_template("editor/message.html", message=ONLY_PUBLISHERS, forbidden=True)
+            return page, 403
         return view(*args, **kwargs)
 
     return cast(View, wrapper)

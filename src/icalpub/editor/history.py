@@ -24,13 +24,14 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ..errors import BuildError
 from ..files import describe, write_file
-from ..registry import ledger_path
+from ..site import audit_path, ledger_path
 
 log = logging.getLogger("icalpub.editor")
 GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
@@ -85,6 +86,9 @@ class History(Protocol):
 
     def file_at(self, path: Path, commit: str) -> bytes | None:
         """Return the registry's bytes as of a recorded save, if they are kept."""
+
+    def file_versions(self, path: Path, limit: int = 200) -> Iterator[tuple[Version, bytes]]:
+        """Return every kept version of the registry, whoever made it, newest first."""
 
 
 def for_registry(path: Path, push: bool = False) -> History:
@@ -233,6 +237,41 @@ class Git:
             check=False,
         )
         return result.stdout if result.returncode == 0 else None
+
+    def file_versions(self, path: Path, limit: int = 200) -> Iterator[tuple[Version, bytes]]:
+        """Every commit that touched the registry (`git log` of the file, editor or not),
+        with its bytes then, newest first: read one at a time from one `git cat-file
+        --batch`, so a large registry's versions are never all in memory at once."""
+        result = _git(
+            path.parent,
+            "log",
+            f"--max-count={limit}",
+            "--format=%H%x1f%an <%ae>%x1f%aI%x1f%s",
+            "--",
+            path.name,
+        )
+        if result.returncode != 0:
+            return
+        versions = [Version(*line.split("\x1f", 3)) for line in result.stdout.splitlines()]
+        wanted = "".join(f"{v.commit}:./{path.name}\n" for v in versions).encode()
+        with subprocess.Popen(
+            ["git", "cat-file", "--batch"],
+            cwd=path.parent,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env=_environment(),
+        ) as batch:
+            assert batch.stdin is not None and batch.stdout is not None
+            batch.stdin.write(wanted)  # a few kilobytes: never blocks on a full pipe
+            batch.stdin.close()
+            for version in versions:
+                parts = batch.stdout.readline().split()
+                if len(parts) != 3 or parts[1] != b"blob":
+                    continue  # "<name> missing": the file was deleted in that commit
+                data = batch.stdout.read(int(parts[2]))
+                batch.stdout.read(1)  # the line break after each object
+                yield version, data
 
 
 class GitFailed(Exception):
@@ -402,10 +441,8 @@ class AuditLog:
     def file_at(self, path: Path, commit: str) -> bytes | None:
         return None  # the audit log keeps hashes, not files
 
-
-def audit_path(path: Path) -> Path:
-    """Return where the audit log of a registry is: `events.audit.jsonl` for `events.yaml`."""
-    return path.with_suffix(".audit.jsonl")
+    def file_versions(self, path: Path, limit: int = 200) -> Iterator[tuple[Version, bytes]]:
+        return iter(())  # the audit log keeps hashes, not files
 
 
 def _names(message: str, event_id: str) -> bool:

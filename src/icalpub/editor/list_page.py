@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from flask import render_template, request
 
+from ..schedule import is_published
 from .guard import login_required
 from .listing import Filters, rows
 from .pages import blueprint
 from .parts import file_problems, history_problem, languages, today, topics
-from .setup import editing
+from .roles import is_draft
+from .setup import editing, now
+from .store import State
 
 
 @blueprint.get("/")
@@ -32,6 +35,8 @@ def events() -> str:
             "cancelled": row.cancelled,
             "repeats": row.repeats,
             "shared": row.shared,
+            "draft": row.draft,
+            "scheduled": row.publish_at if _scheduled(state, row.id) else "",
         }
         for row in found
     ]
@@ -43,5 +48,18 @@ def events() -> str:
         period=filters.period,
         topic_choices=topics(state),
         problems=file_problems(state),
+        saved_draft=_draft(state, request.args.get("saved", "")),
         history_problem=history_problem(),
     )
+
+
+def _scheduled(state: State, event_id: str) -> bool:
+    """Return whether the event waits for its `publish_at` (not a draft, not published yet)."""
+    event = state.registry.event(event_id) if state.registry is not None else None
+    return event is not None and not event.draft and not is_published(event, now())
+
+
+def _draft(state: State, event_id: str) -> bool:
+    """Return whether the event just saved is a draft (its save reached no subscriber)."""
+    item = state.document.item(event_id) if event_id else None
+    return item is not None and is_draft(state.document.values(item))

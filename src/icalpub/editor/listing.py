@@ -27,6 +27,8 @@ class Row:
     cancelled: bool
     repeats: bool
     shared: str  # why it cannot be edited here ("" when it can)
+    draft: bool = False  # `draft: true`: in the editor only
+    publish_at: str = ""  # as written ("" when published at once)
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,8 @@ def _row(document: Document, item: Item, languages: tuple[str, ...]) -> tuple[Ro
         cancelled=values.get("status") == "cancelled",
         repeats=bool(values.get("repeat")),
         shared=item.shared,
+        draft=text_of(values.get("draft")).strip() == "true",
+        publish_at=text_of(values.get("publish_at")),
     )
     return row, list(written.values()) if isinstance(written, dict) else [title]
 

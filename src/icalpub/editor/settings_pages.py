@@ -14,7 +14,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import incoming
 from .form import text_controls, text_value
-from .guard import login_required, protect
+from .guard import login_required, protect, publisher_required
 from .parts import author, languages, named
 from .setup import editing, now
 from .store import CalendarChange, Edit, Invalid, Refused, State, TopicChange
@@ -29,6 +29,7 @@ SETTINGS = ("title", "description", "refresh", "feed_items", "keep_past")
 
 @blueprint.route("/settings", methods=["GET", "POST"])
 @login_required
+@publisher_required
 def settings() -> WerkzeugResponse | str | tuple[str, int]:
     """The calendar's title, description, contact, refresh; its topics and their titles."""
     store = editing().store()

@@ -1,9 +1,9 @@
-"""Plug the editor into the service: on while the editors file exists, 404 otherwise.
+"""The editor's shared state: on while the editors file exists, 404 otherwise.
 
 The editors file is read again when it changes (`icalpub editor add` while the
 service runs takes effect at once). The secret that signs session cookies is
-$ICALPUB_SECRET_KEY, else a random key kept beside the editors file (0600) so
-that every worker, and the next start, signs alike.
+the `secret_key` setting, else a random key kept beside the editors file
+(0600) so that every worker, and the next start, signs alike.
 """
 
 from __future__ import annotations
@@ -15,30 +15,28 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from flask import Flask, Request, abort, current_app
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, abort, current_app
 
 from ..files import write_file
-from ..snapshot import state_dir
+from ..site import session_key_path
+from ..web.state import state
 from . import accounts as accounts_module
 from . import untracked
 from .accounts import Accounts
-from .auth import is_https
 from .history import for_registry
 from .logins import Logins
 from .store import Store
 
-MAX_BODY = 1024 * 1024  # an event, even with a long description, is far smaller
-
 
 @dataclass
 class Editing:
-    """What the editor's views share: the files, the store, the login throttle."""
+    """What the editor's views share: the files, the store, the logins (throttle and sessions)."""
 
     registry: Path
     editors: Path
     logins: Logins  # login failures and open sessions, shared by the workers
+    push: bool = False  # push each commit to the git upstream
+    secret_key: str | None = None  # configured; else kept beside the editors file
     _accounts: tuple[tuple[int, int], Accounts] | None = None
     _store: Store | None = None
 
@@ -62,16 +60,14 @@ class Editing:
         """Return the store of the registry (git history when it is in a work tree)."""
         with self._lock:
             if self._store is None:
-                push = os.environ.get("ICALPUB_GIT_PUSH", "") == "1"
-                self._store = Store(self.registry, for_registry(self.registry, push))
+                self._store = Store(self.registry, for_registry(self.registry, self.push))
             return self._store
 
     def secret(self) -> str:
         """Return the key that signs session cookies."""
-        configured = os.environ.get("ICALPUB_SECRET_KEY")
-        if configured:
-            return configured
-        path = accounts_module.secret_path(self.editors)
+        if self.secret_key:
+            return self.secret_key
+        path = session_key_path(self.editors)
         try:
             return path.read_text("ascii").strip()
         except FileNotFoundError:
@@ -89,61 +85,9 @@ class Editing:
         return path.read_text("ascii").strip()
 
 
-class _Sessions(SecureCookieSessionInterface):
-    """Session cookies for the editor only, marked Secure when the request came over HTTPS."""
-
-    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not app.secret_key and request.path.startswith("/edit/"):
-            found = editing_of(app)
-            if found.enabled():
-                app.secret_key = found.secret()
-        return super().open_session(app, request)
-
-    def get_cookie_secure(self, app: Flask) -> bool:
-        from flask import request
-
-        return _https(request)
-
-
-def _https(request: Request) -> bool:
-    editing = editing_of(current_app)
-    if not editing.enabled():
-        return request.is_secure
-    return is_https(request, editing.accounts())
-
-
-def install(app: Flask, registry: Path) -> None:
-    """Add the editor to `app` (its URLs answer 404 while there is no editors file)."""
-    from .api import blueprint as api_blueprint
-    from .subscribers import blueprint as subscribers_blueprint
-    from .views import blueprints
-
-    app.extensions["icalpub-editor"] = Editing(
-        registry=registry,
-        editors=accounts_module.editors_path(registry),
-        logins=Logins(state_dir(registry)),
-    )
-    app.config.update(
-        MAX_CONTENT_LENGTH=MAX_BODY,
-        SESSION_COOKIE_NAME="icalpub_session",
-        SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_PATH="/edit/",
-        WTF_CSRF_CHECK_DEFAULT=False,  # checked by the editor's views, not the public pages
-        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-    )
-    app.session_interface = _Sessions()
-    CSRFProtect(app)
-    for blueprint in blueprints:
-        app.register_blueprint(blueprint)
-    app.register_blueprint(api_blueprint)
-    app.register_blueprint(subscribers_blueprint)
-
-
 def now() -> dt.datetime:
     """Return the service's "now" (the live publication's clock: tests set it)."""
-    found: dt.datetime = current_app.extensions["icalpub"].now()
-    return found
+    return state().live.now()
 
 
 def editing_of(app: Flask) -> Editing:

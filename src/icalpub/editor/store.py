@@ -21,9 +21,11 @@ from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
 from ..files import LockTimeout, describe, locked, write_file
 from ..model import Registry
-from ..registry import Raw, Source, interpret, ledger_path, read_raw, write_lock_path
+from ..reader import read_raw
+from ..registry import Raw, Source, interpret
 from ..schedule import published
-from . import yamltext
+from ..site import ledger_path, write_lock_path
+from . import untracked, yamltext
 from .history import Author, History
 from .yamltext import Document, EditError, Fields, Item
 
@@ -43,6 +45,7 @@ class Change:
     fields: Mapping[str, Any] = field(default_factory=dict)
     version: str | None = None  # required for edit and delete
     verb: str = ""  # the history's word for it, when not the action's ("Cancel", "Restore")
+    approved_by: str = ""  # "name <email>" of the publisher who approved an author's proposal
 
 
 @dataclass(frozen=True)
@@ -185,8 +188,11 @@ class Store:
         meanwhile is never overwritten — the change is made again on the new
         text, or refused when it touched the same event (Conflict).
         """
+        first = not self._lock.exists()
         try:
             with locked(self._lock, timeout=LOCK_WAIT):
+                if first:  # made just now: git status must not offer it
+                    untracked.keep_out_of_git([self._lock], "the writers' lock, not committed")
                 saved = self._save(change, author, now.astimezone(dt.UTC).replace(microsecond=0))
         except LockTimeout:
             raise Busy(
@@ -410,4 +416,5 @@ def _message(change: Edit, changed: list[str]) -> str:
         return f"{'Edit' if changed else 'Add'} topic {change.topic}"
     verb = change.verb or {"add": "Add", "edit": "Edit", "delete": "Delete"}[change.action]
     detail = f": {', '.join(changed)}" if changed and not change.verb else ""
-    return f"{verb} {change.event_id}{detail}"
+    trailer = f"\n\nApproved-by: {change.approved_by}" if change.approved_by else ""
+    return f"{verb} {change.event_id}{detail}{trailer}"

@@ -8,8 +8,7 @@ from flask import Blueprint, Response, render_template, request
 
 from ..stats import report
 from ..stats.clients import label
-from ..stats.counter import enabled
-from ..stats.store import default_store
+from ..web.state import state as app_state
 from .guard import login_required, protect
 from .parts import today as today_of
 from .setup import editing
@@ -38,8 +37,9 @@ def page() -> str:
                 )
             )
         table.append((resource, figures))
+    enabled = app_state().counter is not None
     return render_template(
-        "editor/subscribers.html", table=table, days=days, enabled=enabled(), label=label
+        "editor/subscribers.html", table=table, days=days, enabled=enabled, label=label
     )
 
 
@@ -73,4 +73,4 @@ def _rows() -> tuple[int, dt.date, list[report.Row]]:
     state = editing().store().state()
     today = today_of(state)
     since = (today - dt.timedelta(days=days - 1)).isoformat()
-    return days, today, default_store(editing().registry).rows(since)
+    return days, today, app_state().counts.rows(since)

@@ -1,6 +1,7 @@
-"""Keep the editor's secrets out of git: the editors file and the session-signing key.
+"""Keep the editor's files out of git: the editors file, the session-signing key, the lock.
 
-Both live beside the registry, usually in its git work tree, where `git add -A
+The secrets (and the writers' lock, nobody's to commit) live beside the
+registry, usually in its git work tree, where `git add -A
 && git push` would publish them. Each time icalpub writes one, it lists it in
 the work tree's `.git/info/exclude` (the repository's own ignore list, which
 is not a tracked file, so nothing new shows in `git status`) unless git
@@ -15,12 +16,15 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
+SECRET = "a secret, never to be committed"
 
-def keep_out_of_git(paths: Iterable[Path]) -> list[str]:
-    """List each existing path in its work tree's exclude file; return notes for a person."""
+
+def keep_out_of_git(paths: Iterable[Path], why: str = SECRET) -> list[str]:
+    """List each existing path in its work tree's exclude file (with `why` as its comment);
+    return notes for a person."""
     notes = []
     for path in paths:
-        note = _exclude(path)
+        note = _exclude(path, why)
         if note:
             notes.append(note)
     return notes
@@ -38,7 +42,7 @@ def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
         return None
 
 
-def _exclude(path: Path) -> str:
+def _exclude(path: Path, why: str) -> str:
     if not path.exists():
         return ""
     path = path.resolve()
@@ -64,5 +68,5 @@ def _exclude(path: Path) -> str:
     exclude.parent.mkdir(parents=True, exist_ok=True)
     line = "/" + relative.as_posix()
     with exclude.open("a", encoding="utf-8") as handle:
-        handle.write(f"# written by icalpub: a secret, never to be committed\n{line}\n")
+        handle.write(f"# written by icalpub: {why}\n{line}\n")
     return f"{relative} is kept out of git (listed in {exclude.resolve()})"

@@ -8,9 +8,16 @@ module hangs every page on its blueprint; `blueprints` are what to register.
 
 from __future__ import annotations
 
-from . import event_pages, history_pages, list_page, login_page, settings_pages
+from . import event_pages, history_pages, list_page, login_page, proposal_pages, settings_pages
 from .pages import blueprint
 
 blueprints = (blueprint, settings_pages.blueprint)
 
-__all__ = ["blueprints", "event_pages", "history_pages", "list_page", "login_page"]
+__all__ = [
+    "blueprints",
+    "event_pages",
+    "history_pages",
+    "list_page",
+    "login_page",
+    "proposal_pages",
+]

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import click
 
-from ..registry import read_source
+from ..reader import read_source
+from ..settings import Settings
 from ..zones import today_in
 from . import report
 from .ingest import ingest as ingest_log
-from .store import default_store
+from .store import for_settings
 
 
 @click.group()
 def stats() -> None:
-    """Subscriber counts per calendar and feed (stored in the registry's state folder)."""
+    """Subscriber counts per calendar and feed (stored in $ICALPUB_STATE_DIR)."""
 
 
 @stats.command("report")
@@ -34,7 +35,7 @@ def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) 
     """Print the counts of the last DAYS days: a table per calendar/feed, or CSV."""
     today = today_in(_zone(registry))
     since = (today - dt.timedelta(days=days - 1)).isoformat()
-    rows = default_store(registry).rows(since)
+    rows = for_settings(Settings.from_environment()).rows(since)
     click.echo(report.to_csv(rows) if as_csv else report.to_table(rows, today), nl=False)
     if plot_to:
         from .plot import draw
@@ -50,7 +51,7 @@ def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) 
 @click.option("--registry", default="events.yaml", show_default=True, type=click.Path())
 def ingest_command(logs: tuple[str, ...], registry: str) -> None:
     """Count the calendar and feed polls in nginx access LOGS (plain or .gz), each line once."""
-    store = default_store(registry)
+    store = for_settings(Settings.from_environment())
     zone = _zone(registry)
     for log in logs:
         read, counted = ingest_log(store, Path(log), zone)

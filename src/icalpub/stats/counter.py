@@ -9,7 +9,7 @@ folder keeps those counts for a later try (within bounds) and is logged once
 per kind; the response never waits for it and never sees it. A poll the
 database refuses for its own values (none should: reported counts are
 bounded) is dropped alone, and the rest of its batch is written: no client
-can switch counting off. `ICALPUB_STATS=off` turns counting off.
+can switch counting off. The `stats` setting turns counting off.
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-from .store import Poll, Store, default_store
+from .store import Counts, Poll
 
 log = logging.getLogger("icalpub")
 FLUSH_INTERVAL = 1.0  # seconds between writes of a worker's counts
@@ -34,17 +32,12 @@ MAX_PENDING = 50_000  # polls kept for a later write while the database fails; t
 BUSY_TIMEOUT = 0.05  # seconds a write waits for another worker's; then it is tried later
 
 
-def enabled() -> bool:
-    """Return whether counting is on ($ICALPUB_STATS is not "off")."""
-    return os.environ.get("ICALPUB_STATS", "on").strip().lower() not in ("off", "0", "no", "false")
-
-
 class Counter:
     """The polls of one worker, written in batches."""
 
     def __init__(
         self,
-        store: Store,
+        store: Counts,
         today: Callable[[], dt.date],
         interval: float = FLUSH_INTERVAL,
         clock: Callable[[], float] = time.monotonic,
@@ -154,8 +147,3 @@ class Counter:
                 kind,
                 exc,
             )
-
-
-def for_service(today: Callable[[], dt.date], registry: str | Path | None = None) -> Counter | None:
-    """Return the service's counter of `registry`, or None when $ICALPUB_STATS is off."""
-    return Counter(default_store(registry), today) if enabled() else None

@@ -24,7 +24,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import urls
 from ..zones import zone
-from .store import Poll, Salt, Store
+from .store import Counts, Poll, Salt
 
 LINE = re.compile(
     r'(?P<address>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<method>[A-Z]+) (?P<target>\S+)[^"]*" '
@@ -68,7 +68,7 @@ def resource(target: str) -> str | None:
 
 
 def ingest(
-    store: Store, log: Path, calendar_zone: str = "UTC", today: dt.date | None = None
+    store: Counts, log: Path, calendar_zone: str = "UTC", today: dt.date | None = None
 ) -> tuple[int, int]:
     """Count the polls in `log` not counted before; return (lines read, polls counted)."""
     tz = zone(calendar_zone)
@@ -107,7 +107,7 @@ def ingest(
 
 
 def _save(
-    store: Store, connection: sqlite3.Connection, polls: list[Poll], head: str, offset: int
+    store: Counts, connection: sqlite3.Connection, polls: list[Poll], head: str, offset: int
 ) -> None:
     if polls:
         store.add(polls, connection, keep_seen=True)
@@ -118,7 +118,7 @@ def _save(
     )
 
 
-def _poll(store: Store, raw: bytes, tz: dt.tzinfo) -> Poll | None:
+def _poll(store: Counts, raw: bytes, tz: dt.tzinfo) -> Poll | None:
     match = LINE.match(raw.decode("utf-8", "replace"))
     if match is None or match["method"] != "GET" or match["status"] not in ("200", "304"):
         return None

@@ -16,7 +16,6 @@ import datetime as dt
 import functools
 import hashlib
 import ipaddress
-import os
 import secrets
 import sqlite3
 from collections.abc import Sequence
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import locked, write_file
-from ..snapshot import state_dir
+from ..settings import Settings
 from .clients import classify
 
 RETENTION_DAYS = 400
@@ -95,7 +94,7 @@ class Salt:
         return self._salt
 
 
-class Store:
+class Counts:
     """The counts database of one service or one log ingestion."""
 
     def __init__(self, folder: Path, retention_days: int = RETENTION_DAYS) -> None:
@@ -197,7 +196,6 @@ class Store:
         return [tuple(row) for row in found]
 
 
-def default_store(registry: str | Path | None = None) -> Store:
-    """Return the store in the registry's state folder, with $ICALPUB_STATS_RETENTION_DAYS."""
-    days = int(os.environ.get("ICALPUB_STATS_RETENTION_DAYS", RETENTION_DAYS))
-    return Store(state_dir(registry), days)
+def for_settings(settings: Settings) -> Counts:
+    """Return the store in the settings' state folder, keeping their days of counts."""
+    return Counts(settings.state_dir, settings.stats_retention_days)

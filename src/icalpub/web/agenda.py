@@ -7,7 +7,6 @@ selecting is `icalpub.agenda`'s, the rendering the templates'.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from urllib.parse import urlencode
 
 from flask import Flask, Response, abort, current_app, g, redirect, render_template, request
@@ -35,7 +34,7 @@ from .respond import service
 
 EMBED_LIMIT = 5  # events in the widget unless ?limit= says otherwise
 EMBED_MAX = 50
-ANCESTORS = "ICALPUB_EMBED_ANCESTORS"  # the sites that may frame /embed/ (space-separated)
+ANCESTORS = "ICALPUB_EMBED_ANCESTORS"  # config key of the sites that may frame /embed/
 
 
 @blueprint.get("/events/")
@@ -143,9 +142,9 @@ def embed() -> Response:
     return response
 
 
-def install(app: Flask) -> None:
-    """Read the sites that may frame `/embed/` from $ICALPUB_EMBED_ANCESTORS, once."""
-    app.config.setdefault(ANCESTORS, os.environ.get(ANCESTORS, ""))
+def install(app: Flask, ancestors: str) -> None:
+    """Keep the sites that may frame `/embed/` (the `embed_ancestors` setting) in the config."""
+    app.config.setdefault(ANCESTORS, ancestors)
 
 
 def ancestors(registry: Registry) -> list[str]:

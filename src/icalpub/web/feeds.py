@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, g, request
+from flask import Blueprint, Response, g, request
 
 from ..languages import prefix as path_prefix
 from ..served import Served
 from ..urls import FORMATS, feed_path
-from . import forwarded
 from .language import prefixed
 from .respond import send, service, text
+from .state import state
 
 blueprint = Blueprint("feeds", __name__)  # also under /<lang>/ as "feeds_lang"
 MAX_TOPICS = 50  # more `topic` parameters than this is an abuse, not a subscription
@@ -95,13 +95,15 @@ def _prefix(served: Served, language: str | None) -> str:
 def _count(response: Response) -> Response:
     """Count a poll of a calendar or feed (GET answered 200 or 304; not HEAD, not pages)."""
     resource = g.get("poll")
-    counter = current_app.extensions.get("icalpub-stats")
-    polled = request.method == "GET" and response.status_code in (200, 304)
-    if counter is not None and resource and polled:
-        address = forwarded.client_address(request, current_app.extensions["icalpub-trust"])
-        counter.count(resource, address, request.headers.get("User-Agent", ""))
-        if counter.due():
-            response.call_on_close(counter.flush)  # after the answer is sent
+    if resource and request.method == "GET" and response.status_code in (200, 304):
+        write = state().count_poll(
+            resource,
+            request.remote_addr or "",
+            request.headers.get("X-Forwarded-For", ""),
+            request.headers.get("User-Agent", ""),
+        )
+        if write is not None:
+            response.call_on_close(write)  # after the answer is sent
     return response
 
 

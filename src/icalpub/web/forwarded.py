@@ -1,7 +1,7 @@
 """The client's real address: X-Forwarded-For counts only when a trusted proxy sent it.
 
 Which proxies are trusted is one list, `Trust`: the editors file's `[proxy]
-trusted` and $ICALPUB_TRUSTED_PROXIES together. The editor, the subscriber
+trusted` and the `trusted_proxies` setting together. The editor, the subscriber
 counts and gunicorn's `forwarded_allow_ips` (X-Forwarded-Proto) all believe
 that list and nothing else; X-Forwarded-For from anyone else is ignored, with
 a warning logged once per process, since then every client of that proxy
@@ -13,7 +13,6 @@ from __future__ import annotations
 import functools
 import ipaddress
 import logging
-import os
 import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -50,23 +49,18 @@ def _networks(listed: tuple[str, ...]) -> tuple[Network, ...]:
     return tuple(found)
 
 
-def environment() -> tuple[str, ...]:
-    """Return the proxies listed in $ICALPUB_TRUSTED_PROXIES (comma-separated)."""
-    listed = os.environ.get("ICALPUB_TRUSTED_PROXIES", "").split(",")
-    return tuple(entry.strip() for entry in listed if entry.strip())
-
-
 class Trust:
     """The deployment's trusted proxies: `[proxy] trusted` of the editors file (read again
-    when it changes) and $ICALPUB_TRUSTED_PROXIES."""
+    when it changes) and the `trusted_proxies` setting."""
 
-    def __init__(self, editors: Path | None) -> None:
+    def __init__(self, editors: Path | None, configured: tuple[str, ...] = ()) -> None:
         self.editors = editors
+        self.configured = configured
         self._read: tuple[tuple[int, int], tuple[str, ...]] = ((0, 0), ())
 
     def listed(self) -> tuple[str, ...]:
         """Return every trusted address or network, as written."""
-        return (*self._from_file(), *environment())
+        return (*self._from_file(), *self.configured)
 
     def __call__(self, address: str | None) -> bool:
         return trusted(address, self.listed())
@@ -88,12 +82,6 @@ class Trust:
                 listed = ()  # the editor reports a broken file; the counts trust nobody
             self._read = (signature, listed)
         return self._read[1]
-
-
-def counted_proxy(address: str | None) -> bool:
-    """Return whether `address` is a proxy listed in $ICALPUB_TRUSTED_PROXIES (the counts'
-    without an editors file)."""
-    return trusted(address, environment())
 
 
 def client_address(request: Request, trusts: Callable[[str | None], bool]) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
-from .respond import service
+from .state import state
 
 blueprint = Blueprint("health", __name__)
 
@@ -14,22 +14,22 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/healthz")
 def healthz() -> Response:
     """Report status, events, version, load time, ledger, last error, and the tree written."""
-    state = service()
-    served = state.current()
-    publisher = current_app.extensions.get("icalpub-publisher")
+    live = state().live
+    served = live.current()
+    publisher = state().publisher
     tree = {"path": str(publisher.out), "version": publisher.version()} if publisher else None
     response = jsonify(
         {
-            "status": state.status,
+            "status": live.status,
             "events": len(served.publication.registry.events),
             "version": served.version,
             "loaded_at": served.loaded_at.isoformat().replace("+00:00", "Z"),
             "ledger": "behind" if served.ledger_behind else "current",
-            "last_error": state.errors,
-            "last_error_at": state.error_at.isoformat().replace("+00:00", "Z")
-            if state.error_at
+            "last_error": live.errors,
+            "last_error_at": live.error_at.isoformat().replace("+00:00", "Z")
+            if live.error_at
             else None,
-            "registry": str(state.path),
+            "registry": str(live.path),
             "worker": os.getpid(),
             "tree": tree,
         }

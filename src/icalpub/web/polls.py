@@ -18,11 +18,9 @@ from typing import Any
 
 from werkzeug.wsgi import ClosingIterator
 
-from ..live import Live
-from ..stats.counter import Counter
-from . import forwarded
 from .coding import GZIP, choose
 from .respond import caching_headers, matches
+from .state import AppState
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
@@ -34,17 +32,9 @@ KEPT = frozenset(("ETag", "Cache-Control", "Vary", "Access-Control-Allow-Origin"
 class Polls:
     """Answer unchanged polls of published files; hand every other request to `app`."""
 
-    def __init__(
-        self,
-        app: WsgiApp,
-        live: Live,
-        counter: Counter | None,
-        trusts: Callable[[str | None], bool] = forwarded.counted_proxy,
-    ) -> None:
+    def __init__(self, app: WsgiApp, state: AppState) -> None:
         self.app = app
-        self.live = live
-        self.counter = counter
-        self.trusts = trusts
+        self.state = state
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         """Answer 304 here when the poll is one this layer knows; else call the app."""
@@ -60,7 +50,7 @@ class Polls:
         self, environ: dict[str, Any], tags: str, start_response: StartResponse, counted: bool
     ) -> Iterable[bytes] | None:
         path = environ.get("PATH_INFO", "")
-        served = self.live.current()
+        served = self.state.live.current()
         resource = served.resources.get(path[1:]) if path.startswith("/") else None
         if resource is None or not matches(tags, resource.etag):
             return None
@@ -72,15 +62,14 @@ class Polls:
             resource.etag, coding == GZIP, served.last_modified, max_age, None
         )
         start_response(STATUS, [pair for pair in headers if pair[0] in KEPT])
-        counter = self.counter
-        if counter is None or not counted:
+        if not counted:
             return [b""]
-        address = forwarded.address_of(
+        write = self.state.count_poll(
+            path,
             environ.get("REMOTE_ADDR", ""),
             environ.get("HTTP_X_FORWARDED_FOR", ""),
-            self.trusts,
+            environ.get("HTTP_USER_AGENT", ""),
         )
-        counter.count(path, address, environ.get("HTTP_USER_AGENT", ""))
-        if counter.due():
-            return ClosingIterator([b""], counter.flush)  # written after the answer is sent
+        if write is not None:
+            return ClosingIterator([b""], write)  # written after the answer is sent
         return [b""]

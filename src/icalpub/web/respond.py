@@ -6,17 +6,17 @@ import datetime as dt
 import functools
 from email.utils import format_datetime, parsedate_to_datetime
 
-from flask import Request, Response, current_app
+from flask import Request, Response
 
 from ..live import Live
 from ..served import Resource, Served
 from .coding import GZIP, choose
+from .state import state
 
 
 def service() -> Live:
     """Return the app's live publication (the watcher of the registry's files)."""
-    found: Live = current_app.extensions["icalpub"]
-    return found
+    return state().live
 
 
 def send(

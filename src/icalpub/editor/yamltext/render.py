@@ -139,9 +139,10 @@ _YAML11_TEXT = "tag:yaml.org,2002:str"
 _YAML11_TYPED = {f"tag:yaml.org,2002:{t}" for t in ("int", "float", "timestamp")}
 
 
-# Fields (and `repeat`'s keys) whose values are dates or numbers: written plain as before.
+# Fields (and `repeat`'s keys) whose values are dates, numbers or a boolean (`draft`):
+# written plain as before.
 TYPED = frozenset(
-    {"start", "end", "except", "published", "updated", "sequence", "repeat"}
+    {"start", "end", "except", "published", "updated", "sequence", "repeat", "draft", "publish_at"}
     | {"until", "count", "interval", "feed_items"}
 )
 
@@ -180,6 +181,8 @@ def _yaml11_reads_as_meant(value: str, typed: bool) -> bool:
     if value in _ONE_LETTER_BOOLEANS:
         return False
     tag = _YAML11.resolve(yaml.ScalarNode, value, (True, False))  # type: ignore[no-untyped-call]
+    if typed and value in ("true", "false"):  # `draft: true`, the boolean every reader sees
+        return True
     return tag == _YAML11_TEXT or (typed and tag in _YAML11_TYPED)
 
 
