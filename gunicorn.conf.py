@@ -2,6 +2,8 @@
 
 The bind address, workers and access log are the `bind`, `workers` and
 `access_log` settings (ICALPUB_BIND, ICALPUB_WORKERS, ICALPUB_ACCESS_LOG);
+`forwarded_allow_ips` is the one trusted-proxy list (ICALPUB_TRUSTED_PROXIES
+and editors.toml's `[proxy] trusted`);
 `icalpub serve` runs gunicorn with the same translation, in
 src/icalpub/deployment/gunicorn.py, which says what each is and why.
 """
