@@ -7,11 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..registry import read_source
-from ..zones import today_in
-from . import report
-from .ingest import ingest as ingest_log
-from .store import default_store
+# Each command imports what it uses when it runs: `icalpub --help` imports this module.
 
 
 @click.group()
@@ -32,6 +28,10 @@ def stats() -> None:
 )
 def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) -> None:
     """Print the counts of the last DAYS days: a table per calendar/feed, or CSV."""
+    from ..zones import today_in
+    from . import report
+    from .store import default_store
+
     today = today_in(_zone(registry))
     since = (today - dt.timedelta(days=days - 1)).isoformat()
     rows = default_store().rows(since)
@@ -50,6 +50,9 @@ def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) 
 @click.option("--registry", default="events.yaml", show_default=True, type=click.Path())
 def ingest_command(logs: tuple[str, ...], registry: str) -> None:
     """Count the calendar and feed polls in nginx access LOGS (plain or .gz), each line once."""
+    from .ingest import ingest as ingest_log
+    from .store import default_store
+
     store = default_store()
     zone = _zone(registry)
     for log in logs:
@@ -59,5 +62,7 @@ def ingest_command(logs: tuple[str, ...], registry: str) -> None:
 
 def _zone(registry: str) -> str:
     """Return the calendar's zone (days are its days), UTC without a readable registry."""
+    from ..registry import read_source
+
     source = read_source(registry)
     return source.registry.calendar.timezone if source.registry else "UTC"
