@@ -52,21 +52,27 @@ class Publication:
         """Return the registry in `language` (default: the default language)."""
         return self._language(language).registry
 
-    def event_file(self, event_id: str, language: str | None = None) -> bytes | None:
-        """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event."""
+    def event_file(
+        self, event_id: str, language: str | None = None, keep: bool = False
+    ) -> bytes | None:
+        """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event.
+
+        With `keep`, a file made now is kept for the next publication to reuse.
+        """
         chosen = self._language(language)
         found = self.files.get(chosen.prefix + event_ics_path(event_id))
         if found is not None:
             return found
         event = chosen.registry.event(event_id)
-        return chosen.writer.event(event) if event is not None else None
+        return chosen.writer.event(event, keep) if event is not None else None
 
     def event_files(self) -> dict[str, bytes]:
-        """Return every language's per-event files by path (made now if not kept)."""
+        """Return every language's per-event files by path (made now if not kept, and kept:
+        the next publication writes the tree again and reuses those of unchanged events)."""
         found: dict[str, bytes] = {}
         for language, chosen in self.languages.items():
             for event in chosen.registry.events:
-                data = self.event_file(event.id, language)
+                data = self.event_file(event.id, language, keep=True)
                 if data is not None:
                     found[chosen.prefix + event_ics_path(event.id)] = data
         return found
@@ -161,15 +167,21 @@ def content_type(path: str) -> str:
     return CONTENT_TYPES[path.rsplit(".", 1)[-1]]
 
 
-def manifest(files: Mapping[str, bytes]) -> bytes:
-    """Return index.json: path, size, sha256 and content type of every file, sorted by path."""
-    entries = [
-        {
-            "path": path,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "content_type": content_type(path),
-        }
-        for path, data in sorted(files.items())
-    ]
-    return (json.dumps({"files": entries}, indent=1) + "\n").encode()
+def manifest(files: Mapping[str, bytes], digests: Mapping[str, str] | None = None) -> bytes:
+    """Return index.json: path, size, sha256 and content type of every file, sorted by path.
+
+    `digests` holds sha256 hex digests already computed, by path (the tree's
+    threads hash each file as they write it); the others are computed here.
+    Written entry by entry, the same bytes as `json.dumps(..., indent=1)`.
+    """
+    digests = digests or {}
+    entries = []
+    for path, data in sorted(files.items()):
+        digest = digests.get(path) or hashlib.sha256(data).hexdigest()
+        entries.append(
+            f'  {{\n   "path": {json.dumps(path)},\n   "size": {len(data)},\n'
+            f'   "sha256": "{digest}",\n   "content_type": {json.dumps(content_type(path))}\n  }}'
+        )
+    if not entries:
+        return b'{\n "files": []\n}\n'
+    return ('{\n "files": [\n' + ",\n".join(entries) + "\n ]\n}\n").encode()
