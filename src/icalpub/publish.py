@@ -31,6 +31,8 @@ class Language:
     writer: ical.Writer
     newest: Sequence[Event]
     prefix: str  # "" for the default language, "en/" for English beside Latvian
+    # Each feed's bytes by path, with what they were made of (for the next publication).
+    feeds: dict[str, tuple[tuple[object, ...], bytes]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,32 @@ def _render(writer: ical.Writer, newest: Sequence[Event], fmt: str, topics: Iter
     raise ValueError(f"unknown format {fmt!r}")
 
 
+def _feed(
+    chosen: Language,
+    earlier: Language | None,
+    path: str,
+    fmt: str,
+    topics: list[str],
+    stamps: Mapping[str, Stamp],
+) -> bytes:
+    """Return a feed, the previous publication's bytes if it is made of the same things.
+
+    A feed is its settings, topics, items (newest first, at most feed_items)
+    and their stamps; an edit to an event outside a feed's items leaves it as
+    it was. Unchanged events are the same objects from one read to the next,
+    so comparing them costs little.
+    """
+    seen = chosen.registry
+    shown = feeds.items(seen, topics, chosen.newest)
+    key = (seen.calendar, seen.topics, tuple(shown), tuple(stamps[e.id] for e in shown))
+    found = earlier.feeds.get(path) if earlier is not None else None
+    data = found[1] if found is not None and found[0] == key else None
+    if data is None:
+        data = _render(chosen.writer, chosen.newest, fmt, topics)
+    chosen.feeds[path] = (key, data)
+    return data
+
+
 def publish(
     registry: Registry,
     ledger: Ledger,
@@ -154,7 +182,11 @@ def publish(
         made_languages[language] = chosen
         for fmt in FORMATS:
             for topics in [[], *([t.id] for t in registry.topics)]:
-                made(chosen.prefix + feed_path(fmt, topics), _render(writer, newest, fmt, topics))
+                path = chosen.prefix + feed_path(fmt, topics)
+                if fmt == "ics":  # assembled from the writer's VEVENTs, each made once
+                    made(path, _render(writer, newest, fmt, topics))
+                    continue
+                made(path, _feed(chosen, earlier, path, fmt, topics, reconciled.stamps))
         if event_files:
             for event in seen.events:
                 made(chosen.prefix + event_ics_path(event.id), writer.event(event))
