@@ -69,12 +69,23 @@ class Tree:
     the old tree are never changed once written, so both trees may share them.
     A publication after an edit then writes only what the edit changed. With
     `remove_later`, the old tree is removed by a thread after the swap, not
-    while the caller waits (the next tree removes what is left of it).
+    while the caller waits (the next tree removes what is left of it). `known`
+    is kept by the caller from one tree to the next: the small files' bytes
+    and sha256 by path, so the same bytes object is not hashed again. When a
+    tree wrote few files, those and its folders are flushed one by one rather
+    than the whole file system (whose other writers it would wait for).
     """
 
     BATCH = 256 * 1024  # a file this large is large; small files are batched to this size
+    FEW = 512  # written files (with gzip twins) flushed one by one rather than by syncfs
 
-    def __init__(self, out: Path, reuse: bool = False, remove_later: bool = False) -> None:
+    def __init__(
+        self,
+        out: Path,
+        reuse: bool = False,
+        remove_later: bool = False,
+        known: dict[str, tuple[bytes, str]] | None = None,
+    ) -> None:
         self.out = Path(os.path.abspath(out))
         if self.out.exists() and not self.out.is_dir():
             raise BuildError(f"{self.out} exists and is not a folder")
@@ -93,6 +104,8 @@ class Tree:
         self._remove_later = remove_later
         self._swapped = False
         self._old: dict[str, str] = {}  # the replaced tree's sha256 by path, when reusing
+        self._known = known
+        self._created: list[str] = []  # files written (not linked), for flushing
 
     def __enter__(self) -> Tree:
         parent = self.out.parent
@@ -175,12 +188,24 @@ class Tree:
                 before_swap(index)
             _create(self._root / "index.json", index)
             os.chmod(self._root, 0o755)
-            # One flush of the whole file system before the swap, rather than one per file.
-            _sync_file_system(self._root)
+            if self._reuse and len(self._created) <= self.FEW:
+                # Linked files were flushed with their first tree: the new ones and the folders.
+                for name in [*self._created, *map(str, self._folders)]:
+                    _fsync(name)
+            else:
+                # One flush of the whole file system before the swap, rather than one per file.
+                _sync_file_system(self._root)
             _swap(self._root, self.out)
             self._swapped = True
         except OSError as exc:
             raise BuildError(describe(exc)) from None
+        if self._known is not None:
+            self._known.clear()
+            self._known.update(
+                (path, (data, digests[path]))
+                for path, data in files.items()
+                if len(data) < self.BATCH
+            )
 
     def _submit(self) -> None:
         if self._batch:
@@ -190,16 +215,21 @@ class Tree:
     def _write(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
         """Write (or link from the old tree) each file and its gzip twin; return their sha256."""
         digests = {}
+        created = self._created
         for path, target, data in batch:
-            digest = hashlib.sha256(data).hexdigest()
+            known = self._known.get(path) if self._known is not None else None
+            digest = known[1] if known is not None and known[0] is data else None
+            digest = digest or hashlib.sha256(data).hexdigest()
             digests[path] = digest
             if self._old.get(path) == digest and _link(f"{self.out}/{path}", target):
                 if _link(f"{self.out}/{path}.gz", f"{target}.gz"):
                     continue
             else:
                 _create(target, data, self._fix_mode)
+                created.append(target)
             packed = gzipped.compress(data, keep=False)[0]
             _create(f"{target}.gz", packed, self._fix_mode)
+            created.append(f"{target}.gz")
         return digests
 
 
@@ -248,19 +278,22 @@ def build_folder(
     return Built(registry, publication, source.problems)
 
 
-def write_publication(publication: Publication, out: str | Path) -> None:
+def write_publication(
+    publication: Publication, out: str | Path, known: dict[str, tuple[bytes, str]] | None = None
+) -> None:
     """Write a publication already in memory to `out`: the same tree and bytes as
     `build_folder` for the same registry and ledger, atomically.
 
     The ledger is not written (SPEC §5: only the editor and `icalpub build` write
     it): a service publishing its tree would otherwise leave `events.lock`
     changed in the registry's work tree, and `git pull` would refuse to run.
-    The per-event files a service makes on demand are made here.
+    The per-event files a service makes on demand are made here. `known` is
+    kept by the caller between writes (see `Tree`).
     """
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
         # What the tree holds already is linked, not written: an edit writes what it changed.
-        with Tree(Path(out), reuse=True, remove_later=True) as tree:
+        with Tree(Path(out), reuse=True, remove_later=True, known=known) as tree:
             tree.commit(dict(sorted(files.items())), before_swap=None)
 
 
@@ -341,6 +374,14 @@ def _published_digests(out: Path) -> dict[str, str]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("not reusing the files of %s: %s", out, exc)
         return {}
+
+
+def _fsync(name: str) -> None:
+    handle = os.open(name, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
 
 
 def _link(source: str, target: str) -> bool:

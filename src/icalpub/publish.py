@@ -33,6 +33,7 @@ class Language:
     prefix: str  # "" for the default language, "en/" for English beside Latvian
     # Each feed's bytes by path, with what they were made of (for the next publication).
     feeds: dict[str, tuple[tuple[object, ...], bytes]] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)  # feed items' HTML by event id
 
 
 @dataclass(frozen=True)
@@ -82,22 +83,23 @@ class Publication:
     def render(self, fmt: str, topics: Iterable[str], language: str | None = None) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
         chosen = self._language(language)
-        return _render(chosen.writer, chosen.newest, fmt, topics)
+        return _render(chosen, fmt, topics)
 
     def _language(self, language: str | None) -> Language:
         return self.languages[language or self.registry.calendar.default_language]
 
 
-def _render(writer: ical.Writer, newest: Sequence[Event], fmt: str, topics: Iterable[str]) -> bytes:
+def _render(chosen: Language, fmt: str, topics: Iterable[str]) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
+    writer, newest, html = chosen.writer, chosen.newest, chosen.html
     if fmt == "ics":
         return writer.calendar(topics)
     if fmt == "rss":
-        return feeds.rss(writer.registry, writer.stamps, topics, newest)
+        return feeds.rss(writer.registry, writer.stamps, topics, newest, html)
     if fmt == "atom":
-        return feeds.atom(writer.registry, writer.stamps, topics, newest)
+        return feeds.atom(writer.registry, writer.stamps, topics, newest, html)
     if fmt == "json":
-        return feeds.json_feed(writer.registry, writer.stamps, topics, newest)
+        return feeds.json_feed(writer.registry, writer.stamps, topics, newest, html)
     raise ValueError(f"unknown format {fmt!r}")
 
 
@@ -122,7 +124,7 @@ def _feed(
     found = earlier.feeds.get(path) if earlier is not None else None
     data = found[1] if found is not None and found[0] == key else None
     if data is None:
-        data = _render(chosen.writer, chosen.newest, fmt, topics)
+        data = _render(chosen, fmt, topics)
     chosen.feeds[path] = (key, data)
     return data
 
@@ -184,7 +186,7 @@ def publish(
             for topics in [[], *([t.id] for t in registry.topics)]:
                 path = chosen.prefix + feed_path(fmt, topics)
                 if fmt == "ics":  # assembled from the writer's VEVENTs, each made once
-                    made(path, _render(writer, newest, fmt, topics))
+                    made(path, _render(chosen, fmt, topics))
                     continue
                 made(path, _feed(chosen, earlier, path, fmt, topics, reconciled.stamps))
         if event_files:
