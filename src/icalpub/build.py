@@ -28,7 +28,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -40,7 +40,7 @@ from .errors import BuildError, LedgerPendingError, Problem, RegistryError
 from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
-from .publish import Publication, manifest, publish
+from .publish import Publication, manifest_of, publish
 from .registry import ledger_path, read_source, write_lock_path
 from .schedule import published
 from .zones import today_in
@@ -78,6 +78,7 @@ class Tree:
 
     BATCH = 256 * 1024  # a file this large is large; small files are batched to this size
     FEW = 512  # written files (with gzip twins) flushed one by one rather than by syncfs
+    IN_FLIGHT = 32 * 1024 * 1024  # bytes handed over and not yet written: `add` waits beyond
 
     def __init__(
         self,
@@ -106,6 +107,9 @@ class Tree:
         self._old: dict[str, str] = {}  # the replaced tree's sha256 by path, when reusing
         self._known = known
         self._created: list[str] = []  # files written (not linked), for flushing
+        self._sizes: dict[str, int] = {}
+        self._room = threading.Condition()
+        self._in_flight = 0
 
     def __enter__(self) -> Tree:
         parent = self.out.parent
@@ -157,6 +161,11 @@ class Tree:
                 raise BuildError(describe(exc)) from None
             self._made.add(folder)
         self._added.add(path)
+        self._sizes[path] = len(data)
+        with self._room:  # rendering waits for a disk slower than it, holding less memory
+            while self._in_flight > self.IN_FLIGHT:
+                self._room.wait()
+            self._in_flight += len(data)
         if len(data) >= self.BATCH:
             self._tasks.append(self._pool.submit(self._write, [(path, target, data)]))
             return
@@ -165,25 +174,33 @@ class Tree:
         if self._batch_size >= self.BATCH:
             self._submit()
 
-    def commit(
-        self, files: Mapping[str, bytes], before_swap: Callable[[bytes], None] | None = None
-    ) -> None:
-        """Make the tree exactly `files` (+ .gz twins and index.json) and swap it in.
+    def handed(self) -> frozenset[str]:
+        """Return the paths handed over so far."""
+        return frozenset(self._added)
 
-        `before_swap` is handed index.json's bytes when the tree is complete,
-        just before the swap (the build writes the pending ledger then).
+    def commit(
+        self,
+        files: Mapping[str, bytes],
+        before_swap: Callable[[bytes], None] | None = None,
+        dropped: Collection[str] = (),
+    ) -> None:
+        """Make the tree exactly `files` and `dropped` (+ .gz twins and index.json), swap it in.
+
+        `dropped` are files handed over and not kept by the caller (a build's
+        event files). `before_swap` is handed index.json's bytes when the tree
+        is complete, just before the swap (the build writes the pending ledger then).
         """
         for path, data in files.items():
             if path not in self._added:
                 self.add(path, data)
-        if self._added != files.keys():
+        if self._added != files.keys() | dropped:
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
         try:
             digests: dict[str, str] = {}
             for task in self._tasks:
                 digests.update(task.result())  # each file hashed by the thread that wrote it
-            index = manifest(files, digests)
+            index = manifest_of(self._sizes, digests)
             if before_swap is not None:
                 before_swap(index)
             _create(self._root / "index.json", index)
@@ -214,6 +231,14 @@ class Tree:
 
     def _write(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
         """Write (or link from the old tree) each file and its gzip twin; return their sha256."""
+        try:
+            return self._write_all(batch)
+        finally:
+            with self._room:
+                self._in_flight -= sum(len(data) for _, _, data in batch)
+                self._room.notify_all()
+
+    def _write_all(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
         digests = {}
         created = self._created
         for path, target, data in batch:
@@ -235,11 +260,15 @@ class Tree:
 
 @dataclass(frozen=True)
 class Built:
-    """What a build did: the publication written, and the problems (warnings) found."""
+    """What a build did: the publication written, and the problems (warnings) found.
+
+    The publication's `files` are empty: they were written, not kept.
+    """
 
     registry: Registry
     publication: Publication
     problems: list[Problem]
+    files: int = 0  # files written (without their gzip twins and index.json)
 
 
 Renderer = Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]]
@@ -262,20 +291,24 @@ def build_folder(
         source = read_source(registry_path)
         if source.registry is None:
             raise RegistryError(source.problems)
+        registry, ledger, problems = source.registry, source.ledger, source.problems
+        modified = source.modified
+        old = source.raw.ledger if source.raw is not None else None
+        del source  # the file's text: a large registry's build needs the memory
         now = now.astimezone(dt.UTC).replace(microsecond=0)
-        registry = published(source.registry, now, source.ledger)  # no drafts, nothing early
+        registry = published(registry, now, ledger)  # no drafts, nothing early
         today = today_in(registry.calendar.timezone, now)
         # Changes the ledger has not seen count as made when the file was saved, as the
         # service counts them (SPEC §5), so a build after a reload gives the same stamps.
-        seen = ledgers.seen_at(source.ledger, source.modified, now)
-        # Files go to disk (and gzip) on other cores while the rest are rendered.
+        seen = ledgers.seen_at(ledger, modified, now)
+        # Files go to disk (and gzip) on other cores while the rest are rendered, and
+        # are not kept once handed over: a large registry's build needs the memory.
         with Tree(Path(out)) as tree:
             publication = publish(
-                registry, source.ledger, seen, today, on_file=tree.add, render=render
+                registry, ledger, seen, today, on_file=tree.add, render=render, keep=False
             )
-            old = source.raw.ledger if source.raw is not None else None
-            _commit(tree, publication.files, publication, old, lock)
-    return Built(registry, publication, source.problems)
+            _commit(tree, publication.files, publication, old, lock, tree.handed())
+    return Built(registry, publication, problems, len(tree.handed()))
 
 
 def write_publication(
@@ -303,6 +336,7 @@ def _commit(
     publication: Publication,
     old_ledger: bytes | None,
     lock: Path,
+    dropped: Collection[str] = (),
 ) -> None:
     """Swap the tree in with its ledger: the new ledger waits beside the old one until then."""
     new_ledger = ledgers.dumps(publication.reconciled.ledger)
@@ -315,7 +349,7 @@ def _commit(
         write_file(pending, new_ledger)  # a full disk stops the build here
 
     try:
-        tree.commit(files, before_swap=None if old_ledger == new_ledger else write_pending)
+        tree.commit(files, None if old_ledger == new_ledger else write_pending, dropped)
     except BaseException:
         if pending is not None:
             pending.unlink(missing_ok=True)

@@ -89,7 +89,7 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     if verbose or (not quiet and sys.stderr.isatty()):
         click.echo(
             f"built {out}/: {_count(len(built.registry.events), 'event')}, "
-            f"{_count(len(publication.files), 'file')} (+ .gz), "
+            f"{_count(built.files, 'file')} (+ .gz), "
             f"{_count(len(publication.reconciled.changed), 'change')} in "
             f"{time.perf_counter() - started:.2f} s",
             err=True,

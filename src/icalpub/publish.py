@@ -138,6 +138,7 @@ def publish(
     event_files: bool = True,
     on_file: Callable[[str, bytes], None] | None = None,
     render: Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]] | None = None,
+    keep: bool = True,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
@@ -148,7 +149,9 @@ def publish(
     (the web service makes them when asked, instead of holding them all).
     `on_file` is handed each file as soon as it is made (the build starts
     compressing it while the rest are rendered). `render` makes the VEVENTs
-    in advance, given the stamps (the build's `parallel.vevents`).
+    in advance, given the stamps (the build's `parallel.vevents`). Without
+    `keep`, the files are handed to `on_file` and not kept in `files` (the
+    build, whose tree holds them; `render` and `event_file` still make any).
 
     The default language is published at the top, every other language of
     `calendar.languages` under its prefix (`en/`), with the same stamps.
@@ -160,7 +163,8 @@ def publish(
     files: dict[str, bytes] = {}
 
     def made(path: str, data: bytes) -> None:
-        files[path] = data
+        if keep:
+            files[path] = data
         if on_file is not None:
             on_file(path, data)
 
@@ -201,20 +205,27 @@ def content_type(path: str) -> str:
     return CONTENT_TYPES[path.rsplit(".", 1)[-1]]
 
 
-def manifest(files: Mapping[str, bytes], digests: Mapping[str, str] | None = None) -> bytes:
-    """Return index.json: path, size, sha256 and content type of every file, sorted by path.
+def manifest(files: Mapping[str, bytes]) -> bytes:
+    """Return index.json: path, size, sha256 and content type of every file, sorted by path."""
+    sizes = {path: len(data) for path, data in files.items()}
+    return manifest_of(
+        sizes, {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    )
 
-    `digests` holds sha256 hex digests already computed, by path (the tree's
-    threads hash each file as they write it); the others are computed here.
-    Written entry by entry, the same bytes as `json.dumps(..., indent=1)`.
+
+def manifest_of(sizes: Mapping[str, int], digests: Mapping[str, str]) -> bytes:
+    """Return index.json from each file's size and sha256 hex digest, by path.
+
+    Written entry by entry, the same bytes as `json.dumps(..., indent=1)` of
+    [{path, size, sha256, content_type}] sorted by path (the tree's threads
+    hash each file as they write it).
     """
-    digests = digests or {}
     entries = []
-    for path, data in sorted(files.items()):
-        digest = digests.get(path) or hashlib.sha256(data).hexdigest()
+    for path, size in sorted(sizes.items()):
+        kind = json.dumps(content_type(path))
         entries.append(
-            f'  {{\n   "path": {json.dumps(path)},\n   "size": {len(data)},\n'
-            f'   "sha256": "{digest}",\n   "content_type": {json.dumps(content_type(path))}\n  }}'
+            f'  {{\n   "path": {json.dumps(path)},\n   "size": {size},\n'
+            f'   "sha256": "{digests[path]}",\n   "content_type": {kind}\n  }}'
         )
     if not entries:
         return b'{\n "files": []\n}\n'
