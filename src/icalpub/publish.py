@@ -119,7 +119,7 @@ def _feed(
     so comparing them costs little.
     """
     seen = chosen.registry
-    shown = feeds.items(seen, topics, chosen.newest)
+    shown = feeds.items(seen, stamps, topics, chosen.newest)
     key = (seen.calendar, seen.topics, tuple(shown), tuple(stamps[e.id] for e in shown))
     found = earlier.feeds.get(path) if earlier is not None else None
     data = found[1] if found is not None and found[0] == key else None
