@@ -83,5 +83,5 @@ def test_editor_help_still_lists_its_commands() -> None:
     names, done = imported("editor", "--help")
     assert done.returncode == 0, done.stderr[-2000:]
     listed = [line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line]
-    assert listed == ["add", "list", "passwd", "remove", "token"]
+    assert listed == ["add", "list", "passwd", "remove", "role", "token"]
     assert "argon2" not in _top(names)
