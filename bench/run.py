@@ -19,6 +19,11 @@ missing). Prints a Markdown table and writes it to --out (bench/results.md).
 5. Hostile inputs: reading and refusing the invalid corpus, an alias bomb, an
    oversized file and deep nesting, against reading the shipped registry (the
    time bounds the tests used to assert live here, as figures).
+6. Edits: from saving one changed title to the service answering the new
+   bytes and to its --publish tree holding them, against a cold `icalpub
+   build` of the same registry (median of --runs saves).
+7. Command start: `icalpub --help` and `icalpub validate` of the shipped
+   registry against `python -c pass`, interleaved over repeated runs.
 
 A wrk run with any failed request (non-2xx/3xx, socket error, or none answered)
 stops the script with an error: such a figure would mean nothing.
@@ -152,6 +157,109 @@ def bench_build(
             }
         )
     return rows
+
+
+def cold_build(registry: Path, folder: Path, runs: int) -> float:
+    """Return the median time of a cold `icalpub build` of `registry` (no tree, no ledger)."""
+    out = folder / f"{registry.stem}-cold"
+    times = []
+    for _ in range(runs):
+        shutil.rmtree(out, ignore_errors=True)
+        registry.with_suffix(".lock").unlink(missing_ok=True)
+        os.sync()
+        command = [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out), "-q"]
+        times.append(timed_process(command, folder)[0])
+    shutil.rmtree(out, ignore_errors=True)
+    registry.with_suffix(".lock").unlink(missing_ok=True)
+    return statistics.median(times)
+
+
+def bench_edits(count: int, folder: Path, runs: int) -> dict[str, Any]:
+    """From a save to the service, and to its --publish tree, holding the new bytes.
+
+    Against a cold build of the same registry, measured just before. Each
+    save changes one event's title; the service is asked for that event's
+    file (a request also makes the worker look for changes), the tree's file
+    is read from disk (what nginx would send).
+    """
+    registry = folder / f"edits{count}.yaml"
+    text = registry_text(count, seed=5)
+    registry.write_text(text, "utf-8")
+    cold = cold_build(registry, folder, runs)
+    tree = folder / f"edits{count}-public" / "feeds"
+    tree.parent.mkdir()
+    event_id = "event-000011"
+    title = f'id: {event_id}\n    title: "'
+    port = free_port()
+    service_s, tree_s = [], []
+    with gunicorn(registry, port, folder / "edits.log", env={"ICALPUB_PUBLISH_DIR": str(tree)}):
+        get(port, "/healthz")
+        deadline = time.perf_counter() + 300
+        while not (tree / "index.json").exists() and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        for number in range(runs):
+            marker = f"Edit-{number}-".encode()
+            edited = text.replace(title, f"{title}{marker.decode()} ", 1)
+            assert edited != text
+            found: dict[str, float] = {}
+            started = time.perf_counter()
+            write_atomically(registry, edited)
+            while len(found) < 2:
+                elapsed = time.perf_counter() - started
+                if elapsed > 300:
+                    raise RuntimeError(
+                        f"the edit never reached {sorted({'service', 'tree'} - set(found))}"
+                    )
+                if "service" not in found and marker in get(port, f"/events/{event_id}.ics")[2]:
+                    found["service"] = elapsed
+                if "tree" not in found:
+                    try:
+                        if marker in (tree / "events" / f"{event_id}.ics").read_bytes():
+                            found["tree"] = elapsed
+                    except OSError:
+                        pass
+                time.sleep(0.005)
+            service_s.append(found["service"])
+            tree_s.append(found["tree"])
+            time.sleep(2)  # both workers settled on this version before the next save
+    return {
+        "events": count,
+        "cold_s": cold,
+        "service_s": statistics.median(service_s),
+        "tree_s": statistics.median(tree_s),
+    }
+
+
+def bench_cli(runs: int) -> list[dict[str, Any]]:
+    """Time `icalpub --help` and `icalpub validate` against `python -c pass`, interleaved."""
+    commands = {
+        "python -c pass (floor)": [sys.executable, "-c", "pass"],
+        "icalpub --help": [sys.executable, "-m", "icalpub", "--help"],
+        "icalpub validate (the shipped registry)": [
+            sys.executable,
+            "-m",
+            "icalpub",
+            "validate",
+            str(ROOT / "events.yaml"),
+        ],
+    }
+    times: dict[str, list[float]] = {label: [] for label in commands}
+    for _ in range(runs):
+        for label, command in commands.items():
+            started = time.perf_counter()
+            subprocess.run(
+                command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True
+            )
+            times[label].append(time.perf_counter() - started)
+    floor = statistics.median(times["python -c pass (floor)"])
+    return [
+        {
+            "command": label,
+            "seconds": statistics.median(found),
+            "ratio": statistics.median(found) / floor,
+        }
+        for label, found in times.items()
+    ]
 
 
 def wrk(url: str, seconds: float, headers: dict[str, str]) -> float:
@@ -478,6 +586,8 @@ def table(
     hostile: list[dict[str, Any]] = (),  # type: ignore[assignment]
     stack: list[dict[str, Any]] = (),  # type: ignore[assignment]
     counting: dict[str, Any] | None = None,
+    edits: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    cli: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> str:
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, "
@@ -541,6 +651,31 @@ def table(
             lines.append(
                 f"| broken save: answers not 200 with the last good bytes | {row['events']:,} | "
                 f"{row['broken_failures']} of {row['broken_requests']} |"
+            )
+    if edits:
+        lines += [
+            "",
+            "| edits (median of the saves) | events | time | cold build | / cold build |",
+            "| --- | ---: | ---: | ---: | ---: |",
+        ]
+        for row in edits:
+            for key, what in (
+                ("service_s", "saved → the service answers the new bytes"),
+                ("tree_s", "saved → the --publish tree holds the new bytes"),
+            ):
+                lines.append(
+                    f"| {what} | {row['events']:,} | {row[key]:.2f} s | {row['cold_s']:.2f} s | "
+                    f"{row[key] / row['cold_s']:.2f}× |"
+                )
+    if cli:
+        lines += [
+            "",
+            "| command start (median of the runs) | time | / python -c pass |",
+            "| --- | ---: | ---: |",
+        ]
+        for row in cli:
+            lines.append(
+                f"| {row['command']} | {row['seconds'] * 1000:.0f} ms | {row['ratio']:.1f}× |"
             )
     if counting:
         lines += [
@@ -621,7 +756,9 @@ def main() -> int:
     counting = bench_counting(serve_sizes[0], seconds, folder) if shutil.which("wrk") else None
     reload = bench_reload_and_memory(reload_size, folder)
     hostile = bench_hostile(runs)
-    text = table(build, serve, reload, note, hostile, stack, counting)
+    edits = [bench_edits(count, folder, runs) for count in stack_sizes]
+    cli = bench_cli(3 if args.smoke else 20)
+    text = table(build, serve, reload, note, hostile, stack, counting, edits, cli)
     print(text)
     args.out.write_text(text)
     shutil.rmtree(folder, ignore_errors=True)

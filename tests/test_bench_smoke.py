@@ -45,6 +45,8 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
         "| subscriber counting",
         "| reload and memory |",
         "| hostile input",
+        "| edits (median",
+        "| command start",
     ):
         assert any(key.startswith(heading) for key in tables), heading
     # Every serving figure is a number of answered requests, never zero.
@@ -65,3 +67,9 @@ def test_bench_smoke_prints_every_table(tmp_path: Path) -> None:
     assert "| 300 events, usual |" in text and "| 300 events, Markdown-heavy |" in text
     assert "calendar.ics, gzip" in text and "event page (HTML)" in text
     assert "month page (HTML)" in text
+    latency = next(v for k, v in tables.items() if k.startswith("| edits"))
+    assert (
+        len(re.findall(r"\| saved → the .* \| 100 \| \d+\.\d\d s \| \d+\.\d\d s \|", latency)) == 2
+    )
+    start = next(v for k, v in tables.items() if k.startswith("| command start"))
+    assert "| icalpub --help |" in start and "| icalpub validate" in start

@@ -22,11 +22,14 @@ import ctypes
 import datetime as dt
 import errno
 import hashlib
+import json
+import logging
 import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -38,12 +41,13 @@ from .errors import BuildError, LedgerPendingError, Problem, RegistryError
 from .files import describe, fsync_dir, locked, move, write_file
 from .ledger import Stamp
 from .model import Registry
-from .publish import Publication, manifest, publish
+from .publish import Publication, manifest_of, publish
 from .reader import read_source
 from .schedule import published
 from .site import ledger_path, tree_lock_path, write_lock_path
 from .zones import today_in
 
+log = logging.getLogger("icalpub")
 SAFE_PATH = re.compile(urls.published_pattern())
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
@@ -60,11 +64,31 @@ class Tree:
     `commit` writes what is left and index.json, flushes the file system and
     swaps the tree in. Leaving the `with` block without a commit removes the
     new tree; the old one is never touched.
+
+    With `reuse`, a file whose bytes the tree being replaced already holds (its
+    index.json has the same sha256 for that path) is hard-linked from there
+    with its gzip twin instead of written and compressed again: the files of
+    the old tree are never changed once written, so both trees may share them.
+    A publication after an edit then writes only what the edit changed. With
+    `remove_later`, the old tree is removed by a thread after the swap, not
+    while the caller waits (the next tree removes what is left of it). `known`
+    is kept by the caller from one tree to the next: the small files' bytes
+    and sha256 by path, so the same bytes object is not hashed again. When a
+    tree wrote few files, those and its folders are flushed one by one rather
+    than the whole file system (whose other writers it would wait for).
     """
 
     BATCH = 256 * 1024  # a file this large is large; small files are batched to this size
+    FEW = 512  # written files (with gzip twins) flushed one by one rather than by syncfs
+    IN_FLIGHT = 32 * 1024 * 1024  # bytes handed over and not yet written: `add` waits beyond
 
-    def __init__(self, out: Path) -> None:
+    def __init__(
+        self,
+        out: Path,
+        reuse: bool = False,
+        remove_later: bool = False,
+        known: dict[str, tuple[bytes, str]] | None = None,
+    ) -> None:
         self.out = Path(os.path.abspath(out))
         if self.out.exists() and not self.out.is_dir():
             raise BuildError(f"{self.out} exists and is not a folder")
@@ -72,12 +96,22 @@ class Tree:
         self._root = Path()
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self._small = ThreadPoolExecutor(max_workers=1)
-        self._tasks: list[Future[None]] = []
+        self._tasks: list[Future[dict[str, str]]] = []
         self._added: set[str] = set()
         self._folders: set[Path] = set()
-        self._batch: list[tuple[Path, bytes]] = []
+        self._made: set[str] = {""}  # folders made, relative to the new tree
+        self._batch: list[tuple[str, str, bytes]] = []
         self._batch_size = 0
         self._fix_mode = umask_narrows(0o644)
+        self._reuse = reuse
+        self._remove_later = remove_later
+        self._swapped = False
+        self._old: dict[str, str] = {}  # the replaced tree's sha256 by path, when reusing
+        self._known = known
+        self._created: list[str] = []  # files written (not linked), for flushing
+        self._sizes: dict[str, int] = {}
+        self._room = threading.Condition()
+        self._in_flight = 0
 
     def __enter__(self) -> Tree:
         parent = self.out.parent
@@ -86,6 +120,8 @@ class Tree:
             self._stack.enter_context(locked(tree_lock_path(self.out)))
             _remove_leftovers(parent, self.out.name)
             self._root = Path(tempfile.mkdtemp(prefix=f".{self.out.name}.new-", dir=parent))
+            if self._reuse:
+                self._old = _published_digests(self.out)
         except OSError as exc:
             self._stack.close()
             self._pool.shutdown()
@@ -97,76 +133,144 @@ class Tree:
     def __exit__(self, *exc: object) -> None:
         self._pool.shutdown(cancel_futures=True)  # waits for the writes under way
         self._small.shutdown(cancel_futures=True)
-        shutil.rmtree(self._root, ignore_errors=True)
+        if self._swapped and self._remove_later:
+            # The old tree, now at the staging name: nobody reads it any more.
+            old = self._root
+            threading.Thread(
+                target=shutil.rmtree, args=(old, True), name="icalpub-remove", daemon=True
+            ).start()
+        else:
+            shutil.rmtree(self._root, ignore_errors=True)
         self._stack.close()
 
     def add(self, path: str, data: bytes) -> None:
         """Start compressing and writing the file `path` (refused if outside the layout)."""
         _check_path(path)
-        target = self._root / path
-        if target.parent not in self._folders:
+        target = f"{self._root}/{path}"  # strings: 20,000 Path objects cost a tenth of a second
+        folder = path.rpartition("/")[0]
+        if folder not in self._made:
+            parent = self._root / folder
             try:
-                target.parent.mkdir(parents=True, exist_ok=True)
+                parent.mkdir(parents=True, exist_ok=True)
                 # Readable by the web server whatever the umask, as the files are.
-                for folder in [target.parent, *target.parent.parents]:
-                    if folder == self._root:
+                for made in [parent, *parent.parents]:
+                    if made == self._root:
                         break
-                    if folder not in self._folders:
-                        os.chmod(folder, 0o755)
-                        self._folders.add(folder)
+                    if made not in self._folders:
+                        os.chmod(made, 0o755)
+                        self._folders.add(made)
             except OSError as exc:
                 raise BuildError(describe(exc)) from None
-            self._folders.add(target.parent)
+            self._made.add(folder)
         self._added.add(path)
+        self._sizes[path] = len(data)
+        with self._room:  # rendering waits for a disk slower than it, holding less memory
+            while self._in_flight > self.IN_FLIGHT:
+                self._room.wait()
+            self._in_flight += len(data)
         if len(data) >= self.BATCH:
-            self._tasks.append(self._pool.submit(_write_batch, [(target, data)], self._fix_mode))
+            self._tasks.append(self._pool.submit(self._write, [(path, target, data)]))
             return
-        self._batch.append((target, data))
+        self._batch.append((path, target, data))
         self._batch_size += len(data)
         if self._batch_size >= self.BATCH:
             self._submit()
 
-    def commit(
-        self, files: Mapping[str, bytes], before_swap: Callable[[bytes], None] | None = None
-    ) -> None:
-        """Make the tree exactly `files` (+ .gz twins and index.json) and swap it in.
+    def handed(self) -> frozenset[str]:
+        """Return the paths handed over so far."""
+        return frozenset(self._added)
 
-        `before_swap` is handed index.json's bytes when the tree is complete,
-        just before the swap (the build writes the pending ledger then).
+    def commit(
+        self,
+        files: Mapping[str, bytes],
+        before_swap: Callable[[bytes], None] | None = None,
+        dropped: Collection[str] = (),
+    ) -> None:
+        """Make the tree exactly `files` and `dropped` (+ .gz twins and index.json), swap it in.
+
+        `dropped` are files handed over and not kept by the caller (a build's
+        event files). `before_swap` is handed index.json's bytes when the tree
+        is complete, just before the swap (the build writes the pending ledger then).
         """
         for path, data in files.items():
             if path not in self._added:
                 self.add(path, data)
-        if self._added != files.keys():
+        if self._added != files.keys() | dropped:
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
-        index = manifest(files)  # hashing (GIL released) beside the last writes
-        if before_swap is not None:
-            before_swap(index)
         try:
+            digests: dict[str, str] = {}
             for task in self._tasks:
-                task.result()
+                digests.update(task.result())  # each file hashed by the thread that wrote it
+            index = manifest_of(self._sizes, digests)
+            if before_swap is not None:
+                before_swap(index)
             _create(self._root / "index.json", index)
             os.chmod(self._root, 0o755)
-            # One flush of the whole file system before the swap, rather than one per file.
-            _sync_file_system(self._root)
+            if self._reuse and len(self._created) <= self.FEW:
+                # Linked files were flushed with their first tree: the new ones and the folders.
+                for name in [*self._created, *map(str, self._folders)]:
+                    _fsync(name)
+            else:
+                # One flush of the whole file system before the swap, rather than one per file.
+                _sync_file_system(self._root)
             _swap(self._root, self.out)
+            self._swapped = True
         except OSError as exc:
             raise BuildError(describe(exc)) from None
+        if self._known is not None:
+            self._known.clear()
+            self._known.update(
+                (path, (data, digests[path]))
+                for path, data in files.items()
+                if len(data) < self.BATCH
+            )
 
     def _submit(self) -> None:
         if self._batch:
-            self._tasks.append(self._small.submit(_write_batch, self._batch, self._fix_mode))
+            self._tasks.append(self._small.submit(self._write, self._batch))
             self._batch, self._batch_size = [], 0
+
+    def _write(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
+        """Write (or link from the old tree) each file and its gzip twin; return their sha256."""
+        try:
+            return self._write_all(batch)
+        finally:
+            with self._room:
+                self._in_flight -= sum(len(data) for _, _, data in batch)
+                self._room.notify_all()
+
+    def _write_all(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
+        digests = {}
+        created = self._created
+        for path, target, data in batch:
+            known = self._known.get(path) if self._known is not None else None
+            digest = known[1] if known is not None and known[0] is data else None
+            digest = digest or hashlib.sha256(data).hexdigest()
+            digests[path] = digest
+            if self._old.get(path) == digest and _link(f"{self.out}/{path}", target):
+                if _link(f"{self.out}/{path}.gz", f"{target}.gz"):
+                    continue
+            else:
+                _create(target, data, self._fix_mode)
+                created.append(target)
+            packed = gzipped.compress(data, keep=False)[0]
+            _create(f"{target}.gz", packed, self._fix_mode)
+            created.append(f"{target}.gz")
+        return digests
 
 
 @dataclass(frozen=True)
 class Built:
-    """What a build did: the publication written, and the problems (warnings) found."""
+    """What a build did: the publication written, and the problems (warnings) found.
+
+    The publication's `files` are empty: they were written, not kept.
+    """
 
     registry: Registry
     publication: Publication
     problems: list[Problem]
+    files: int = 0  # files written (without their gzip twins and index.json)
 
 
 Renderer = Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]]
@@ -189,34 +293,42 @@ def build_folder(
         source = read_source(registry_path)
         if source.registry is None:
             raise RegistryError(source.problems)
+        registry, ledger, problems = source.registry, source.ledger, source.problems
+        modified = source.modified
+        old = source.raw.ledger if source.raw is not None else None
+        del source  # the file's text: a large registry's build needs the memory
         now = now.astimezone(dt.UTC).replace(microsecond=0)
-        registry = published(source.registry, now, source.ledger)  # no drafts, nothing early
+        registry = published(registry, now, ledger)  # no drafts, nothing early
         today = today_in(registry.calendar.timezone, now)
         # Changes the ledger has not seen count as made when the file was saved, as the
         # service counts them (SPEC §5), so a build after a reload gives the same stamps.
-        seen = ledgers.seen_at(source.ledger, source.modified, now)
-        # Files go to disk (and gzip) on other cores while the rest are rendered.
+        seen = ledgers.seen_at(ledger, modified, now)
+        # Files go to disk (and gzip) on other cores while the rest are rendered, and
+        # are not kept once handed over: a large registry's build needs the memory.
         with Tree(Path(out)) as tree:
             publication = publish(
-                registry, source.ledger, seen, today, on_file=tree.add, render=render
+                registry, ledger, seen, today, on_file=tree.add, render=render, keep=False
             )
-            old = source.raw.ledger if source.raw is not None else None
-            _commit(tree, publication.files, publication, old, lock)
-    return Built(registry, publication, source.problems)
+            _commit(tree, publication.files, publication, old, lock, tree.handed())
+    return Built(registry, publication, problems, len(tree.handed()))
 
 
-def write_publication(publication: Publication, out: str | Path) -> None:
+def write_publication(
+    publication: Publication, out: str | Path, known: dict[str, tuple[bytes, str]] | None = None
+) -> None:
     """Write a publication already in memory to `out`: the same tree and bytes as
     `build_folder` for the same registry and ledger, atomically.
 
     The ledger is not written (SPEC §5: only the editor and `icalpub build` write
     it): a service publishing its tree would otherwise leave `events.lock`
     changed in the registry's work tree, and `git pull` would refuse to run.
-    The per-event files a service makes on demand are made here.
+    The per-event files a service makes on demand are made here. `known` is
+    kept by the caller between writes (see `Tree`).
     """
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
-        with Tree(Path(out)) as tree:
+        # What the tree holds already is linked, not written: an edit writes what it changed.
+        with Tree(Path(out), reuse=True, remove_later=True, known=known) as tree:
             tree.commit(dict(sorted(files.items())), before_swap=None)
 
 
@@ -226,6 +338,7 @@ def _commit(
     publication: Publication,
     old_ledger: bytes | None,
     lock: Path,
+    dropped: Collection[str] = (),
 ) -> None:
     """Swap the tree in with its ledger: the new ledger waits beside the old one until then."""
     new_ledger = ledgers.dumps(publication.reconciled.ledger)
@@ -238,7 +351,7 @@ def _commit(
         write_file(pending, new_ledger)  # a full disk stops the build here
 
     try:
-        tree.commit(files, before_swap=None if old_ledger == new_ledger else write_pending)
+        tree.commit(files, None if old_ledger == new_ledger else write_pending, dropped)
     except BaseException:
         if pending is not None:
             pending.unlink(missing_ok=True)
@@ -283,14 +396,34 @@ def _pending(lock: Path, index: bytes) -> Path:
     return lock.with_name(f".{lock.name}.pending-{digest}")
 
 
-def _write_batch(batch: list[tuple[Path, bytes]], fix_mode: bool) -> None:
-    for target, data in batch:
-        _create(target, data, fix_mode)
-        packed = gzipped.compress(data, keep=False)[0]
-        _create(target.with_name(target.name + ".gz"), packed, fix_mode)
+def _published_digests(out: Path) -> dict[str, str]:
+    """Return the sha256 of each file of the tree in `out` by path, from its index.json."""
+    try:
+        entries = json.loads((out / "index.json").read_bytes())["files"]
+        return {entry["path"]: entry["sha256"] for entry in entries}
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        log.info("not reusing the files of %s: %s", out, exc)
+        return {}
 
 
-def _create(path: Path, data: bytes, fix_mode: bool = True) -> None:
+def _fsync(name: str) -> None:
+    handle = os.open(name, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+def _link(source: str, target: str) -> bool:
+    """Hard-link `source` as the new file `target`; return False when it cannot be."""
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
+def _create(path: str | Path, data: bytes, fix_mode: bool = True) -> None:
     """Write a new file (never an existing one: two paths can never write one file).
 
     Its mode is 0644 whatever the umask: `fix_mode` false says the umask keeps

@@ -5,19 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import time
-from importlib import resources
-from pathlib import Path
 from typing import NoReturn
 
 import click
 
-from . import __version__, languages, parallel
-from .build import build_folder
+# Each command imports what it uses, when it runs: `--help` and `validate` start at once.
+from . import __version__
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError, SettingError
-from .publish import size_warnings
-from .reader import load, read_source
-from .settings import Settings
-from .zones import today_in
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +24,11 @@ def cli() -> None:
 @click.argument("registry", default="events.yaml", type=click.Path(dir_okay=False))
 def validate(registry: str) -> None:
     """Check REGISTRY and print every problem as file:line:col; exit 1 on any error."""
+    from . import languages
+    from .reader import read_source
+    from .sizes import size_warnings
+    from .zones import today_in
+
     source = read_source(registry)
     model, problems = source.registry, source.problems
     if model is not None:
@@ -65,6 +64,9 @@ def validate(registry: str) -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also name every changed and deleted event.")
 def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     """Write every calendar and feed of REGISTRY into --out, atomically, and update the ledger."""
+    from . import parallel
+    from .build import build_folder
+
     started = time.perf_counter()
     try:
         built = build_folder(registry, out, dt.datetime.now(dt.UTC), render=parallel.vevents)
@@ -87,7 +89,7 @@ def build(registry: str, out: str, quiet: bool, verbose: bool) -> None:
     if verbose or (not quiet and sys.stderr.isatty()):
         click.echo(
             f"built {out}/: {_count(len(built.registry.events), 'event')}, "
-            f"{_count(len(publication.files), 'file')} (+ .gz), "
+            f"{_count(built.files, 'file')} (+ .gz), "
             f"{_count(len(publication.reconciled.changed), 'change')} in "
             f"{time.perf_counter() - started:.2f} s",
             err=True,
@@ -123,6 +125,11 @@ def serve(
     dev: bool,
 ) -> None:
     """Serve REGISTRY's calendars, feeds, pages (and the editor) with gunicorn."""
+    from pathlib import Path
+
+    from .reader import read_source
+    from .settings import Settings
+
     source = read_source(registry)
     if source.registry is None:
         _print_problems(source.problems)
@@ -163,6 +170,7 @@ def nginx_config(registry: str, root: str, listen: str, proxy: str | None) -> No
     With --proxy, the whole stack: files from the tree, the rest from the service.
     """
     from .deployment import nginx
+    from .reader import load
 
     try:
         model = load(registry)
@@ -207,6 +215,8 @@ def pull(registry: str, wait: float) -> None:
 @cli.command()
 def schema() -> None:
     """Print the registry's JSON Schema (for editors' completion and checking)."""
+    from importlib import resources
+
     click.echo(
         resources.files("icalpub")
         .joinpath("schema/registry.schema.json")

@@ -48,9 +48,14 @@ def rss(
     stamps: Mapping[str, Stamp],
     topics: Iterable[str] = (),
     newest: Sequence[Event] | None = None,
+    html: dict[str, str] | None = None,
 ) -> bytes:
-    """Return the RSS 2.0 feed of the whole registry or of the union of `topics`."""
-    generator = _generator(registry, stamps, sorted(set(topics)), "rss", newest)
+    """Return the RSS 2.0 feed of the whole registry or of the union of `topics`.
+
+    `html` keeps items' HTML by event id for the other feeds of the same
+    registry (an event is an item of several: its topics', each format).
+    """
+    generator = _generator(registry, stamps, sorted(set(topics)), "rss", newest, html)
     return bytes(generator.rss_str(pretty=True))
 
 
@@ -59,9 +64,10 @@ def atom(
     stamps: Mapping[str, Stamp],
     topics: Iterable[str] = (),
     newest: Sequence[Event] | None = None,
+    html: dict[str, str] | None = None,
 ) -> bytes:
     """Return the Atom 1.0 feed of the whole registry or of the union of `topics`."""
-    generator = _generator(registry, stamps, sorted(set(topics)), "atom", newest)
+    generator = _generator(registry, stamps, sorted(set(topics)), "atom", newest, html)
     return bytes(generator.atom_str(pretty=True))
 
 
@@ -70,6 +76,7 @@ def json_feed(
     stamps: Mapping[str, Stamp],
     topics: Iterable[str] = (),
     newest: Sequence[Event] | None = None,
+    html: dict[str, str] | None = None,
 ) -> bytes:
     """Return the JSON Feed 1.1 of the whole registry or of the union of `topics`."""
     chosen = sorted(set(topics))
@@ -97,7 +104,7 @@ def json_feed(
             "id": page,
             "url": page,
             "title": _item_title(registry, event),
-            "content_html": content_html(registry, event),
+            "content_html": _content(registry, event, html),
         }
         if event.url:
             entry["external_url"] = event.url
@@ -150,6 +157,7 @@ def _generator(
     chosen: list[str],
     fmt: str,
     newest: Sequence[Event] | None,
+    html: dict[str, str] | None,
 ) -> FeedGenerator:
     settings = registry.calendar
     events = items(registry, stamps, chosen, newest)
@@ -185,11 +193,11 @@ def _generator(
         entry.guid(page, permalink=True)
         entry.title(_item_title(registry, event))
         entry.link(href=page, rel="alternate")
-        html = content_html(registry, event)
+        content = _content(registry, event, html)
         if fmt == "rss":
-            entry.description(html)
+            entry.description(content)
         else:
-            entry.content(html, type="html")
+            entry.content(content, type="html")
             if event.summary:
                 entry.summary(event.summary)
         entry.published(published(event, stamps[event.id]))
@@ -226,6 +234,16 @@ class _Alternates(BaseExtension):  # type: ignore[misc]  # feedgen has no type h
                 hreflang=language,
             )
         return rss_feed
+
+
+def _content(registry: Registry, event: Event, html: dict[str, str] | None) -> str:
+    """Return `content_html`, from `html` (items' HTML by event id, of this registry) if there."""
+    if html is None:
+        return content_html(registry, event)
+    found = html.get(event.id)
+    if found is None:
+        found = html[event.id] = content_html(registry, event)
+    return found
 
 
 def _lang_attribute(language: str) -> str:

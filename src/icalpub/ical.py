@@ -81,6 +81,9 @@ class Writer:
         self._earlier = previous._by_content if previous is not None else {}
         self._rendered = rendered or {}
         self._event_header: tuple[bytes, bytes] | None = None
+        # Event files kept for the next writer, by what they are made of.
+        self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
+        self._earlier_files = previous._files if previous is not None else {}
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
@@ -98,17 +101,29 @@ class Writer:
             cal.add("x-wr-caldesc", Text(settings.description))
         return self._assemble(serialize(cal).removesuffix(_END), events)
 
-    def event(self, event: Event) -> bytes:
-        """Return one event as a calendar without NAME (Outlook would add it as a new one)."""
+    def event(self, event: Event, keep: bool = False) -> bytes:
+        """Return one event as a calendar without NAME (Outlook would add it as a new one).
+
+        With `keep`, the file is kept for the next writer to reuse (every event's,
+        when the tree is written); without, the file is only looked up.
+        """
         if self._event_header is None:
             header = serialize(_calendar(self.registry, source=self._PLACEHOLDER))
             line = fold(f"SOURCE;VALUE=URI:{self._PLACEHOLDER}") + b"\r\n"
             before, _, after = header.removesuffix(_END).partition(line)
             self._event_header = (before, after)
         before, after = self._event_header
-        source = absolute(self.registry.calendar, event_ics_path(event.id))
-        header = before + fold(f"SOURCE;VALUE=URI:{source}") + b"\r\n" + after
-        return self._assemble(header, [event])
+        data = self._events.get(event.id) or self._event_bytes(event)
+        # The header and the VEVENT's bytes (which fix its zones' too) make the file.
+        key = (event.id, data, before, after)
+        found = self._files.get(key) or self._earlier_files.get(key)
+        if found is None:
+            source = absolute(self.registry.calendar, event_ics_path(event.id))
+            header = before + fold(f"SOURCE;VALUE=URI:{source}") + b"\r\n" + after
+            found = self._assemble(header, [event])
+        if keep:
+            self._files[key] = found
+        return found
 
     def _assemble(self, header: bytes, events: list[Event]) -> bytes:
         parts = [header]

@@ -1,6 +1,6 @@
 """The publication held in memory for the web service, reloaded when its files change.
 
-Requests read `Live.current()`, which never compiles: at most four times a second it
+Requests read `Live.current()`, which never compiles: at most ten times a second it
 compares the registry's and ledger's stat() (and the calendar's date, which moves
 keep_past's window) with what was loaded and, on a change, recompiles in a
 background thread while the old publication keeps being served. A registry that
@@ -28,8 +28,8 @@ from .snapshot import Snapshot
 from .zones import today_in
 
 log = logging.getLogger("icalpub")
-CHECK_INTERVAL = 0.25  # seconds between stat() checks, per process (a stat is ~2 µs)
-WATCH_INTERVAL = 0.5  # seconds between checks without requests, when publishing
+CHECK_INTERVAL = 0.1  # seconds between stat() checks, per process (a stat is ~2 µs)
+WATCH_INTERVAL = 0.1  # seconds between checks without requests, when publishing (two stat())
 Signature = tuple[object, ...]
 
 

@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import feeds, ical
-from .errors import Problem
 from .languages import prefix, view
 from .ledger import Ledger, Reconciled, Stamp, reconcile
 from .model import Event, Registry
@@ -32,6 +31,9 @@ class Language:
     writer: ical.Writer
     newest: Sequence[Event]
     prefix: str  # "" for the default language, "en/" for English beside Latvian
+    # Each feed's bytes by path, with what they were made of (for the next publication).
+    feeds: dict[str, tuple[tuple[object, ...], bytes]] = field(default_factory=dict)
+    html: dict[str, str] = field(default_factory=dict)  # feed items' HTML by event id
 
 
 @dataclass(frozen=True)
@@ -53,21 +55,27 @@ class Publication:
         """Return the registry in `language` (default: the default language)."""
         return self._language(language).registry
 
-    def event_file(self, event_id: str, language: str | None = None) -> bytes | None:
-        """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event."""
+    def event_file(
+        self, event_id: str, language: str | None = None, keep: bool = False
+    ) -> bytes | None:
+        """Return `events/<id>.ics`, the same bytes the build writes, or None for no such event.
+
+        With `keep`, a file made now is kept for the next publication to reuse.
+        """
         chosen = self._language(language)
         found = self.files.get(chosen.prefix + event_ics_path(event_id))
         if found is not None:
             return found
         event = chosen.registry.event(event_id)
-        return chosen.writer.event(event) if event is not None else None
+        return chosen.writer.event(event, keep) if event is not None else None
 
     def event_files(self) -> dict[str, bytes]:
-        """Return every language's per-event files by path (made now if not kept)."""
+        """Return every language's per-event files by path (made now if not kept, and kept:
+        the next publication writes the tree again and reuses those of unchanged events)."""
         found: dict[str, bytes] = {}
         for language, chosen in self.languages.items():
             for event in chosen.registry.events:
-                data = self.event_file(event.id, language)
+                data = self.event_file(event.id, language, keep=True)
                 if data is not None:
                     found[chosen.prefix + event_ics_path(event.id)] = data
         return found
@@ -75,23 +83,50 @@ class Publication:
     def render(self, fmt: str, topics: Iterable[str], language: str | None = None) -> bytes:
         """Render one calendar or feed for any topic set (the web's filtered URLs)."""
         chosen = self._language(language)
-        return _render(chosen.writer, chosen.newest, fmt, topics)
+        return _render(chosen, fmt, topics)
 
     def _language(self, language: str | None) -> Language:
         return self.languages[language or self.registry.calendar.default_language]
 
 
-def _render(writer: ical.Writer, newest: Sequence[Event], fmt: str, topics: Iterable[str]) -> bytes:
+def _render(chosen: Language, fmt: str, topics: Iterable[str]) -> bytes:
     """Render the calendar or feed `fmt` of the union of `topics` (all events when empty)."""
+    writer, newest, html = chosen.writer, chosen.newest, chosen.html
     if fmt == "ics":
         return writer.calendar(topics)
     if fmt == "rss":
-        return feeds.rss(writer.registry, writer.stamps, topics, newest)
+        return feeds.rss(writer.registry, writer.stamps, topics, newest, html)
     if fmt == "atom":
-        return feeds.atom(writer.registry, writer.stamps, topics, newest)
+        return feeds.atom(writer.registry, writer.stamps, topics, newest, html)
     if fmt == "json":
-        return feeds.json_feed(writer.registry, writer.stamps, topics, newest)
+        return feeds.json_feed(writer.registry, writer.stamps, topics, newest, html)
     raise ValueError(f"unknown format {fmt!r}")
+
+
+def _feed(
+    chosen: Language,
+    earlier: Language | None,
+    path: str,
+    fmt: str,
+    topics: list[str],
+    stamps: Mapping[str, Stamp],
+) -> bytes:
+    """Return a feed, the previous publication's bytes if it is made of the same things.
+
+    A feed is its settings, topics, items (newest first, at most feed_items)
+    and their stamps; an edit to an event outside a feed's items leaves it as
+    it was. Unchanged events are the same objects from one read to the next,
+    so comparing them costs little.
+    """
+    seen = chosen.registry
+    shown = feeds.items(seen, stamps, topics, chosen.newest)
+    key = (seen.calendar, seen.topics, tuple(shown), tuple(stamps[e.id] for e in shown))
+    found = earlier.feeds.get(path) if earlier is not None else None
+    data = found[1] if found is not None and found[0] == key else None
+    if data is None:
+        data = _render(chosen, fmt, topics)
+    chosen.feeds[path] = (key, data)
+    return data
 
 
 def publish(
@@ -103,6 +138,7 @@ def publish(
     event_files: bool = True,
     on_file: Callable[[str, bytes], None] | None = None,
     render: Callable[[Registry, Mapping[str, Stamp]], Mapping[str, bytes]] | None = None,
+    keep: bool = True,
 ) -> Publication:
     """Return the whole publication: every calendar, feed and event file of SPEC §2.
 
@@ -113,7 +149,9 @@ def publish(
     (the web service makes them when asked, instead of holding them all).
     `on_file` is handed each file as soon as it is made (the build starts
     compressing it while the rest are rendered). `render` makes the VEVENTs
-    in advance, given the stamps (the build's `parallel.vevents`).
+    in advance, given the stamps (the build's `parallel.vevents`). Without
+    `keep`, the files are handed to `on_file` and not kept in `files` (the
+    build, whose tree holds them; `render` and `event_file` still make any).
 
     The default language is published at the top, every other language of
     `calendar.languages` under its prefix (`en/`), with the same stamps.
@@ -125,7 +163,8 @@ def publish(
     files: dict[str, bytes] = {}
 
     def made(path: str, data: bytes) -> None:
-        files[path] = data
+        if keep:
+            files[path] = data
         if on_file is not None:
             on_file(path, data)
 
@@ -149,37 +188,16 @@ def publish(
         made_languages[language] = chosen
         for fmt in FORMATS:
             for topics in [[], *([t.id] for t in registry.topics)]:
-                made(chosen.prefix + feed_path(fmt, topics), _render(writer, newest, fmt, topics))
+                path = chosen.prefix + feed_path(fmt, topics)
+                if fmt == "ics":  # assembled from the writer's VEVENTs, each made once
+                    made(path, _render(chosen, fmt, topics))
+                    continue
+                made(path, _feed(chosen, earlier, path, fmt, topics, reconciled.stamps))
         if event_files:
             for event in seen.events:
                 made(chosen.prefix + event_ics_path(event.id), writer.event(event))
     files = dict(sorted(files.items()))
     return Publication(registry, reconciled, files, today, made_languages)
-
-
-GOOGLE_LIMIT = 1_000_000  # Google Calendar silently drops events beyond about 1 MB
-
-
-def size_warnings(registry: Registry, ledger: Ledger, today: dt.date | None) -> list[Problem]:
-    """Return a warning for each calendar larger than Google Calendar accepts."""
-    stamps = reconcile(registry, ledger, dt.datetime(1970, 1, 1, tzinfo=dt.UTC)).stamps
-    writer = ical.Writer(registry, stamps, today)
-    warnings = []
-    for topics in [[], *([t.id] for t in registry.topics)]:
-        size = len(writer.calendar(topics))
-        if size > GOOGLE_LIMIT:
-            warnings.append(
-                Problem(
-                    registry.source,
-                    1,
-                    1,
-                    f"{feed_path('ics', topics)} would be {size / 1e6:.1f} MB; Google Calendar "
-                    "silently drops events beyond about 1 MB",
-                    "set calendar.keep_past (e.g. P24M) or shorten descriptions",
-                    severity="warning",
-                )
-            )
-    return warnings
 
 
 def content_type(path: str) -> str:
@@ -189,13 +207,26 @@ def content_type(path: str) -> str:
 
 def manifest(files: Mapping[str, bytes]) -> bytes:
     """Return index.json: path, size, sha256 and content type of every file, sorted by path."""
-    entries = [
-        {
-            "path": path,
-            "size": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "content_type": content_type(path),
-        }
-        for path, data in sorted(files.items())
-    ]
-    return (json.dumps({"files": entries}, indent=1) + "\n").encode()
+    sizes = {path: len(data) for path, data in files.items()}
+    return manifest_of(
+        sizes, {path: hashlib.sha256(data).hexdigest() for path, data in files.items()}
+    )
+
+
+def manifest_of(sizes: Mapping[str, int], digests: Mapping[str, str]) -> bytes:
+    """Return index.json from each file's size and sha256 hex digest, by path.
+
+    Written entry by entry, the same bytes as `json.dumps(..., indent=1)` of
+    [{path, size, sha256, content_type}] sorted by path (the tree's threads
+    hash each file as they write it).
+    """
+    entries = []
+    for path, size in sorted(sizes.items()):
+        kind = json.dumps(content_type(path))
+        entries.append(
+            f'  {{\n   "path": {json.dumps(path)},\n   "size": {size},\n'
+            f'   "sha256": "{digests[path]}",\n   "content_type": {kind}\n  }}'
+        )
+    if not entries:
+        return b'{\n "files": []\n}\n'
+    return ('{\n "files": [\n' + ",\n".join(entries) + "\n ]\n}\n").encode()

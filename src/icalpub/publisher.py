@@ -35,6 +35,7 @@ class Publisher:
         self.registry = Path(registry)
         self.out = Path(out).absolute()
         self.marker = tree_version_path(self.out)
+        self._known: dict[str, tuple[bytes, str]] = {}  # the last tree's small files, hashed
 
     def version(self) -> str | None:
         """Return the version the tree holds, or None before the first write."""
@@ -56,7 +57,7 @@ class Publisher:
                 log.info("%s changed since it was loaded; the next load publishes", self.registry)
                 return False
             try:
-                write_publication(served.publication, self.out)
+                write_publication(served.publication, self.out, self._known)
                 write_file(self.marker, served.version.encode() + b"\n")
             except BuildError as exc:
                 log.error("publishing version %s to %s failed: %s", served.version, self.out, exc)

@@ -26,23 +26,37 @@ import secrets
 import tomllib
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import tomli_w
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from ..errors import IcalpubError
 from ..files import write_file
-from ..web import forwarded
 from . import untracked
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 ROLES = ("publisher", "author")  # a publisher publishes; an author drafts and proposes
-_HASHER = PasswordHasher()
-# Verified against when the name is unknown, so a wrong name costs what a wrong password does.
-_DUMMY = _HASHER.hash(secrets.token_hex(16))
+
+
+@cache
+def _hasher() -> PasswordHasher:
+    """Return the argon2id hasher, made on first use (not at import: every command imports this)."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@cache
+def _dummy() -> str:
+    """Return a hash verified against when the name is unknown (a wrong name costs what a
+    wrong password does); made on first use, it costs one hash (~0.1 s)."""
+    return _hasher().hash(secrets.token_hex(16))
 
 
 class AccountError(IcalpubError):
@@ -75,6 +89,8 @@ class Proxy:
     def trusts(self, address: str | None, configured: tuple[str, ...] = ()) -> bool:
         """Return whether a request from `address` comes from a trusted proxy (listed here or
         in the `trusted_proxies` setting, `configured`: the one list of `forwarded.Trust`)."""
+        from ..web import forwarded  # Flask: only the web service asks
+
         return forwarded.trusted(address, (*self.trusted, *configured))
 
 
@@ -114,12 +130,18 @@ class Accounts:
         login = login.strip()
         editor = self.editors.get(login.lower()) or self.by_email(login)
         if editor is None or not editor.password:
-            _check(_DUMMY, password)
+            _check(_dummy(), password)
             return None, None
         if not _check(editor.password, password):
             return None, None
-        rehash = _HASHER.hash(password) if _HASHER.check_needs_rehash(editor.password) else None
+        hasher = _hasher()
+        rehash = hasher.hash(password) if hasher.check_needs_rehash(editor.password) else None
         return editor, rehash
+
+
+def prepare() -> None:
+    """Make the hasher and the unknown name's hash now, before the first login is checked."""
+    _dummy()
 
 
 def load(path: Path) -> Accounts:
@@ -243,7 +265,7 @@ def hash_password(password: str) -> str:
         raise AccountError("the password must have at least 10 characters")
     if len(password) > 1024:
         raise AccountError("the password must have at most 1024 characters")
-    return _HASHER.hash(password)
+    return _hasher().hash(password)
 
 
 def session_key(editor: Editor) -> str:
@@ -266,9 +288,11 @@ def _check_role(role: str) -> None:
 
 
 def _check(password_hash: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError
+
     try:
-        return _HASHER.verify(password_hash, password)
-    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):  # VerifyMismatchError is a VerificationError
         return False
 
 

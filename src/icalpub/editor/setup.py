@@ -54,6 +54,8 @@ class Editing:
         with self._lock:
             if self._accounts is None or self._accounts[0] != signature:
                 self._accounts = (signature, accounts_module.load(self.editors))
+                # Before any login is checked: a first unknown name must cost one hash too.
+                accounts_module.prepare()
             return self._accounts[1]
 
     def store(self) -> Store:

@@ -7,12 +7,7 @@ from pathlib import Path
 
 import click
 
-from ..reader import read_source
-from ..settings import Settings
-from ..zones import today_in
-from . import report
-from .ingest import ingest as ingest_log
-from .store import for_settings
+# Each command imports what it uses when it runs: `icalpub --help` imports this module.
 
 
 @click.group()
@@ -33,6 +28,11 @@ def stats() -> None:
 )
 def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) -> None:
     """Print the counts of the last DAYS days: a table per calendar/feed, or CSV."""
+    from ..settings import Settings
+    from ..zones import today_in
+    from . import report
+    from .store import for_settings
+
     today = today_in(_zone(registry))
     since = (today - dt.timedelta(days=days - 1)).isoformat()
     rows = for_settings(Settings.from_environment()).rows(since)
@@ -51,6 +51,10 @@ def report_command(days: int, as_csv: bool, registry: str, plot_to: str | None) 
 @click.option("--registry", default="events.yaml", show_default=True, type=click.Path())
 def ingest_command(logs: tuple[str, ...], registry: str) -> None:
     """Count the calendar and feed polls in nginx access LOGS (plain or .gz), each line once."""
+    from ..settings import Settings
+    from .ingest import ingest as ingest_log
+    from .store import for_settings
+
     store = for_settings(Settings.from_environment())
     zone = _zone(registry)
     for log in logs:
@@ -60,5 +64,7 @@ def ingest_command(logs: tuple[str, ...], registry: str) -> None:
 
 def _zone(registry: str) -> str:
     """Return the calendar's zone (days are its days), UTC without a readable registry."""
+    from ..reader import read_source
+
     source = read_source(registry)
     return source.registry.calendar.timezone if source.registry else "UTC"

@@ -1,0 +1,87 @@
+"""The command line imports only what a command uses: `--help` and `validate` start at once.
+
+Each command runs in a fresh interpreter with `-X importtime`, which names every
+module imported (its times are not read: no clock here).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import SHIPPED
+
+# Not used by `--help` or `validate`: the web service, the editor, plots, feeds, forking.
+HEAVY = ("flask", "werkzeug", "matplotlib", "argon2", "feedgen", "lxml", "multiprocessing")
+
+
+def imported(
+    *args: str, cwd: Path | None = None
+) -> tuple[set[str], subprocess.CompletedProcess[str]]:
+    """Run `python -m icalpub ARGS`; return the modules it imported and the process."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "icalpub", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=120,
+    )
+    names = {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    names.discard("package")  # the header line
+    return names, done
+
+
+def _top(names: set[str]) -> set[str]:
+    return {name.split(".")[0] for name in names}
+
+
+def test_help_imports_neither_the_registry_reader_nor_any_heavy_library() -> None:
+    names, done = imported("--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "icalpub.cli" in names and "click" in names  # the listing is real
+    assert not _top(names) & set(HEAVY), sorted(_top(names) & set(HEAVY))
+    assert not {n for n in names if n.startswith(("icalpub.registry", "icalpub.web", "yaml"))}
+    assert "icalpub.build" not in names and "icalpub.publish" not in names
+
+
+def test_validate_imports_the_reader_and_calendar_writer_but_not_the_web_or_editor() -> None:
+    names, done = imported("validate", str(SHIPPED))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "icalpub.registry" in names and "icalpub.ical" in names  # it did validate
+    assert not _top(names) & set(HEAVY), sorted(_top(names) & set(HEAVY))
+    leaked = {
+        n
+        for n in names
+        if n.startswith(("icalpub.web", "icalpub.build", "icalpub.publish", "icalpub.feeds"))
+        or n.startswith(("icalpub.editor.api", "icalpub.editor.views", "icalpub.editor.setup"))
+    }
+    assert not leaked, sorted(leaked)
+
+
+def test_editor_accounts_compute_no_password_hash_at_import() -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys, icalpub.editor.accounts as a; "
+            "print('argon2' in sys.modules, a._hasher.cache_info().currsize, "
+            "a._dummy.cache_info().currsize)",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.stdout.split() == ["False", "0", "0"], done.stderr[-2000:]
+
+
+def test_editor_help_still_lists_its_commands() -> None:
+    names, done = imported("editor", "--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    listed = [line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line]
+    assert listed == ["add", "list", "passwd", "remove", "role", "token"]
+    assert "argon2" not in _top(names)
