@@ -25,6 +25,7 @@ from click.testing import CliRunner
 
 from icalpub import build as build_module
 from icalpub import gzipped, parallel
+from icalpub import tree as tree_module
 from icalpub.build import Tree
 from icalpub.cli import cli
 from icalpub.errors import BuildError
@@ -261,7 +262,7 @@ def test_disk_full_midway_leaves_the_old_tree(
     out = tmp_path / "feeds"
     write_tree(out, {"calendar.ics": b"old"})
     before = tree(out)
-    real_create = build_module._create
+    real_create = tree_module._create
     created = {"n": 0}
 
     def filling_create(path: Path, data: bytes, fix_mode: bool = True) -> None:
@@ -270,7 +271,7 @@ def test_disk_full_midway_leaves_the_old_tree(
             raise OSError(errno.ENOSPC, "No space left on device", str(path))
         real_create(path, data, fix_mode)
 
-    monkeypatch.setattr(build_module, "_create", filling_create)
+    monkeypatch.setattr(tree_module, "_create", filling_create)
     with pytest.raises(BuildError, match="No space left on device"):
         write_tree(out, {"calendar.ics": b"new", "feed.rss": b"new"})
     assert tree(out) == before
@@ -317,7 +318,7 @@ def test_read_only_file_system_is_one_clear_error(
     def read_only(*args: object, **kwargs: object) -> str:
         raise OSError(errno.EROFS, "Read-only file system", str(tmp_path))
 
-    monkeypatch.setattr(build_module.tempfile, "mkdtemp", read_only)
+    monkeypatch.setattr(tree_module.tempfile, "mkdtemp", read_only)
     with pytest.raises(BuildError) as caught:
         write_tree(out, {"calendar.ics": b"new"})
     assert str(caught.value) == f"Read-only file system ({tmp_path})"
@@ -459,14 +460,14 @@ def test_a_ledger_left_pending_is_taken_up_by_the_next_build(
             raise OSError(errno.EIO, "Input/output error", str(target))
         real_replace(source, target)
 
-    monkeypatch.setattr(build_module.os, "replace", failing)
+    monkeypatch.setattr(tree_module.os, "replace", failing)
     result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     assert result.exit_code == 1
     assert "build incomplete:" in result.stderr
     assert "the next build takes it up" in result.stderr
     assert lock.read_bytes() == before_ledger  # the published tree is ahead of it
     published = tree(out)
-    monkeypatch.setattr(build_module.os, "replace", real_replace)
+    monkeypatch.setattr(tree_module.os, "replace", real_replace)
     # The next build takes up the pending ledger: the edit is not stamped a second time.
     result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -494,7 +495,7 @@ def test_every_file_of_a_tree_is_readable_by_the_web_server_whatever_the_umask(
 ) -> None:
     old = os.umask(umask)
     try:
-        assert build_module.umask_narrows(0o644) == bool(umask & 0o644)
+        assert tree_module.umask_narrows(0o644) == bool(umask & 0o644)
         out = site.parent / "feeds"
         result = CliRunner().invoke(cli, ["build", str(site), "--out", str(out)])
     finally:
