@@ -79,7 +79,12 @@ def locked(path: Path, timeout: float | None = None) -> Iterator[None]:
 
 def fsync_dir(folder: Path) -> None:
     """Flush a folder's entries (a rename is durable only once its folder is)."""
-    handle = os.open(folder, os.O_RDONLY)
+    fsync_path(folder)
+
+
+def fsync_path(path: str | Path) -> None:
+    """Flush a file or a folder, by name, to disk."""
+    handle = os.open(path, os.O_RDONLY)
     try:
         os.fsync(handle)
     finally:

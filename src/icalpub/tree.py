@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import gzipped, urls
 from .errors import BuildError
-from .files import describe, fsync_dir, locked
+from .files import describe, fsync_dir, fsync_path, locked
 from .publish import manifest_of
 from .site import tree_lock_path
 
@@ -191,7 +191,7 @@ class Tree:
             if self._reuse and len(self._created) <= self.FEW:
                 # Linked files were flushed with their first tree: the new ones and the folders.
                 for name in [*self._created, *map(str, self._folders)]:
-                    _fsync(name)
+                    fsync_path(name)
             else:
                 # One flush of the whole file system before the swap, rather than one per file.
                 _sync_file_system(self._root)
@@ -249,14 +249,6 @@ def _published_digests(out: Path) -> dict[str, str]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         log.info("not reusing the files of %s: %s", out, exc)
         return {}
-
-
-def _fsync(name: str) -> None:
-    handle = os.open(name, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
 
 
 def _link(source: str, target: str) -> bool:
