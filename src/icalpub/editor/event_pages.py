@@ -37,7 +37,7 @@ from .roles import decide, is_draft
 from .said import said
 from .setup import editing, now
 from .store import Change, Conflict, Edit, Exists, FieldProblem, Invalid, Refused, State
-from .yamltext import EditError, Fields, Value
+from .yamltext import EditError, Fields, Item, Value
 
 # The form control a registry field's message is shown beside.
 CONTROLS = {
@@ -203,11 +203,9 @@ def preview(event_id: str) -> Answer:
 def status(event_id: str) -> Answer:
     """Cancel the event, or undo the cancelling."""
     state = editing().store().state()
-    item = state.document.item(event_id)
-    if item is None:
-        abort(404)
-    if item.shared:
-        return not_here(event_id, item.shared)
+    item = _changeable(state, event_id)
+    if not isinstance(item, Item):
+        return item
     values = dict(state.document.values(item))
     cancel = request.form.get("status") == "cancelled"
     if cancel:
@@ -225,11 +223,9 @@ def status(event_id: str) -> Answer:
 def delete(event_id: str) -> Answer:
     """Delete after the editor types the event's id; the id is never used again."""
     state = editing().store().state()
-    item = state.document.item(event_id)
-    if item is None:
-        abort(404)
-    if item.shared:
-        return not_here(event_id, item.shared)
+    item = _changeable(state, event_id)
+    if not isinstance(item, Item):
+        return item
     title = plain(state.document.values(item).get("title"), languages(state))
     if request.method == "GET":
         return render_template(
@@ -267,6 +263,17 @@ def propose_or_page(
             state, event_id, fields, opened, version, [FieldProblem("", str(exc))]
         ), 409
     return redirect(url_for("editor.proposal", proposal_id=proposal.id, proposed=1))
+
+
+def _changeable(state: State, event_id: str) -> Item | tuple[str, int]:
+    """Return the event to act on (404 when there is none), or the page saying why it
+    cannot be changed here (written with anchors)."""
+    item = state.document.item(event_id)
+    if item is None:
+        abort(404)
+    if item.shared:
+        return not_here(event_id, item.shared)
+    return item
 
 
 # -- rendering --------------------------------------------------------------------
