@@ -15,6 +15,7 @@ hooks do not run (plumbing), so no hook can refuse a save that is already made.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -304,7 +305,7 @@ def _queue(
     folder: Path, author: Author, message: str, when: dt.datetime, files: dict[str, bytes]
 ) -> None:
     """Keep a save's exact bytes in git's object store and queue its commit."""
-    prefix = _run(folder, "rev-parse", "--show-prefix")
+    prefix = _where(folder.resolve())[1]
     blobs = {
         prefix + name: _run(folder, "hash-object", "-w", "--stdin", data=data)
         for name, data in files.items()
@@ -325,9 +326,16 @@ def _queue(
         raise GitFailed(f"cannot queue the commit: {exc}") from None
 
 
-def _queue_folder(folder: Path) -> Path:
+@functools.lru_cache(maxsize=16)
+def _where(folder: Path) -> tuple[Path, str]:
+    """Return the repository's git folder and the registry folder's path in the work tree
+    (asked of git once per folder: every save and every look at the list needs them)."""
     git_dir = Path(_run(folder, "rev-parse", "--absolute-git-dir"))
-    return git_dir / "icalpub" / "pending"
+    return git_dir, _run(folder, "rev-parse", "--show-prefix")
+
+
+def _queue_folder(folder: Path) -> Path:
+    return _where(folder.resolve())[0] / "icalpub" / "pending"
 
 
 def _pending(folder: Path) -> list[Path]:
@@ -370,7 +378,7 @@ def _commit(folder: Path, entry: dict[str, object]) -> None:
 def _refresh_index(folder: Path, names: list[str]) -> None:
     """Make git's own index hold the committed registry and ledger (else `git status`
     would show the save as a staged revert)."""
-    prefix = _run(folder, "rev-parse", "--show-prefix")
+    prefix = _where(folder.resolve())[1]
     for name in names:
         try:
             blob = _run(folder, "rev-parse", f"HEAD:{prefix}{name}")
