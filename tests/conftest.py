@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import NoReturn
 
@@ -146,3 +147,36 @@ def http_get(
     body = response.read()
     connection.close()
     return response.status, {k.lower(): v for k, v in response.getheaders()}, body
+
+
+@contextlib.contextmanager
+def running_gunicorn(
+    registry: Path,
+    folder: Path,
+    settings: Mapping[str, str] | None = None,
+    unset: Collection[str] = (),
+) -> Iterator[int]:
+    """Run `gunicorn -c gunicorn.conf.py wsgi:app` on `registry` (its log and access log
+    in `folder`, `settings` as ICALPUB_* variables, `unset` left out); yield its port."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in unset},
+        "ICALPUB_REGISTRY": str(registry),
+        "ICALPUB_BIND": f"127.0.0.1:{port}",
+        "ICALPUB_ACCESS_LOG": str(folder / "access.log"),
+        **(settings or {}),
+    }
+    command = [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"]
+    with (folder / "gunicorn.log").open("wb") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        try:
+            wait_for_port(port, timeout=30)
+            yield port
+        finally:
+            os.kill(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import html
 import http.client
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,7 +18,7 @@ from icalpub.editor.logins import ACCOUNT_FREE, ACCOUNT_MAX_WAIT, NETWORK_FREE
 from icalpub.live import Live
 from icalpub.service import create_service
 
-from .conftest import ROOT, SHIPPED, free_port, wait_for_port
+from .conftest import SHIPPED, running_gunicorn
 from .editing import add_editor, hidden, log_in
 
 SPELLINGS = ["anna", " anna", "anna  ", "ANNA", "Anna", "anna@example.lv", " ANNA@EXAMPLE.LV "]
@@ -221,30 +217,9 @@ def gunicorn(tmp_path: Path) -> Iterator[int]:
     shutil.copy(SHIPPED, registry)
     shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
     add_editor(registry)
-    port = free_port()
-    env = {
-        **os.environ,
-        "ICALPUB_REGISTRY": str(registry),
-        "ICALPUB_BIND": f"127.0.0.1:{port}",
-        "ICALPUB_WORKERS": "2",
-        "ICALPUB_STATE_DIR": str(tmp_path / "state"),
-        "ICALPUB_ACCESS_LOG": str(tmp_path / "access.log"),
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        wait_for_port(port, timeout=30)
+    state = {"ICALPUB_WORKERS": "2", "ICALPUB_STATE_DIR": str(tmp_path / "state")}
+    with running_gunicorn(registry, tmp_path, state) as port:
         yield port
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
 
 
 def http_login(port: int, login: str, password: str) -> int:

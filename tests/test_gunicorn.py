@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import ROOT, SHIPPED, free_port, http_get, wait_for_port
+from .conftest import ROOT, SHIPPED, free_port, http_get, running_gunicorn, wait_for_port
 
 EXPECTED = ROOT / "tests" / "expected"
 
@@ -25,28 +25,8 @@ def server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     registry = tmp_path / "events.yaml"
     shutil.copy(SHIPPED, registry)
     shutil.copy(SHIPPED.with_suffix(".lock"), tmp_path / "events.lock")
-    port = free_port()
-    env = {
-        **os.environ,
-        "ICALPUB_REGISTRY": str(registry),
-        "ICALPUB_BIND": f"127.0.0.1:{port}",
-        "ICALPUB_ACCESS_LOG": str(tmp_path / "access.log"),
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        wait_for_port(port, timeout=30)
+    with running_gunicorn(registry, tmp_path) as port:
         yield port, registry
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
 
 
 def every_worker(port: int, check) -> bool:  # type: ignore[no-untyped-def]

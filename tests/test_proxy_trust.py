@@ -7,9 +7,6 @@ import http.client
 import logging
 import os
 import shutil
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from icalpub.settings import Settings
 from icalpub.stats.store import Counts
 from icalpub.web import forwarded
 
-from .conftest import ROOT, SHIPPED, free_port, wait_for_port
+from .conftest import ROOT, SHIPPED, running_gunicorn
 from .editing import add_editor
 
 APPLE = "iOS/17.1.1 (21B91) dataaccessd/1.0"
@@ -118,28 +115,8 @@ def test_gunicorn_believes_x_forwarded_proto_only_from_a_trusted_proxy(
     add_editor(registry)
     if trusted:
         trust(registry, "127.0.0.1")
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if k != "ICALPUB_TRUSTED_PROXIES"},
-        "ICALPUB_REGISTRY": str(registry),
-        "ICALPUB_BIND": f"127.0.0.1:{port}",
-        "ICALPUB_STATE_DIR": str(tmp_path / "state"),
-        "ICALPUB_ACCESS_LOG": str(tmp_path / "access.log"),
-    }
-    log = (tmp_path / "gunicorn.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    try:
-        wait_for_port(port, timeout=30)
+    state = {"ICALPUB_STATE_DIR": str(tmp_path / "state")}
+    with running_gunicorn(registry, tmp_path, state, unset={"ICALPUB_TRUSTED_PROXIES"}) as port:
         cookie = login_cookie(port, "https")
-    finally:
-        os.kill(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
-        log.close()
     assert cookie.startswith("icalpub_session=")
     assert ("; Secure" in cookie) is trusted
