@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import Problem, RegistryError
 from .ledger import Ledger
-from .model import Event, Registry
+from .model import Registry
 from .registry import Raw, Source, interpret
+from .reread import Known
 from .site import ledger_path
 from .yamlsafe import MAX_BYTES
 
@@ -38,11 +38,12 @@ def read_raw(path: str | Path) -> Raw | Problem:
     return Raw(data, ledger, dt.datetime.fromtimestamp(int(modified), dt.UTC))
 
 
-def read_source(path: str | Path, known: Mapping[bytes, Event] | None = None) -> Source:
+def read_source(path: str | Path, known: Known | None = None) -> Source:
     """Read a registry and its ledger; the registry is None if either has an error.
 
     `known` is an earlier Source's `reusable`: events whose text is unchanged
-    are taken from it instead of being checked and built again (a reload).
+    are taken from it instead of being checked and built again, and an edit
+    inside the events list reads again only the items it touched (a reload).
     """
     raw = read_raw(path)
     if isinstance(raw, Problem):

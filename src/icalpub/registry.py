@@ -14,7 +14,7 @@ from collections.abc import Mapping as AnyMapping
 from dataclasses import dataclass
 
 from . import ledger as ledger_module
-from . import rules
+from . import reread, rules
 from .errors import AlreadyReported, LedgerError, Problem, YamlProblem
 from .ledger import Ledger
 from .model import Calendar, Event, Registry, Topic
@@ -78,10 +78,10 @@ class Source:
     problems: list[Problem]
     modified: dt.datetime  # the registry file's modification time, UTC, whole seconds
     raw: Raw | None = None
-    reusable: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict, repr=False)
+    reusable: reread.Known = dataclasses.field(default_factory=reread.Known, repr=False)
 
 
-def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None) -> Source:
+def interpret(name: str, raw: Raw, known: reread.Known | None = None) -> Source:
     """Validate registry and ledger bytes together; the registry is None on any error."""
     registry, problems, reusable = _parse(raw.registry, name, known)
     lock = str(ledger_path(name))
@@ -101,20 +101,32 @@ def interpret(name: str, raw: Raw, known: AnyMapping[bytes, Event] | None = None
 
 
 def _parse(
-    data: bytes, filename: str, known: AnyMapping[bytes, Event] | None
-) -> tuple[Registry | None, list[Problem], dict[bytes, Event]]:
+    data: bytes, filename: str, known: reread.Known | None
+) -> tuple[Registry | None, list[Problem], reread.Known]:
+    again = known and reread.read_again(known, data, functools.partial(_read_items, filename))
+    if again:  # an edit inside the events list alone: only the items it touched were read
+        return again[0], [], again[1]
     try:
         text = decode(data)
         root, aliased = compose(text)
     except YamlProblem as exc:
-        return None, [Problem(filename, exc.line, exc.column, exc.message)], {}
+        return None, [Problem(filename, exc.line, exc.column, exc.message)], reread.Known()
     # With an alias, an event's values may come from text outside its own: no reuse.
-    reader = _Reader(filename, None if aliased else text, known or {})
+    reader = _Reader(filename, None if aliased else text, known.events if known else {})
     registry = reader.registry(root)
     problems = sorted(reader.problems)
     if any(p.severity == "error" for p in problems):
-        return None, problems, {}
-    return registry, problems, reader.reusable
+        return None, problems, reread.Known()
+    shape = None if problems or aliased else reread.shape_of(data, text, root, registry)
+    return registry, problems, reread.Known(reader.reusable, shape)
+
+
+def _read_items(filename: str, items: Sequence, registry: Registry) -> tuple[Event, ...] | None:
+    """Return the events of `items` read with `registry`'s settings; None on any problem."""
+    reader = _Reader(filename)
+    reader.published = registry.calendar.published_languages
+    events = reader.events(items, registry.calendar, registry.topics)
+    return None if reader.problems else events
 
 
 class _Reader(Values):

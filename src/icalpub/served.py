@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -13,10 +13,10 @@ from .errors import RegistryError
 from .gzipped import Pieces, compress
 from .ledger import seen_at
 from .lru import Lru
-from .model import Event
 from .publish import Publication, content_type, publish
 from .reader import read_source
 from .registry import Raw, Source
+from .reread import Known
 from .schedule import next_change, published
 from .urls import canonical_topics
 from .zones import today_in
@@ -62,7 +62,7 @@ class Served:
     loaded_at: dt.datetime
     ledger_behind: bool
     raw: Raw | None = None
-    reusable: Mapping[bytes, Event] = field(default_factory=dict, repr=False)
+    reusable: Known = field(default_factory=Known, repr=False)
     next_change: dt.datetime | None = None  # when a scheduled event appears (publish again)
     on_demand: Lru[Resource | None] = field(default_factory=lambda: Lru(ON_DEMAND))
     pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))

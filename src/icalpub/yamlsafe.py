@@ -121,21 +121,22 @@ class _Lines:
     line; positions are counted from LF, CRLF and CR only, as editors do.
     """
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, offset: int = 0) -> None:
         self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
+        self.offset = offset  # lines before the text's first line (a part of a file)
 
     def position(self, mark: _Mark | None) -> tuple[int, int]:
         return (1, 1) if mark is None else self.at(mark.index)
 
     def at(self, index: int) -> tuple[int, int]:
         line = bisect.bisect_right(self.starts, index)
-        return line, index - self.starts[line - 1] + 1
+        return line + self.offset, index - self.starts[line - 1] + 1
 
 
-def compose(text: str) -> tuple[Node | None, bool]:
-    """Return the single document of `text` as nodes (None for an empty file), and whether
-    any alias was used (then a node's value may come from outside its own text)."""
-    lines = _Lines(text)
+def compose(text: str, first_line: int = 1) -> tuple[Node | None, bool]:
+    """Return the single document of `text` (starting on `first_line` of its file) as nodes
+    (None if empty), and whether an alias was used (a value may come from outside its text)."""
+    lines = _Lines(text, first_line - 1)
     stack: list[tuple[Node, Node | None]] = []  # (collection, pending mapping key)
     anchors: dict[str, Node] = {}
     aliased = 0

@@ -1,0 +1,254 @@
+"""Read again only what an edit touched: the event items around the changed bytes.
+
+A registry read whole without any problem keeps its `Shape`: its bytes and
+where each event item's text begins. The next version's bytes are compared
+with them (common start and end); when every changed byte lies inside the
+events list, only the items around the change (one more on either side) are
+read again, as a small document of their own that starts on the same line,
+and every other event is taken as read, its line moved by the lines the edit
+added or removed. Anything else is read whole: a change to the calendar or
+the topics, an item that does not start like the others, a document marker,
+and (in `registry`) an alias, any problem in the items read again or a
+duplicate id — so every problem is reported exactly as a whole read reports it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from collections.abc import Callable
+from collections.abc import Mapping as AnyMapping
+from collections.abc import Sequence as AnySequence
+from dataclasses import dataclass
+
+from .errors import YamlProblem
+from .model import Event, Registry
+from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
+
+HEAD = "events:\n"  # what the items read again are put under, as the registry has them
+_STEP = 1 << 16  # bytes compared at once when looking for the first and last change
+_MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|$)", re.MULTILINE)
+_BREAKS = re.compile("[\r\x85\u2028\u2029]")  # YAML breaks lines at these too
+
+
+@dataclass(frozen=True)
+class Shape:
+    """Where each event's text lies in the bytes of a registry read without problems."""
+
+    data: bytes
+    starts: tuple[int, ...]  # byte offset of the line each event item starts on, in file order
+    end: int  # byte offset where the events list's text ends (the next key, or the end)
+    prefix: str  # what every item's first line starts with, e.g. "  - "
+    registry: Registry  # as read from `data`: all its events, drafts included
+
+
+@dataclass(frozen=True)
+class Known:
+    """What a read leaves for the next: faultless events by their text's key, and the shape."""
+
+    events: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict)
+    shape: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Piece:
+    """The part of a new version to read again: old items [first, last) become `text`."""
+
+    first: int
+    last: int
+    text: str  # HEAD and the new text of those items
+    line: int  # the line HEAD's next line is on in the whole file
+    start: int  # byte offset of the items' text in the new bytes
+    size: int  # its length in bytes
+    shift: int  # bytes the new version has more (or fewer) than the old
+    lines: int  # lines the new version has more (or fewer) than the old
+
+
+ReadItems = Callable[[Sequence, Registry], "tuple[Event, ...] | None"]
+
+
+def read_again(known: Known, data: bytes, read: ReadItems) -> tuple[Registry, Known] | None:
+    """Return the registry `data` holds and what it leaves for the next read, reading again
+    only the items an edit touched; None when it must be read whole.
+
+    `read` checks items against a registry's settings and topics: their events, or None
+    when it found any problem.
+    """
+    shape = known.shape
+    if shape is None:
+        return None
+    if data == shape.data:
+        return shape.registry, known
+    found = piece(shape, data)
+    if found is None:
+        return None
+    try:
+        root, aliased = compose(found.text, found.line - 1)
+    except YamlProblem:
+        return None
+    listed = items(root)
+    if listed is None or aliased:
+        return None
+    events = read(listed, shape.registry) if listed.items else ()
+    if events is None:
+        return None
+    after = spliced(shape, found, listed.items, events, data)
+    if after is None:
+        return None
+    ids = {event.id for event in after.registry.events}
+    if len(ids) != len(after.registry.events):
+        return None  # a duplicate id: the whole read names both places
+    return after.registry, Known(known.events, after)
+
+
+def shape_of(data: bytes, text: str, root: Node | None, registry: Registry | None) -> Shape | None:
+    """Return the shape of a registry read whole from `data` (decoded as `text`), or None
+    when its events list is not written as block items that all start alike."""
+    if not isinstance(root, Mapping) or registry is None:
+        return None
+    events = next((v for k, v in root.pairs if isinstance(k, Scalar) and k.value == "events"), None)
+    if not isinstance(events, Sequence) or not events.items:
+        return None
+    if len(events.items) != len(registry.events):  # pragma: no cover - a problem was reported
+        return None
+    prefix = _prefix(text, events.items[0])
+    if prefix is None:
+        return None
+    lines = [_line_start(text, item.index) for item in events.items]
+    if any(_prefix(text, item) != prefix for item in events.items):
+        return None
+    if "\r" in text and "\r" in text.replace("\r\n", ""):
+        return None  # a lone CR ends a line: lines are counted by LF
+    end = events.end
+    if end < len(text) and text[end - 1] not in "\r\n":
+        return None
+    # Byte offsets: the text before each boundary, encoded once in all.
+    offset = 3 if data.startswith(b"\xef\xbb\xbf") else 0  # the byte order mark decode dropped
+    offsets: list[int] = []
+    at = 0
+    for boundary in [*lines, end]:
+        offset += len(text[at:boundary].encode("utf-8"))
+        offsets.append(offset)
+        at = boundary
+    return Shape(data, tuple(offsets[:-1]), offsets[-1], prefix, registry)
+
+
+def piece(shape: Shape, data: bytes) -> Piece | None:
+    """Return the items of `shape` that `data` changes, as new text; None: read it whole."""
+    old = shape.data
+    same = _same_start(old, data)
+    tail = _same_end(old, data, same)
+    changed_to = len(old) - tail  # the changed bytes of the old version: [same, changed_to)
+    starts = shape.starts
+    if same < starts[0] or changed_to > shape.end or same == len(old) == len(data):
+        return None
+    first = max(bisect.bisect_right(starts, same) - 1 - 1, 0)
+    last = min(bisect.bisect_right(starts, max(changed_to - 1, same)) - 1 + 2, len(starts))
+    start = starts[first]
+    old_end = starts[last] if last < len(starts) else shape.end
+    shift = len(data) - len(old)
+    new_end = old_end + shift
+    if new_end < start:  # pragma: no cover - the end lies in the unchanged part
+        return None
+    chunk = data[start:new_end]
+    if chunk and new_end < len(data) and not chunk.endswith(b"\n"):
+        return None  # the next item would start within a line
+    try:
+        text = decode(chunk)
+    except YamlProblem:
+        return None
+    if _MARKER.search(text) or _BREAKS.search(text.replace("\r\n", "")):
+        return None  # a document marker, or a line break that is not LF or CRLF
+    line = shape.registry.events[first].line
+    lines = chunk.count(b"\n") - old.count(b"\n", start, old_end)
+    return Piece(first, last, HEAD + text, line, start, len(chunk), shift, lines)
+
+
+def items(root: Node | None) -> Sequence | None:
+    """Return the list of a piece read as a document, or None when it is not just the list."""
+    if not isinstance(root, Mapping) or len(root.pairs) != 1:
+        return None
+    key, value = root.pairs[0]
+    if not isinstance(key, Scalar) or key.value != "events" or not key.plain:
+        return None
+    if isinstance(value, Scalar) and value.is_null:
+        return Sequence(value.index, value.lines)  # every item of the piece was deleted
+    return value if isinstance(value, Sequence) else None
+
+
+def spliced(
+    shape: Shape, piece: Piece, found: list[Node], events: AnySequence[Event], data: bytes
+) -> Shape | None:
+    """Return the shape of `data`: `shape` with the piece's items replaced by `events`."""
+    text = piece.text
+    if len(found) != len(events) or any(_prefix(text, item) != shape.prefix for item in found):
+        return None
+    base = piece.start - len(HEAD.encode())
+    starts = [base + len(text[: _line_start(text, item.index)].encode()) for item in found]
+    old = shape.registry
+    after = old.events[piece.last :]
+    if piece.lines:
+        after = tuple(dataclasses.replace(e, line=e.line + piece.lines) for e in after)
+    registry = dataclasses.replace(old, events=(*old.events[: piece.first], *events, *after))
+    moved = [at + piece.shift for at in shape.starts[piece.last :]]
+    return Shape(
+        data,
+        (*shape.starts[: piece.first], *starts, *moved),
+        shape.end + piece.shift,
+        shape.prefix,
+        registry,
+    )
+
+
+def _prefix(text: str, item: Node) -> str | None:
+    """Return what an item's first line holds before its text ("  - "), or None if unusual."""
+    head = text[_line_start(text, item.index) : item.index]
+    stripped = head.lstrip(" ")
+    if not stripped.startswith("-") or stripped[1:].strip(" ") or not stripped[1:]:
+        return None
+    return head
+
+
+def _line_start(text: str, index: int) -> int:
+    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+
+
+def _same_start(old: bytes, new: bytes) -> int:
+    """Return how many bytes `old` and `new` have in common at their start."""
+    limit = min(len(old), len(new))
+    at = 0
+    while at < limit and old[at : at + _STEP] == new[at : at + _STEP]:
+        at += _STEP
+    if at >= limit:
+        return limit
+    low, high = at, min(at + _STEP, limit)  # old[:low] == new[:low]; they differ before high
+    while high - low > 1:
+        middle = (low + high) // 2
+        if old[low:middle] == new[low:middle]:
+            low = middle
+        else:
+            high = middle
+    return low if old[low] != new[low] else high
+
+
+def _same_end(old: bytes, new: bytes, start: int) -> int:
+    """Return how many bytes `old` and `new` have in common at their end, not before `start`."""
+    limit = min(len(old), len(new)) - start
+    size_old, size_new = len(old), len(new)
+    at = 0
+    while at < limit:
+        step = min(_STEP, limit - at)
+        if old[size_old - at - step : size_old - at] != new[size_new - at - step : size_new - at]:
+            break
+        at += step
+    else:
+        return limit
+    low, high = at, at + min(_STEP, limit - at)  # the last `low` bytes agree; not all `high`
+    while high - low > 1:
+        middle = (low + high) // 2
+        if old[size_old - middle : size_old - low] == new[size_new - middle : size_new - low]:
+            low = middle
+        else:
+            high = middle
+    return low if old[size_old - low - 1] != new[size_new - low - 1] else high
