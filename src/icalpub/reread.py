@@ -112,14 +112,12 @@ def shape_of(data: bytes, text: str, root: Node | None, registry: Registry | Non
         return None
     if len(events.items) != len(registry.events):  # pragma: no cover - a problem was reported
         return None
-    prefix = _prefix(text, events.items[0])
-    if prefix is None:
-        return None
-    lines = [_line_start(text, item.index) for item in events.items]
-    if any(_prefix(text, item) != prefix for item in events.items):
-        return None
     if "\r" in text and "\r" in text.replace("\r\n", ""):
         return None  # a lone CR ends a line: lines are counted by LF
+    prefix = _prefix(text, events.items[0])
+    if prefix is None or any(_prefix(text, item) != prefix for item in events.items):
+        return None
+    lines = [item.index - len(prefix) for item in events.items]
     end = events.end
     if end < len(text) and text[end - 1] not in "\r\n":
         return None
@@ -189,7 +187,7 @@ def spliced(
     old = shape.registry
     after = old.events[piece.last :]
     if piece.lines:
-        after = tuple(dataclasses.replace(e, line=e.line + piece.lines) for e in after)
+        after = tuple(event.moved(piece.lines) for event in after)
     registry = dataclasses.replace(old, events=(*old.events[: piece.first], *events, *after))
     moved = [at + piece.shift for at in shape.starts[piece.last :]]
     return Shape(
@@ -211,7 +209,7 @@ def _prefix(text: str, item: Node) -> str | None:
 
 
 def _line_start(text: str, index: int) -> int:
-    return max(text.rfind("\n", 0, index), text.rfind("\r", 0, index)) + 1
+    return text.rfind("\n", 0, index) + 1  # a shape's text ends lines with LF or CRLF only
 
 
 def _same_start(old: bytes, new: bytes) -> int:
