@@ -133,10 +133,13 @@ class _Lines:
         return line + self.offset, index - self.starts[line - 1] + 1
 
 
-def compose(text: str, first_line: int = 1) -> tuple[Node | None, bool]:
-    """Return the single document of `text` (starting on `first_line` of its file) as nodes
-    (None if empty), and whether an alias was used (a value may come from outside its text)."""
+def compose(
+    text: str, first_line: int = 1, marks: list[int] | None = None
+) -> tuple[Node | None, bool]:
+    """Return the one document of `text` (from `first_line` of its file) as nodes (None if
+    empty) and whether it uses an alias; `marks` gets each anchor's and alias's offset."""
     lines = _Lines(text, first_line - 1)
+    marks = [] if marks is None else marks
     stack: list[tuple[Node, Node | None]] = []  # (collection, pending mapping key)
     anchors: dict[str, Node] = {}
     aliased = 0
@@ -151,22 +154,20 @@ def compose(text: str, first_line: int = 1) -> tuple[Node | None, bool]:
             if kind is scalar_event:
                 node: Node = _scalar(event, lines)
                 if event.anchor:
-                    anchors[event.anchor] = node
+                    _anchor(event, node, anchors, marks)
             elif kind in starts:
                 collection = _open(event, lines, len(stack))
                 if event.anchor:
-                    anchors[event.anchor] = collection
+                    _anchor(event, collection, anchors, marks)
                 stack.append((collection, None))
                 continue
             elif kind in ends:
                 node, pending = stack.pop()
                 node.end = event.end_mark.index
-                if pending is not None:  # pragma: no cover - the parser forbids this
-                    raise YamlProblem(
-                        *lines.at(event.start_mark.index), "mapping key without a value"
-                    )
+                assert pending is None, "a mapping key without a value"  # the parser forbids it
             elif kind is alias_event:
                 node = _alias(event, lines, anchors, stack)
+                marks.append(event.start_mark.index)
                 aliased += node.size
                 if aliased > MAX_ALIASED_NODES:
                     raise YamlProblem(*lines.at(event.start_mark.index), _TOO_MANY_ALIASED)
@@ -218,6 +219,12 @@ def _open(event: Any, lines: _Lines, depth: int) -> Node:
     if depth >= MAX_DEPTH:
         raise YamlProblem(*lines.at(index), f"nesting is deeper than {MAX_DEPTH} levels")
     return _COLLECTIONS[type(event)](index, lines)
+
+
+def _anchor(event: Any, node: Node, anchors: dict[str, Node], marks: list[int]) -> None:
+    """Name `node` by the event's anchor (a later anchor of the same name takes over)."""
+    anchors[event.anchor] = node
+    marks.append(event.start_mark.index)
 
 
 def _alias(

@@ -15,8 +15,6 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from ...errors import IcalpubError, YamlProblem
 from ...yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
 
@@ -90,14 +88,15 @@ class Document:
 
 def read(text: str) -> Document:
     """Return the document of a registry's text; raise EditError if it has no events list."""
+    anchors: list[int] = []  # where the text has an anchor or an alias (values are shared)
     try:
-        root, _ = compose(text)
+        root, _ = compose(text, marks=anchors)
     except YamlProblem as exc:
         raise EditError(f"line {exc.line}: {exc.message}") from None
     events = child(root, "events")
     if not isinstance(events, Sequence):
         raise EditError("the registry has no 'events:' list")
-    anchors = _anchor_offsets(text)
+    anchors.sort()
     items: list[Item] = []
     floor = events.index
     for node in events.items:
@@ -131,18 +130,6 @@ def child(node: Node | None, key: str) -> Node | None:
             if isinstance(k, Scalar) and k.value == key:
                 return v
     return None
-
-
-def _anchor_offsets(text: str) -> list[int]:
-    """Return where the text has an anchor or an alias (their values are shared)."""
-    offsets: list[int] = []
-    try:
-        for token in yaml.scan(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
-            if isinstance(token, (yaml.AnchorToken, yaml.AliasToken)):
-                offsets.append(token.start_mark.index)
-    except yaml.YAMLError:  # pragma: no cover - compose read it already
-        pass
-    return offsets
 
 
 def _item(text: str, node: Node, anchors: list[int], floor: int) -> Item:
