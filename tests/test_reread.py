@@ -12,11 +12,14 @@ registry (every event, its line and column), the same problems, the same shape.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from icalpub import reread
+from icalpub.editor import yamltext
 from icalpub.registry import Raw, Source, interpret
 
 MODIFIED = dt.datetime(2026, 12, 3, 9, 0, tzinfo=dt.UTC)
@@ -98,6 +101,7 @@ PIECES = st.sampled_from(
 )
 EDIT = st.tuples(st.floats(0, 1), st.integers(0, 40), st.lists(PIECES, max_size=4))
 AT_ITEM = st.tuples(st.integers(0, 10), st.integers(0, 3), st.lists(PIECES, max_size=3))
+RETITLE = st.tuples(st.integers(0, 10), st.text("abcāē :#-'", min_size=1, max_size=12))
 
 
 def whole(data: bytes) -> Source:
@@ -126,6 +130,35 @@ def edit_anywhere(data: bytes, edit: tuple[float, int, list[str]]) -> bytes:
     return data[:at] + "".join(pieces).encode() + data[at + removed :]
 
 
+def retitle(data: bytes, edit: tuple[int, str]) -> bytes:
+    """Set an event's title line to a new one-line title, quoted (what the editor does most)."""
+    which, title = edit
+    lines = data.split(b"\n")
+    titles = [n for n, line in enumerate(lines) if line.startswith(b"    title: ")]
+    if titles:
+        chosen = titles[which % len(titles)]
+        end = b"\r" if lines[chosen].endswith(b"\r") else b""
+        lines[chosen] = b"    title: " + repr(title).encode() + end
+    return b"\n".join(lines)
+
+
+def edited(data: bytes, kind: str, edit: tuple) -> bytes:  # type: ignore[type-arg]
+    if kind == "any":
+        return edit_anywhere(data, edit)
+    return edit_in_item(data, edit) if kind == "item" else retitle(data, edit)
+
+
+EDITS = st.lists(
+    st.one_of(
+        EDIT.map(lambda e: ("any", e)),
+        AT_ITEM.map(lambda e: ("item", e)),
+        RETITLE.map(lambda e: ("title", e)),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
 def edit_in_item(data: bytes, edit: tuple[int, int, list[str]]) -> bytes:
     """Edit at an item's start or one of its first lines (where editors edit)."""
     item, line, pieces = edit
@@ -141,11 +174,7 @@ def edit_in_item(data: bytes, edit: tuple[int, int, list[str]]) -> bytes:
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.sampled_from(["lf", "crlf", "bom"]),
-    st.lists(
-        st.one_of(EDIT.map(lambda e: ("any", e)), AT_ITEM.map(lambda e: ("item", e))),
-        min_size=1,
-        max_size=6,
-    ),
+    EDITS,
 )
 def test_each_version_read_again_equals_the_whole_read(
     form: str,
@@ -158,7 +187,7 @@ def test_each_version_read_again_equals_the_whole_read(
         data = b"\xef\xbb\xbf" + data
     known = whole(data).reusable
     for kind, edit in edits:
-        data = edit_anywhere(data, edit) if kind == "any" else edit_in_item(data, edit)
+        data = edited(data, kind, edit)
         found, expected = again(data, known), whole(data)
         assert_same(found, expected)
         known = found.reusable
@@ -209,3 +238,70 @@ def test_a_registry_with_an_alias_or_a_flow_list_keeps_no_shape() -> None:
     flow = REGISTRY.split("events:\n")[0] + "events: [{id: a, title: A, start: 2024-01-01}]\n"
     assert whole(flow.encode()).registry is not None
     assert whole(flow.encode()).reusable.shape is None
+
+
+def document_facts(document: Any) -> list[tuple[object, ...]]:
+    """Everything the editor reads from a document: items, their fields' nodes and values."""
+    text = document.text
+
+    def end(node: Any) -> int:  # where its text ends (a block's end mark is the next token's)
+        return yamltext.content_end(text, node)  # type: ignore[no-any-return]
+
+    facts: list[tuple[object, ...]] = [(document.newline, document.events_end)]
+    for item in document.items:
+        facts.append((item.id, item.start, item.end, item.shared, item.version))
+        facts.append((item.node.index, end(item.node), item.node.line, item.node.column))
+        facts.append(tuple(document.values(item).items()))
+        for key, value in item.fields.values():
+            facts.append((key.index, end(key), key.line, value.index, end(value), value.column))
+    root, events = document.root, document.events
+    facts.append((root.index, events.index, events.end, len(events.items)))
+    return facts
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from(["lf", "crlf"]),
+    EDITS,
+)
+def test_the_editors_document_read_again_equals_the_whole_read(
+    form: str,
+    edits: list[tuple[str, tuple]],  # type: ignore[type-arg]
+) -> None:
+    text = REGISTRY.replace("\n", "\r\n") if form == "crlf" else REGISTRY
+    previous = yamltext.read(text)
+    for kind, edit in edits:
+        data = text.encode()
+        data = edited(data, kind, edit)
+        text = data.decode("utf-8", "replace")
+        try:
+            expected = yamltext.read(text)
+        except yamltext.EditError:
+            with pytest.raises(yamltext.EditError):
+                yamltext.read(text, previous)
+            continue
+        found = yamltext.read(text, previous)
+        assert document_facts(found) == document_facts(expected)
+        previous = found
+
+
+def test_an_edit_inside_one_event_reads_three_items_of_the_document(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from icalpub.editor.yamltext import document as module
+
+    previous = yamltext.read(REGISTRY)
+    composed: list[str] = []
+    real = module.compose_part
+
+    def counting(text: str, *args: Any) -> Any:
+        composed.append(text)
+        return real(text, *args)
+
+    monkeypatch.setattr(module, "compose_part", counting)
+    edited = REGISTRY.replace("title: Tiešsaistes", "title: Jauns tiešsaistes")
+    found = yamltext.read(edited, previous)
+    assert len(composed) == 1 and composed[0].count("\n  - id: ") == 3 - 1
+    assert found.items[:2] == previous.items[:2]  # before the change: the very same items
+    assert found.values(found.item("tiessaiste-2021"))["title"] == "Jauns tiešsaistes seminārs"
+    assert document_facts(found) == document_facts(yamltext.read(edited))

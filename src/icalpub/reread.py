@@ -21,11 +21,13 @@ from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
 from collections.abc import Sequence as AnySequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .errors import YamlProblem
 from .model import Event, Registry
 from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
 
+Text = TypeVar("Text", str, bytes)
 HEAD = "events:\n"  # what the items read again are put under, as the registry has them
 _STEP = 1 << 16  # bytes compared at once when looking for the first and last change
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|$)", re.MULTILINE)
@@ -134,15 +136,11 @@ def shape_of(data: bytes, text: str, root: Node | None, registry: Registry | Non
 
 def piece(shape: Shape, data: bytes) -> Piece | None:
     """Return the items of `shape` that `data` changes, as new text; None: read it whole."""
-    old = shape.data
-    same = _same_start(old, data)
-    tail = _same_end(old, data, same)
-    changed_to = len(old) - tail  # the changed bytes of the old version: [same, changed_to)
-    starts = shape.starts
-    if same < starts[0] or changed_to > shape.end or same == len(old) == len(data):
+    old, starts = shape.data, shape.starts
+    around = span(starts, shape.end, old, data)
+    if around is None:
         return None
-    first = max(bisect.bisect_right(starts, same) - 1 - 1, 0)
-    last = min(bisect.bisect_right(starts, max(changed_to - 1, same)) - 1 + 2, len(starts))
+    first, last = around
     start = starts[first]
     old_end = starts[last] if last < len(starts) else shape.end
     shift = len(data) - len(old)
@@ -156,11 +154,29 @@ def piece(shape: Shape, data: bytes) -> Piece | None:
         text = decode(chunk)
     except YamlProblem:
         return None
-    if _MARKER.search(text) or _BREAKS.search(text.replace("\r\n", "")):
-        return None  # a document marker, or a line break that is not LF or CRLF
+    if not stands_alone(text):
+        return None
     line = shape.registry.events[first].line
     lines = chunk.count(b"\n") - old.count(b"\n", start, old_end)
     return Piece(first, last, HEAD + text, line, start, len(chunk), shift, lines)
+
+
+def span(starts: AnySequence[int], end: int, old: Text, new: Text) -> tuple[int, int] | None:
+    """Return the items [first, last) around what `new` changes in `old` (one more on either
+    side); None when a change lies before the first item's `starts` or after the list's `end`."""
+    same = _same_start(old, new)
+    changed_to = len(old) - _same_end(old, new, same)  # old[same:changed_to] changed
+    if same < starts[0] or changed_to > end or same == len(old) == len(new):
+        return None
+    first = max(bisect.bisect_right(starts, same) - 2, 0)
+    last = min(bisect.bisect_right(starts, max(changed_to - 1, same)) + 1, len(starts))
+    return first, last
+
+
+def stands_alone(text: str) -> bool:
+    """Return whether items' text reads the same on its own as within the file: no document
+    marker, and no line break but LF and CRLF (YAML also breaks at CR, NEL, LS and PS)."""
+    return not _MARKER.search(text) and not _BREAKS.search(text.replace("\r\n", ""))
 
 
 def items(root: Node | None) -> Sequence | None:
@@ -212,7 +228,7 @@ def _line_start(text: str, index: int) -> int:
     return text.rfind("\n", 0, index) + 1  # a shape's text ends lines with LF or CRLF only
 
 
-def _same_start(old: bytes, new: bytes) -> int:
+def _same_start(old: Text, new: Text) -> int:
     """Return how many bytes `old` and `new` have in common at their start."""
     limit = min(len(old), len(new))
     at = 0
@@ -230,7 +246,7 @@ def _same_start(old: bytes, new: bytes) -> int:
     return low if old[low] != new[low] else high
 
 
-def _same_end(old: bytes, new: bytes, start: int) -> int:
+def _same_end(old: Text, new: Text, start: int) -> int:
     """Return how many bytes `old` and `new` have in common at their end, not before `start`."""
     limit = min(len(old), len(new)) - start
     size_old, size_new = len(old), len(new)

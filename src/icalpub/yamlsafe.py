@@ -124,11 +124,13 @@ class _Lines:
     def __init__(self, text: str, offset: int = 0) -> None:
         self.starts = [0] + [m.end() for m in _LINE_BREAK.finditer(text)]
         self.offset = offset  # lines before the text's first line (a part of a file)
+        self.shift = 0  # characters before the text's first (a part of a file: `compose_part`)
 
     def position(self, mark: _Mark | None) -> tuple[int, int]:
         return (1, 1) if mark is None else self.at(mark.index)
 
     def at(self, index: int) -> tuple[int, int]:
+        index -= self.shift
         line = bisect.bisect_right(self.starts, index)
         return line + self.offset, index - self.starts[line - 1] + 1
 
@@ -192,6 +194,30 @@ def compose(
     except yaml.YAMLError as exc:
         raise _syntax_problem(exc, lines) from None
     return root, aliased > 0
+
+
+def compose_part(text: str, offset: int, first_line: int, marks: list[int]) -> Node | None:
+    """Return the nodes of a part of a file that starts at character `offset` of the file,
+    on line `first_line`: offsets and lines as if the whole file had been composed."""
+    root, _ = compose(text, first_line, marks)
+    marks[:] = [mark + offset for mark in marks]
+    if root is None:
+        return None
+    root.lines.shift = offset
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: the node it names is moved once
+            continue
+        seen.add(id(node))
+        node.index += offset
+        node.end += offset
+        if isinstance(node, Sequence):
+            stack.extend(node.items)
+        elif isinstance(node, Mapping):
+            stack.extend(part for pair in node.pairs for part in pair)
+    return root
 
 
 _TOO_MANY_ALIASED = f"aliases expand to more than {MAX_ALIASED_NODES:,} nodes"

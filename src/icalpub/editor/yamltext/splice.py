@@ -357,7 +357,7 @@ def _comments_above(text: str, start: int) -> int:
 def _check(before: Document, text: str, keep: list[Item], edited: Fields | None) -> None:
     """Read the result back: kept events' text unchanged, the edited one as asked."""
     try:
-        after = read(text)
+        after = read(text, before)  # the few items the edit touched are read again
     except EditError as exc:
         raise EditError(f"the edit would not be valid YAML ({exc}); nothing was written") from None
     remaining = {i.id: before.text[i.start : i.end] for i in keep}
