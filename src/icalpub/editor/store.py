@@ -235,7 +235,7 @@ class Store:
         )
         if not isinstance(change, Change):
             return Saved("", None, message, error)
-        item = yamltext.read(text).item(change.event_id)
+        item = yamltext.read(text, state.document).item(change.event_id)
         return Saved(change.event_id, item.version if item else None, message, error)
 
     def _read(self) -> Raw:
@@ -266,9 +266,11 @@ class Store:
         """Return the file's document and the reader's verdict, each read once per version."""
         if self._cached is not None and self._cached[0] == raw:
             return self._cached[1]
-        source = interpret(str(self.path), raw)
+        # An edit inside the events list since the last version: only its items are read.
+        last = self._cached[1] if self._cached is not None else None
+        source = interpret(str(self.path), raw, last.source.reusable if last else None)
         try:
-            document = yamltext.read_bytes(raw.registry)
+            document = yamltext.read_bytes(raw.registry, last.document if last else None)
         except EditError:
             raise Broken([p for p in source.problems if p.severity == "error"]) from None
         state = State(document, source)
