@@ -285,6 +285,7 @@ def test_any_settings_form_post_gets_no_500(
         ("weekly", "0", "", "INTERVAL"),  # dateutil would loop for ever
         ("weekly", "99999999999999999999", "", "INTERVAL"),
         ("custom", "1", "FREQ=MONTHLY;BYDAY=9TH", "BYDAY"),
+        ("custom", "1", "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30", "30. februāris"),  # a stalled worker
     ],
 )
 def test_a_repeat_no_calendar_can_expand_is_refused_and_the_pages_still_open(

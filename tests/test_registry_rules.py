@@ -300,6 +300,48 @@ def test_repeat_must_parse_as_an_rrule(registry_file: Write) -> None:
     assert found.endswith("; e.g. FREQ=MONTHLY;BYDAY=2WE;COUNT=6")
 
 
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
+        "FREQ=WEEKLY;BYMONTH=4,6;BYMONTHDAY=31",
+        "FREQ=HOURLY;BYMONTHDAY=-30;BYMONTH=2",
+    ],
+)
+def test_a_repeat_that_matches_no_date_is_an_error(registry_file: Write, rule: str) -> None:
+    # dateutil would look for its next date step by step up to the year 9999, for every
+    # question a page or a calendar asks: seconds each, a worker stalled.
+    path = registry_file(f"""\
+        - id: a
+          title: A
+          start: 2022-01-12 10:00
+          repeat: {rule}
+        """)
+    assert problems(path) == [
+        "13:11: error: event 'a' repeat is not a valid RRULE: no date matches all its BY parts "
+        "(like BYMONTH=2;BYMONTHDAY=30: 30 February); e.g. FREQ=MONTHLY;BYDAY=2WE;COUNT=6"
+    ]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=DAILY;BYMONTH=2",  # from 30 January: every day of February, not the 30th
+        "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29",  # leap years
+        "FREQ=WEEKLY;BYWEEKNO=53;BYDAY=MO",  # years with 53 weeks
+        "FREQ=DAILY;BYYEARDAY=366",
+    ],
+)
+def test_a_rare_repeat_is_not_an_error(registry_file: Write, rule: str) -> None:
+    path = registry_file(f"""\
+        - id: a
+          title: A
+          start: 2025-01-30
+          repeat: {rule}
+        """)
+    assert problems(path) == []
+
+
 def test_except_dates_must_be_occurrences(registry_file: Write) -> None:
     path = registry_file("""\
         - id: a

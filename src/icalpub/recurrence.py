@@ -17,6 +17,8 @@ UNTIL = re.compile(r"UNTIL=([0-9TZ]+)")
 INTERVAL = re.compile(r"(?:^|;)\s*INTERVAL\s*=\s*([^;]*)")
 MAX_INTERVAL = 10_000  # dateutil loops for ever on 0 and fails on negatives
 NTH_DAY = re.compile(r"([+-]?\d+)(?:MO|TU|WE|TH|FR|SA|SU)")
+FINE = re.compile(r"(?:^|;)\s*FREQ\s*=\s*(?:WEEKLY|DAILY|HOURLY|MINUTELY|SECONDLY)\b")
+DAY_PARTS = re.compile(r"(?:^|;)\s*BY(?:DAY|MONTHDAY|YEARDAY|WEEKNO)\s*=")
 
 
 def parse_rule(event: Event) -> rrule.rrule | str:
@@ -52,7 +54,26 @@ def parse_rule(event: Event) -> rrule.rrule | str:
         return str(exc) or exc.__class__.__name__
     if not isinstance(rule, rrule.rrule):  # pragma: no cover - forceset=False
         return "only one rule is allowed"
+    if _never(rule, text.upper(), first):
+        return "no date matches all its BY parts (like BYMONTH=2;BYMONTHDAY=30: 30 February)"
     return rule
+
+
+def _never(rule: rrule.rrule, text: str, first: dt.datetime) -> bool:
+    """Return whether a rule stepping by weeks or less matches no day at all.
+
+    dateutil would look for its next date step by step up to the year 9999 —
+    seconds for every question a page or a calendar asks. The same BY parts
+    stepping by years find a day, or run out, a thousand times sooner.
+    """
+    if not FINE.search(text):
+        return False
+    yearly = rule.replace(freq=rrule.YEARLY, interval=1, count=None, until=None, bysetpos=None)
+    if not DAY_PARTS.search(text):  # every day, not the start's anniversary
+        yearly = yearly.replace(
+            byweekday=(rrule.MO, rrule.TU, rrule.WE, rrule.TH, rrule.FR, rrule.SA, rrule.SU)
+        )
+    return yearly.after(first, inc=True) is None
 
 
 def occurs_on(rule: rrule.rrule, event: Event, day: dt.date) -> bool:

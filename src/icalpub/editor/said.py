@@ -55,6 +55,10 @@ PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r" has no text in '(?P<language>[a-z-]+)', the default language",
             "Write this in the default language ({language}) too",
         ),
+        (
+            r" repeat is not a valid RRULE: no date matches all its BY parts.*",
+            "No date matches this repeat rule (like 30 February)",
+        ),
         (r" repeat is not a valid RRULE: .*", "The repeat rule is not valid"),
         (
             r" except (?P<day>\d{4}-\d{2}-\d{2}) is not an occurrence of the repeat rule",
