@@ -306,6 +306,7 @@ def test_repeat_must_parse_as_an_rrule(registry_file: Write) -> None:
         "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30",
         "FREQ=WEEKLY;BYMONTH=4,6;BYMONTHDAY=31",
         "FREQ=HOURLY;BYMONTHDAY=-30;BYMONTH=2",
+        "FREQ=MONTHLY;BYMONTH=2;BYMONTHDAY=30",
     ],
 )
 def test_a_repeat_that_matches_no_date_is_an_error(registry_file: Write, rule: str) -> None:
@@ -330,6 +331,7 @@ def test_a_repeat_that_matches_no_date_is_an_error(registry_file: Write, rule: s
         "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=29",  # leap years
         "FREQ=WEEKLY;BYWEEKNO=53;BYDAY=MO",  # years with 53 weeks
         "FREQ=DAILY;BYYEARDAY=366",
+        "FREQ=MONTHLY;BYDAY=5MO;BYMONTH=2",  # a leap year's February starting on a Monday
     ],
 )
 def test_a_rare_repeat_is_not_an_error(registry_file: Write, rule: str) -> None:
