@@ -201,7 +201,22 @@ def test_archive_lists_a_years_past_events_and_links_the_years(site: Path) -> No
     assert client.get("/archive/").headers["Location"] == "/archive/2022"
     assert "Nav pagājušu notikumu 2030. gadā." in client.get("/archive/2030").text
     assert client.get("/archive/02022").headers["Location"] == "/archive/2022"
-    assert client.get("/archive/0001").status_code == 404  # outside 1900–9000
+    assert client.get("/archive/0001").status_code == 404  # outside 1000–9998, as events
+
+
+def test_the_lists_reach_every_year_an_event_may_have(tmp_path: Path) -> None:
+    site = tmp_path / "events.yaml"
+    site.write_text(
+        HEADER
+        + "  - {id: sena, title: Sena sapulce, start: 1500-05-01}\n"
+        + "  - {id: talu, title: Tāla sapulce, start: 9998-05-01}\n",
+        "utf-8",
+    )
+    client = on(site, JANUARY_2022)
+    assert listed(client.get("/archive/1500").text) == [("/events/sena", "1500-05-01")]
+    found = client.get("/events/?from=9998-01-01&to=9998-12-31").text
+    assert listed(found) == [("/events/talu", "9998-05-01")]
+    assert listed(client.get("/events/?from=9998-01-01").text) == [("/events/talu", "9998-05-01")]
 
 
 @pytest.mark.parametrize(
@@ -213,6 +228,7 @@ def test_archive_lists_a_years_past_events_and_links_the_years(site: Path) -> No
         "/events/?from=2022-13-01",
         "/events/?page=999999",
         "/events/?page=-1",
+        "/events/?from=9998-12-31",  # a year's horizon after it is past date.max
         "/events/?q=" + "%C4%81" * 500,
         "/events/?q=%00%FF",
         "/embed/?limit=99999999",

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from .model import EVENT_TEXTS, Event, Registry
 from .occurrences import Occurrence, occurrences
 from .query import by_topics
+from .values import FIRST_YEAR, LAST_YEAR
 
 HORIZON = dt.timedelta(days=366)  # how far ahead the agenda lists when no `to` is given
 PAGE_SIZE = 20
-# The dates a list may ask for: far from date.min and date.max, which the arithmetic of
-# repeats and spans would overflow.
-EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(9000, 12, 31)
+# The dates a list may ask for: those an event may have (values.FIRST_YEAR..LAST_YEAR).
+EARLIEST, LATEST = dt.date(FIRST_YEAR, 1, 1), dt.date(LAST_YEAR, 12, 31)
 
 
 def fold(text: str) -> str:
@@ -85,7 +85,7 @@ def upcoming(
 ) -> list[Occurrence]:
     """Return what happens from `today` (or the later `first`) to `last` (a year by default)."""
     start = max(today, first) if first is not None else today
-    end = last if last is not None else min(start + HORIZON, LATEST)
+    end = last if last is not None else start + min(HORIZON, LATEST - start)
     return select(registry, start, end, topics, query) if start <= end else []
 
 
