@@ -85,3 +85,27 @@ def test_editor_help_still_lists_its_commands() -> None:
     listed = [line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line]
     assert listed == ["add", "list", "passwd", "remove", "role", "token"]
     assert "argon2" not in _top(names)
+
+
+def test_help_lists_editor_and_stats_with_their_own_help_without_importing_them() -> None:
+    import click
+
+    from icalpub.cli import cli
+    from icalpub.editor.commands import editor
+    from icalpub.stats.commands import stats
+
+    names, done = imported("--help")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert not {n for n in names if n.startswith(("icalpub.editor", "icalpub.stats"))}
+    listed = {
+        line.split()[0]: " ".join(line.split()[1:])
+        for line in done.stdout.split("Commands:")[1].splitlines()
+        if line.strip()
+    }
+    # The listing shows the beginning of each group's own help.
+    for group in (editor, stats):
+        assert group.name is not None
+        whole = group.get_short_help_str(500)
+        assert whole.startswith(listed[group.name].removesuffix("...")), listed
+        short = cli.LAZY[group.name][1]  # type: ignore[attr-defined]
+        assert click.Command(group.name, help=short).get_short_help_str(500) == whole

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import sys
 import time
-from typing import NoReturn
+from typing import ClassVar, NoReturn
 
 import click
 
@@ -14,7 +15,48 @@ from . import __version__
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError, SettingError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _LazyGroup(click.Group):
+    """A group whose larger command groups are imported only when one of them runs.
+
+    Click's documented pattern for lazily loaded subcommands: `get_command`
+    imports the module. The listing of `--help` shows each one's help from
+    `LAZY` instead (a test checks it is the group's own).
+    """
+
+    # name → (module, the group's short help as its docstring gives it)
+    LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+        "editor": (
+            "icalpub.editor.commands",
+            "Manage the web editor's accounts (the file is $ICALPUB_EDITORS or editors.toml).",
+        ),
+        "stats": (
+            "icalpub.stats.commands",
+            "Subscriber counts per calendar and feed (stored in $ICALPUB_STATE_DIR).",
+        ),
+    }
+    _listing = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.LAZY:
+            return super().get_command(ctx, cmd_name)
+        module, short_help = self.LAZY[cmd_name]
+        if self._listing:
+            return click.Command(cmd_name, help=short_help)
+        found: click.Command = getattr(importlib.import_module(module), cmd_name)
+        return found
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="icalpub")
 def cli() -> None:
     """Publish an event registry (events.yaml) as calendars and feeds."""
@@ -223,17 +265,6 @@ def schema() -> None:
         .read_text(encoding="utf-8"),
         nl=False,
     )
-
-
-def _editor_commands() -> None:
-    from .editor.commands import editor
-    from .stats.commands import stats
-
-    cli.add_command(editor)
-    cli.add_command(stats)
-
-
-_editor_commands()
 
 
 def _print_problems(problems: list[Problem]) -> None:
