@@ -10,13 +10,10 @@ thread, and only when there are enough events to pay for a process.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 import sys
 import threading
 from collections.abc import Mapping
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 
 from .ical import vevent_bytes
 from .ledger import Stamp
@@ -42,6 +39,11 @@ def vevents(registry: Registry, stamps: Mapping[str, Stamp]) -> dict[str, bytes]
         # an allocator's) would stay locked in the child for ever. Render here.
         log.info("not forking renderers: %d threads are running", threading.active_count())
         return {}
+    # Imported only here: a build of fewer events never forks.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     global _job
     _job = (registry, stamps)
     context = multiprocessing.get_context("fork")

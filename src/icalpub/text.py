@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+
+if TYPE_CHECKING:  # markdown-it-py is imported when a text needs it (most need not)
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 ALLOWED_TAGS = frozenset(
     {
@@ -44,6 +47,8 @@ _LIST_OR_RULE = re.compile(r"[+=-]|\d{1,9}[.)]")
 
 @functools.cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # html=False: raw HTML in a description is shown as text, never passed through.
     return MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("strikethrough")
 
