@@ -394,3 +394,62 @@ def test_fold_never_splits_a_character_and_unfolds_to_the_line(text: str, prefix
         piece.decode("utf-8")  # raises if a character was cut
     assert all(p.startswith(b" ") for p in physical[1:])
     assert folded.replace(b"\r\n ", b"").decode("utf-8") == line
+
+
+def _scan_from_scratch(name: str, first_year: int, last_year: int) -> list[tuple[object, ...]]:
+    """The zone scan `vtimezone.transitions` makes, written out with nothing shared."""
+    from icalpub.vtimezone import _SCAN_STEP, _state
+
+    moment = dt.datetime(first_year, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(last_year + 1, 1, 1, tzinfo=dt.UTC)
+    found: list[tuple[object, ...]] = []
+    state = _state(name, moment)
+    while moment < end:
+        following = moment + _SCAN_STEP
+        if _state(name, following) == state:
+            moment = following
+            continue
+        low, high = moment, following
+        while high - low > dt.timedelta(seconds=1):
+            middle = (low + (high - low) / 2).replace(microsecond=0)
+            low, high = (middle, high) if _state(name, middle) == state else (low, middle)
+        after = _state(name, high)
+        found.append((high, state[0], *after))
+        state, moment = after, high
+    return found
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    spans=st.lists(
+        st.tuples(
+            st.sampled_from(
+                (
+                    "Europe/Riga",
+                    "Africa/Casablanca",  # DST paused for Ramadan: four changes a year
+                    "Australia/Lord_Howe",  # half-hour DST
+                    "Pacific/Apia",  # skipped 30 December 2011
+                    "Europe/Moscow",
+                    "America/Sao_Paulo",
+                    "Antarctica/Troll",
+                )
+            ),
+            st.integers(1985, 2035),
+            st.integers(0, 6),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_vtimezone_transitions_are_the_same_whatever_spans_were_asked_before(
+    spans: list[tuple[str, int, int]],
+) -> None:
+    from icalpub import vtimezone
+
+    for name, first, length in spans:
+        vtimezone.transitions.cache_clear()  # only the shared scan pieces stay
+        got = [
+            (t.utc, t.before, t.after, t.dst, t.name)
+            for t in vtimezone.transitions(name, first, first + length)
+        ]
+        assert got == _scan_from_scratch(name, first, first + length), (name, first, length)

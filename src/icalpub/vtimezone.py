@@ -80,16 +80,45 @@ def vtimezone(name: str, first_year: int, last_year: int) -> Timezone:
 
 @functools.cache
 def transitions(name: str, first_year: int, last_year: int) -> tuple[Transition, ...]:
-    """Return every transition of zone `name` from `first_year` to the end of `last_year`."""
+    """Return every transition of zone `name` from `first_year` to the end of `last_year`.
+
+    The zone is scanned in steps of 12 hours from the first instant, each change
+    found then pinned to the second; the scan goes on from it. One build asks for
+    many year spans of the same zone (every calendar and event file has its own),
+    whose scans meet at the first transition they find: each piece of scan is
+    made once (`_next_transition`) and shared.
+    """
     moment = dt.datetime(first_year, 1, 1, tzinfo=dt.UTC)
     end = dt.datetime(last_year + 1, 1, 1, tzinfo=dt.UTC)
     found: list[Transition] = []
+    while (transition := _next_transition(name, moment, end)) is not None:
+        found.append(transition)
+        moment = transition.utc
+    return tuple(found)
+
+
+# (zone, scan start) → (the transition found, in the step starting at the instant),
+# or (None, the instant the scan stopped at having found none).
+_scanned: dict[tuple[str, dt.datetime], tuple[Transition | None, dt.datetime]] = {}
+
+
+def _next_transition(name: str, moment: dt.datetime, end: dt.datetime) -> Transition | None:
+    """Return the first change the scan from `moment` finds in a step starting before `end`."""
+    key = (name, moment)
     state = _state(name, moment)
-    while moment < end:
-        following = moment + _SCAN_STEP
+    start = moment
+    if key in _scanned:
+        transition, at = _scanned[key]
+        if transition is not None:
+            return transition if at < end else None
+        if end <= at:
+            return None
+        start = at  # nothing changed up to there: go on scanning
+    while start < end:
+        following = start + _SCAN_STEP
         next_state = _state(name, following)
         if next_state != state:
-            low, high = moment, following  # state(low) == state, state(high) != state
+            low, high = start, following  # state(low) == state, state(high) != state
             while high - low > dt.timedelta(seconds=1):
                 middle = low + (high - low) / 2
                 middle = middle.replace(microsecond=0)
@@ -98,12 +127,12 @@ def transitions(name: str, first_year: int, last_year: int) -> tuple[Transition,
                 else:
                     high = middle
             after = _state(name, high)
-            found.append(Transition(high, state[0], after[0], after[1], after[2]))
-            state = after
-            moment = high
-            continue
-        moment = following
-    return tuple(found)
+            transition = Transition(high, state[0], after[0], after[1], after[2])
+            _scanned[key] = (transition, start)
+            return transition
+        start = following
+    _scanned[key] = (None, start)
+    return None
 
 
 def _state(name: str, moment: dt.datetime) -> tuple[dt.timedelta, bool, str]:
