@@ -37,6 +37,11 @@ def test_each_file_is_handed_over_once_as_soon_as_it_is_made() -> None:
     assert len(handed) == len(files)
     assert dict(handed) == files
     assert handed[0][0] == "calendar.ics"  # the largest first, while the rest are rendered
+    # Then the many small event files, which the disk creates while the rest are rendered.
+    count = len(source.registry.events)
+    assert [path for path, _ in handed[1 : 1 + count]] == [
+        f"events/{e.id}.ics" for e in source.registry.events
+    ]
 
 
 def test_reusing_a_previous_publication_gives_the_same_bytes_as_a_fresh_one(

@@ -186,16 +186,22 @@ def publish(
         newest = ordered if seen is registry else sorted(seen.events, key=lambda e: order[e.id])
         chosen = Language(seen, writer, newest, prefix(seen.calendar))
         made_languages[language] = chosen
+        # The whole calendar first: the largest file, compressed while the rest are made
+        # (it renders every VEVENT). Then the event files, thousands of small files which
+        # the tree creates (slowly on some disks) while the topics' calendars and the
+        # feeds are rendered.
+        made(chosen.prefix + feed_path("ics", []), _render(chosen, "ics", []))
+        if event_files:
+            for event in seen.events:
+                made(chosen.prefix + event_ics_path(event.id), writer.event(event))
         for fmt in FORMATS:
             for topics in [[], *([t.id] for t in registry.topics)]:
                 path = chosen.prefix + feed_path(fmt, topics)
                 if fmt == "ics":  # assembled from the writer's VEVENTs, each made once
-                    made(path, _render(chosen, fmt, topics))
+                    if topics:
+                        made(path, _render(chosen, fmt, topics))
                     continue
                 made(path, _feed(chosen, earlier, path, fmt, topics, reconciled.stamps))
-        if event_files:
-            for event in seen.events:
-                made(chosen.prefix + event_ics_path(event.id), writer.event(event))
     files = dict(sorted(files.items()))
     return Publication(registry, reconciled, files, today, made_languages)
 
