@@ -203,8 +203,10 @@ def fold(line: str) -> bytes:
     UTF-8 continuation bytes (10xxxxxx) to the start of a character.
     """
     data = line.encode("utf-8")
-    if len(data) <= 75:
-        return data
+    return data if len(data) <= 75 else _fold_bytes(data)
+
+
+def _fold_bytes(data: bytes) -> bytes:
     pieces = []
     start, limit = 0, 75
     while len(data) - start > limit:
@@ -271,8 +273,12 @@ def vevent_bytes(registry: Registry, event: Event, stamp: Stamp) -> bytes:
     add(("URL;VALUE=URI", page))
     html = _html_description(event, page, settings.default_language if marked else None)
     add(("X-ALT-DESC;FMTTYPE=text/html", escape_text(html)))
-    body = b"".join(fold(f"{name}:{value}") + b"\r\n" for name, value in lines)
-    return b"BEGIN:VEVENT\r\n" + body + b"END:VEVENT\r\n"
+    body = [b"BEGIN:VEVENT"]
+    for name, value in lines:
+        data = f"{name}:{value}".encode()
+        body.append(data if len(data) <= 75 else _fold_bytes(data))  # most lines are short
+    body.append(b"END:VEVENT\r\n")
+    return b"\r\n".join(body)
 
 
 def _timed(name: str, event: Event, values: list[dt.datetime]) -> tuple[str, str]:
@@ -285,7 +291,9 @@ def _timed(name: str, event: Event, values: list[dt.datetime]) -> tuple[str, str
     )
 
 
+@functools.lru_cache(maxsize=4096)
 def _utc(value: dt.datetime) -> str:
+    # Three stamps an event, mostly the same instants (a ledger's first build).
     return f"{value.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
 
 
