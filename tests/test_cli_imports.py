@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .conftest import SHIPPED
@@ -109,3 +110,27 @@ def test_help_lists_editor_and_stats_with_their_own_help_without_importing_them(
         assert whole.startswith(listed[group.name].removesuffix("...")), listed
         short = cli.LAZY[group.name][1]  # type: ignore[attr-defined]
         assert click.Command(group.name, help=short).get_short_help_str(500) == whole
+
+
+def test_build_imports_no_editor_web_or_markdown_parser_it_does_not_use(
+    registry_file: Callable[[str], Path], tmp_path: Path
+) -> None:
+    # Prose and the Markdown editors write (bold, a link, a list): no parser needed.
+    registry = registry_file(
+        "".join(
+            f"- id: e{i}\n  title: Sanāksme {i}\n  start: 2024-03-{1 + i:02d} 10:00\n"
+            f"  topics: [training]\n  repeat: FREQ=WEEKLY;COUNT=3\n  description: |\n"
+            f"    Teksts **svarīgs** un [saite](https://example.lv/{i}).\n\n    - viens\n"
+            for i in range(20)
+        )
+    )
+    names, done = imported("build", str(registry), "--out", str(tmp_path / "feeds"), "-q")
+    assert done.returncode == 0, done.stderr[-2000:]
+    calendar = (tmp_path / "feeds" / "calendar.ics").read_bytes().decode().replace("\r\n ", "")
+    assert calendar.count("BEGIN:VEVENT") == 20 and "<strong>svarīgs</strong>" in calendar
+    assert "icalpub.publish" in names and "feedgen" in _top(names)  # it did build
+    unused = {"flask", "werkzeug", "matplotlib", "argon2", "markdown_it", "multiprocessing"}
+    assert not _top(names) & unused, sorted(_top(names) & unused)
+    assert not {
+        n for n in names if n.startswith(("icalpub.editor", "icalpub.stats", "icalpub.web"))
+    }
