@@ -81,6 +81,8 @@ class Writer:
         self._earlier = previous._by_content if previous is not None else {}
         self._rendered = rendered or {}
         self._event_header: tuple[bytes, bytes] | None = None
+        # Each event's VTIMEZONE years by id: it is in several calendars and its own file.
+        self._years: dict[str, tuple[int, int] | None] = {}
         # Event files kept for the next writer, by what they are made of.
         self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._earlier_files = previous._files if previous is not None else {}
@@ -127,7 +129,7 @@ class Writer:
 
     def _assemble(self, header: bytes, events: list[Event]) -> bytes:
         parts = [header]
-        for name, (first, last) in sorted(_zone_years(events).items()):
+        for name, (first, last) in sorted(_zone_years(events, self._years).items()):
             parts.append(_vtimezone_bytes(name, first, last))
         for event in events:
             data = self._events.get(event.id)
@@ -346,21 +348,36 @@ def _categories_language(registry: Registry, event: Event) -> str:
     return ""
 
 
-def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:
+def _zone_years(
+    events: Iterable[Event], known: dict[str, tuple[int, int] | None]
+) -> dict[str, tuple[int, int]]:
+    """Return the years each zone's VTIMEZONE must cover; `known` keeps each event's."""
     years: dict[str, tuple[int, int]] = {}
     for event in events:
-        if event.all_day or is_fixed(event.timezone):
+        if event.id in known:
+            span = known[event.id]
+        else:
+            span = known[event.id] = _event_years(event)
+        if span is None:
             continue
-        found = [event.first_day.year]
-        if event.end is not None:
-            found.append(event.end.year)
-        found.extend(day.year for day in event.exceptions)
-        until = until_year(event)
-        if until is not None:
-            found.append(until)
-        first, last = years.get(event.timezone, (min(found), max(found)))
-        years[event.timezone] = (min(first, *found), max(last, *found))
+        low, high = span
+        first, last = years.get(event.timezone, span)
+        years[event.timezone] = (min(first, low), max(last, high))
     return years
+
+
+def _event_years(event: Event) -> tuple[int, int] | None:
+    """Return the first and last year an event's VTIMEZONE must cover, None for none."""
+    if event.all_day or is_fixed(event.timezone):
+        return None
+    found = [event.first_day.year]
+    if event.end is not None:
+        found.append(event.end.year)
+    found.extend(day.year for day in event.exceptions)
+    until = until_year(event)
+    if until is not None:
+        found.append(until)
+    return min(found), max(found)
 
 
 def _timedelta(seconds: int) -> dt.timedelta:
