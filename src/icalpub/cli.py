@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import sys
 import time
+from collections.abc import Callable
 from typing import ClassVar, NoReturn
 
 import click
@@ -13,6 +13,18 @@ import click
 # Each command imports what it uses, when it runs: `--help` and `validate` start at once.
 from . import __version__
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError, SettingError
+
+
+def _editor() -> click.Command:
+    from .editor.commands import editor
+
+    return editor
+
+
+def _stats() -> click.Command:
+    from .stats.commands import stats
+
+    return stats
 
 
 class _LazyGroup(click.Group):
@@ -23,14 +35,14 @@ class _LazyGroup(click.Group):
     `LAZY` instead (a test checks it is the group's own).
     """
 
-    # name → (module, the group's short help as its docstring gives it)
-    LAZY: ClassVar[dict[str, tuple[str, str]]] = {
+    # name → (what imports the group, the group's short help as its docstring gives it)
+    LAZY: ClassVar[dict[str, tuple[Callable[[], click.Command], str]]] = {
         "editor": (
-            "icalpub.editor.commands",
+            _editor,
             "Manage the web editor's accounts (the file is $ICALPUB_EDITORS or editors.toml).",
         ),
         "stats": (
-            "icalpub.stats.commands",
+            _stats,
             "Subscriber counts per calendar and feed (stored in $ICALPUB_STATE_DIR).",
         ),
     }
@@ -42,11 +54,10 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in self.LAZY:
             return super().get_command(ctx, cmd_name)
-        module, short_help = self.LAZY[cmd_name]
+        load, short_help = self.LAZY[cmd_name]
         if self._listing:
             return click.Command(cmd_name, help=short_help)
-        found: click.Command = getattr(importlib.import_module(module), cmd_name)
-        return found
+        return load()
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
