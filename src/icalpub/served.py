@@ -35,6 +35,7 @@ class Resource:
     etag: str
     content_type: str
     pieces: Pieces = field(default_factory=dict, repr=False, compare=False)
+    sha256: str = field(default="", repr=False, compare=False)  # hex, of `body`
 
     @classmethod
     def prepare(
@@ -45,10 +46,10 @@ class Resource:
         With `keep`, its gzip pieces are kept for the next version to reuse
         (the published files; unions and event files are made once per version).
         """
-        digest = hashlib.sha256(body).hexdigest()[:32]
+        digest = hashlib.sha256(body).hexdigest()
         known = earlier.pieces if earlier is not None else None
         packed, pieces = compress(body, known, keep=keep)
-        return cls(body, packed, f'"{digest}"', media_type, pieces)
+        return cls(body, packed, f'"{digest[:32]}"', media_type, pieces, digest)
 
 
 @dataclass

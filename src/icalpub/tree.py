@@ -32,6 +32,7 @@ log = logging.getLogger("icalpub")
 SAFE_PATH = re.compile(urls.published_pattern())
 _AT_FDCWD = -100
 _RENAME_EXCHANGE = 2
+_Item = tuple[str, str, bytes, str | None, bytes | None]  # path, target, bytes, sha256, gzip
 
 
 class Tree:
@@ -54,7 +55,10 @@ class Tree:
     `remove_later`, the old tree is removed by a thread after the swap, not
     while the caller waits (the next tree removes what is left of it). `known`
     is kept by the caller from one tree to the next: the small files' bytes
-    and sha256 by path, so the same bytes object is not hashed again. When a
+    and sha256 by path, so the same bytes object is not hashed again. `add`
+    may be handed a file's sha256 and gzip bytes when the caller has them
+    (the service's resources: the same bytes `gzipped.compress` makes): a
+    changed calendar is then written, not hashed and compressed again. When a
     tree wrote few files, those and its folders are flushed one by one rather
     than the whole file system (whose other writers it would wait for).
     """
@@ -81,7 +85,7 @@ class Tree:
         self._added: set[str] = set()
         self._folders: set[Path] = set()
         self._made: set[str] = {""}  # folders made, relative to the new tree
-        self._batch: list[tuple[str, str, bytes]] = []
+        self._batch: list[_Item] = []
         self._batch_size = 0
         self._fix_mode = umask_narrows(0o644)
         self._reuse = reuse
@@ -124,8 +128,13 @@ class Tree:
             shutil.rmtree(self._root, ignore_errors=True)
         self._stack.close()
 
-    def add(self, path: str, data: bytes) -> None:
-        """Start compressing and writing the file `path` (refused if outside the layout)."""
+    def add(
+        self, path: str, data: bytes, digest: str | None = None, packed: bytes | None = None
+    ) -> None:
+        """Start compressing and writing the file `path` (refused if outside the layout).
+
+        `digest` (its sha256, hex) and `packed` (its gzip bytes) spare the work when known.
+        """
         _check_path(path)
         target = f"{self._root}/{path}"  # strings: 20,000 Path objects cost a tenth of a second
         folder = path.rpartition("/")[0]
@@ -149,10 +158,11 @@ class Tree:
             while self._in_flight > self.IN_FLIGHT:
                 self._room.wait()
             self._in_flight += len(data)
+        item = (path, target, data, digest, packed)
         if len(data) >= self.BATCH:
-            self._tasks.append(self._pool.submit(self._write, [(path, target, data)]))
+            self._tasks.append(self._pool.submit(self._write, [item]))
             return
-        self._batch.append((path, target, data))
+        self._batch.append(item)
         self._batch_size += len(data)
         if self._batch_size >= self.BATCH:
             self._submit()
@@ -166,16 +176,19 @@ class Tree:
         files: Mapping[str, bytes],
         before_swap: Callable[[bytes], None] | None = None,
         dropped: Collection[str] = (),
+        prepared: Mapping[str, tuple[str, bytes]] | None = None,
     ) -> None:
         """Make the tree exactly `files` and `dropped` (+ .gz twins and index.json), swap it in.
 
         `dropped` are files handed over and not kept by the caller (a build's
         event files). `before_swap` is handed index.json's bytes when the tree
         is complete, just before the swap (the build writes the pending ledger then).
+        `prepared` holds the sha256 and gzip bytes of files, by path, where known.
         """
         for path, data in files.items():
             if path not in self._added:
-                self.add(path, data)
+                known = prepared.get(path) if prepared is not None else None
+                self.add(path, data, *(known or ()))
         if self._added != files.keys() | dropped:
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
@@ -212,21 +225,21 @@ class Tree:
             self._tasks.append(self._small.submit(self._write, self._batch))
             self._batch, self._batch_size = [], 0
 
-    def _write(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
+    def _write(self, batch: list[_Item]) -> dict[str, str]:
         """Write (or link from the old tree) each file and its gzip twin; return their sha256."""
         try:
             return self._write_all(batch)
         finally:
             with self._room:
-                self._in_flight -= sum(len(data) for _, _, data in batch)
+                self._in_flight -= sum(len(item[2]) for item in batch)
                 self._room.notify_all()
 
-    def _write_all(self, batch: list[tuple[str, str, bytes]]) -> dict[str, str]:
+    def _write_all(self, batch: list[_Item]) -> dict[str, str]:
         digests = {}
         created = self._created
-        for path, target, data in batch:
+        for path, target, data, given, packed in batch:
             known = self._known.get(path) if self._known is not None else None
-            digest = known[1] if known is not None and known[0] is data else None
+            digest = given or (known[1] if known is not None and known[0] is data else None)
             digest = digest or hashlib.sha256(data).hexdigest()
             digests[path] = digest
             if self._old.get(path) == digest and _link(f"{self.out}/{path}", target):
@@ -235,7 +248,8 @@ class Tree:
             else:
                 _create(target, data, self._fix_mode)
                 created.append(target)
-            packed = gzipped.compress(data, keep=False)[0]
+            if packed is None:
+                packed = gzipped.compress(data, keep=False)[0]
             _create(f"{target}.gz", packed, self._fix_mode)
             created.append(f"{target}.gz")
         return digests
