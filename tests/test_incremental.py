@@ -85,12 +85,13 @@ def files_of(folder: Path) -> dict[str, bytes]:
     }
 
 
-def cold_tree(site: Path, folder: Path) -> dict[str, bytes]:
-    """`icalpub build`'s tree of a copy of the registry and ledger as they are now."""
+def cold_tree(site: Path, folder: Path, now: dt.datetime = NOW) -> dict[str, bytes]:
+    """`icalpub build`'s tree of a copy of the registry and ledger (if any) as they are now."""
     folder.mkdir()
-    shutil.copy(site, folder / "events.yaml")
-    shutil.copy(site.with_suffix(".lock"), folder / "events.lock")
-    build_folder(folder / "events.yaml", folder / "feeds", NOW)
+    shutil.copy2(site, folder / "events.yaml")  # its modification time: when it was saved
+    if site.with_suffix(".lock").exists():
+        shutil.copy(site.with_suffix(".lock"), folder / "events.lock")
+    build_folder(folder / "events.yaml", folder / "feeds", now)
     return files_of(folder / "feeds")
 
 
@@ -109,36 +110,45 @@ def test_edit_helper_keeps_every_event_when_it_only_retitles() -> None:
 @given(
     edits=st.lists(EDIT, min_size=1, max_size=3),
     feed_items=st.sampled_from([3, 50]),
+    ledger=st.booleans(),
+    later=st.sampled_from([0, 3600, 400 * 86400]),
 )
 def test_incremental_publication_is_byte_identical_to_a_cold_build(
-    edits: list[tuple[str, int, str]], feed_items: int
+    edits: list[tuple[str, int, str]], feed_items: int, ledger: bool, later: int
 ) -> None:
+    """With or without a ledger (a service of a registry never built: every event new at
+    each reload), and with the clock moving on between saves by `later` seconds each."""
     with tempfile.TemporaryDirectory(prefix="icalpub-incremental-") as name:
         root = Path(name)
         site = root / "site" / "events.yaml"
         site.parent.mkdir()
         text = SHIPPED.read_text("utf-8").replace("feed_items: 50", f"feed_items: {feed_items}")
         site.write_text(text, "utf-8")
-        shutil.copy(SHIPPED.with_suffix(".lock"), site.with_suffix(".lock"))
+        if ledger:
+            shutil.copy(SHIPPED.with_suffix(".lock"), site.with_suffix(".lock"))
         out = root / "public" / "feeds"
         publisher = Publisher(site, out)
         clock = FakeClock()
-        live = Live(site, background=False, clock=clock, on_loaded=publisher, now=lambda: NOW)
+        moments = [NOW]
+        live = Live(
+            site, background=False, clock=clock, on_loaded=publisher, now=lambda: moments[-1]
+        )
         for number, edit in enumerate(edits, start=1):
+            moments.append(NOW + dt.timedelta(seconds=later * number))
             text = edited(text, edit, number)
             site.write_text(text, "utf-8")
-            moment = NOW.timestamp() + 60 * number
+            moment = moments[-1].timestamp() + 60 * number
             os.utime(site, (moment, moment))
             clock.advance()
             served = live.current()
             assert live.status == "ok", live.errors
             assert publisher.version() == served.version
             # The service: every resource as a cold compile of the same files makes it.
-            cold = compile_served(site, now=NOW)
+            cold = compile_served(site, now=moments[-1])
             assert served.resources.keys() == cold.resources.keys()
             for path, resource in cold.resources.items():
                 assert served.resources[path].body == resource.body, (edit, path)
                 assert served.resources[path].gzipped == resource.gzipped, (edit, path)
             assert served.version == cold.version
             # The tree, event files and index.json included, as `icalpub build` writes it.
-            assert files_of(out) == cold_tree(site, root / f"cold{number}"), edit
+            assert files_of(out) == cold_tree(site, root / f"cold{number}", moments[-1]), edit

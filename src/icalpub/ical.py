@@ -14,7 +14,7 @@ from .i18n import _
 from .languages import topic_fallback
 from .ledger import Stamp
 from .model import Calendar, Event, Registry
-from .query import by_topics, in_order, kept
+from .query import keep_from, last_day, order_key
 from .recurrence import until_year
 from .text import to_html, to_plain
 from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
@@ -78,18 +78,22 @@ class Writer:
         self.hashes = hashes or {}
         self._events: dict[str, bytes] = {}
         self._by_content: dict[tuple[object, ...], bytes] = {}
-        self._earlier = previous._by_content if previous is not None else {}
+        same = previous is not None and previous.registry.calendar == registry.calendar
+        self._earlier = previous._by_content if previous is not None and same else {}
         self._rendered = rendered or {}
         self._event_header: tuple[bytes, bytes] | None = None
         # Event files kept for the next writer, by what they are made of.
         self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._earlier_files = previous._files if previous is not None else {}
+        # What orders and selects an event, found once per Event object (a reload reuses them).
+        self._facts: dict[str, _Facts] = {}
+        self._earlier_facts = previous._facts if previous is not None else {}
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
         registry = self.registry
         chosen = sorted(set(topics))
-        events = in_order(kept(registry, by_topics(registry, chosen), self.today))
+        events, years = self._selected(chosen)
         cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
         title = publication_title(registry, chosen)
         settings = registry.calendar
@@ -99,7 +103,42 @@ class Writer:
             marked = _language(settings, "description", settings.fallback)
             cal.add("description", Text(settings.description), parameters=marked)
             cal.add("x-wr-caldesc", Text(settings.description))
-        return self._assemble(serialize(cal).removesuffix(_END), events)
+        return self._assemble(serialize(cal).removesuffix(_END), events, years)
+
+    def _selected(self, topics: list[str]) -> tuple[list[Event], dict[str, tuple[int, int]]]:
+        """Return the events of the union of `topics` that keep_past keeps, in order
+        (`query.in_order(query.kept(...))`), and the years each of their zones spans."""
+        wanted = set(topics)
+        cutoff = keep_from(self.registry, self.today)
+        rows: list[tuple[tuple[float, str], Event]] = []
+        years: dict[str, tuple[int, int]] = {}
+        for event in self.registry.events:
+            if wanted and not wanted.intersection(event.topics):
+                continue
+            facts = self._facts_of(event)
+            if cutoff is not None:
+                if not facts.has_last:
+                    facts.last, facts.has_last = last_day(event), True
+                if facts.last is not None and facts.last < cutoff:
+                    continue
+            rows.append((facts.key, event))
+            if facts.span is not None:
+                name, first, end = facts.span
+                known = years.get(name)
+                years[name] = (
+                    (first, end) if known is None else (min(known[0], first), max(known[1], end))
+                )
+        rows.sort(key=_first)
+        return [event for _, event in rows], years
+
+    def _facts_of(self, event: Event) -> _Facts:
+        found = self._facts.get(event.id)
+        if found is None or found.event is not event:
+            found = self._earlier_facts.get(event.id)
+            if found is None or found.event is not event:
+                found = _Facts(event, order_key(event), _zone_span(event))
+            self._facts[event.id] = found
+        return found
 
     def event(self, event: Event, keep: bool = False) -> bytes:
         """Return one event as a calendar without NAME (Outlook would add it as a new one).
@@ -125,9 +164,12 @@ class Writer:
             self._files[key] = found
         return found
 
-    def _assemble(self, header: bytes, events: list[Event]) -> bytes:
+    def _assemble(
+        self, header: bytes, events: list[Event], years: dict[str, tuple[int, int]] | None = None
+    ) -> bytes:
         parts = [header]
-        for name, (first, last) in sorted(_zone_years(events).items()):
+        found = years if years is not None else _zone_years(events)
+        for name, (first, last) in sorted(found.items()):
             parts.append(_vtimezone_bytes(name, first, last))
         for event in events:
             data = self._events.get(event.id)
@@ -140,7 +182,7 @@ class Writer:
     def _event_bytes(self, event: Event) -> bytes:
         stamp = self.stamps[event.id]
         digest = self.hashes.get(event.id)
-        key = (event.id, digest, stamp, self.registry.calendar)
+        key = (event.id, digest, stamp)  # the calendar's settings: the same as `previous`'s
         data = self._earlier.get(key) if digest is not None else None
         if data is None:
             data = self._rendered.get(event.id) or vevent_bytes(self.registry, event, stamp)
@@ -341,18 +383,44 @@ def _categories_language(registry: Registry, event: Event) -> str:
 def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:
     years: dict[str, tuple[int, int]] = {}
     for event in events:
-        if event.all_day or is_fixed(event.timezone):
+        span = _zone_span(event)
+        if span is None:
             continue
-        found = [event.first_day.year]
-        if event.end is not None:
-            found.append(event.end.year)
-        found.extend(day.year for day in event.exceptions)
-        until = until_year(event)
-        if until is not None:
-            found.append(until)
-        first, last = years.get(event.timezone, (min(found), max(found)))
-        years[event.timezone] = (min(first, *found), max(last, *found))
+        name, low, high = span
+        first, last = years.get(name, (low, high))
+        years[name] = (min(first, low), max(last, high))
     return years
+
+
+def _zone_span(event: Event) -> tuple[str, int, int] | None:
+    """Return the zone whose VTIMEZONE `event` needs and the years it must cover, if any."""
+    if event.all_day or is_fixed(event.timezone):
+        return None
+    found = [event.first_day.year]
+    if event.end is not None:
+        found.append(event.end.year)
+    found.extend(day.year for day in event.exceptions)
+    until = until_year(event)
+    if until is not None:
+        found.append(until)
+    return event.timezone, min(found), max(found)
+
+
+class _Facts:
+    """What orders and selects one event in a calendar: found once per Event object."""
+
+    __slots__ = ("event", "has_last", "key", "last", "span")
+
+    def __init__(self, event: Event, key: tuple[float, str], span: tuple[str, int, int] | None):
+        self.event = event
+        self.key = key
+        self.span = span
+        self.last: dt.date | None = None  # query.last_day, found when keep_past asks
+        self.has_last = False
+
+
+def _first(row: tuple[tuple[float, str], Event]) -> tuple[float, str]:
+    return row[0]
 
 
 def _timedelta(seconds: int) -> dt.timedelta:

@@ -60,6 +60,24 @@ class Reconciled:
     modified: dt.datetime  # the publication's last change; never goes backwards
     behind: bool  # the given ledger did not already describe this registry
     hashes: dict[str, str] = field(default_factory=dict)  # event id → content hash
+    # What was found for events whatever `now` is, for the next reconcile (see `reconcile`).
+    memo: dict[str, Remembered] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """One event's outcome, valid again for the very same event object and ledger entry.
+
+    `until`: the outcome holds for any `now` from this instant on (a new
+    event first seen at its announcement, which has passed).
+    """
+
+    event: Event
+    old: Entry | None
+    entry: Entry
+    stamp: Stamp
+    changed: bool
+    until: dt.datetime | None = None
 
 
 def content_hash(registry: Registry, event: Event) -> str:
@@ -93,6 +111,7 @@ def reconcile(
     ledger: Ledger,
     now: dt.datetime,
     earlier: tuple[Registry, Mapping[str, str]] | None = None,
+    memo: Mapping[str, Remembered] | None = None,
 ) -> Reconciled:
     """Return each event's stamp and the updated ledger, treating changes as seen at `now`.
 
@@ -100,35 +119,65 @@ def reconcile(
     object there (a reload reuses unchanged events) keeps its hash, as long
     as what the hash also covers (the topics, the default contact) is equal;
     an event whose start differs there is recorded as moved (`previous_start`).
+    With the `memo` of the previous reconcile (of `earlier`), such an event
+    whose ledger entry is the same as then keeps its outcome too, when that
+    did not depend on `now`: a reload pays for the events that changed.
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
     hashes: dict[str, str] = {}
     changed: list[str] = []
+    remembered: dict[str, Remembered] = {}
     before, known = earlier if earlier is not None else (registry, {})
     if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
         known = {}
+    if not known or memo is None:
+        memo = {}
     for event in registry.events:
+        old = entries.get(event.id)
+        found = memo.get(event.id)
+        if (
+            found is not None
+            and found.event is event
+            and (found.old is old or found.old == old)
+            and (found.until is None or found.until <= now)
+            and before.event(event.id) is event
+        ):
+            entries[event.id] = found.entry
+            stamps[event.id] = found.stamp
+            hashes[event.id] = known[event.id]
+            if found.changed:
+                changed.append(event.id)
+            remembered[event.id] = found
+            continue
         digest = known.get(event.id) if known and before.event(event.id) is event else None
         digest = hashes[event.id] = digest or content_hash(registry, event)
-        old = entries.get(event.id)
+        until: dt.datetime | None = None
+        lasting = True  # the outcome does not depend on `now` (from `until` on)
         if old is None or old.deleted is not None:
             first = first_seen(event, now)
             entry = Entry(digest, event.sequence or 0, first, first)
+            if event.published is None:  # `now` if not announced yet: known from then on
+                lasting, until = first < now, first
         elif old.hash != digest:
             entry = Entry(digest, old.sequence + 1, old.first_seen, now)
+            lasting = False
         else:
             entry = old
         sequence = event.sequence if event.sequence is not None else entry.sequence
         modified = _utc(event.updated) if event.updated is not None else entry.changed
         previous = _previous_start(event, old, before if earlier is not None else None)
         entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
-        if old != entry:  # new, edited, or given another sequence/updated by hand
+        is_changed = old != entry  # new, edited, or given another sequence/updated by hand
+        if is_changed:
             changed.append(event.id)
         entries[event.id] = entry
         created = _utc(event.published) if event.published is not None else entry.first_seen
-        stamps[event.id] = Stamp(sequence, created, modified)
+        stamps[event.id] = stamp = Stamp(sequence, created, modified)
+        was = before.event(event.id)
+        if lasting and (was is None or was is event):  # not moved since `before`
+            remembered[event.id] = Remembered(event, old, entry, stamp, is_changed, until)
     present = {event.id for event in registry.events}
     deleted = sorted(i for i, e in entries.items() if i not in present and e.deleted is None)
     for event_id in deleted:
@@ -142,6 +191,7 @@ def reconcile(
         modified=max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
         behind=bool(changed or deleted),
         hashes=hashes,
+        memo=remembered,
     )
 
 
