@@ -112,6 +112,7 @@ def reconcile(
     now: dt.datetime,
     earlier: tuple[Registry, Mapping[str, str]] | None = None,
     memo: Mapping[str, Remembered] | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> Reconciled:
     """Return each event's stamp and the updated ledger, treating changes as seen at `now`.
 
@@ -122,11 +123,13 @@ def reconcile(
     With the `memo` of the previous reconcile (of `earlier`), such an event
     whose ledger entry is the same as then keeps its outcome too, when that
     did not depend on `now`: a reload pays for the events that changed.
+    `hashes` are content hashes of this registry's events found already, by id.
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
-    hashes: dict[str, str] = {}
+    given = hashes or {}
+    hashes = {}
     changed: list[str] = []
     remembered: dict[str, Remembered] = {}
     before, known = earlier if earlier is not None else (registry, {})
@@ -152,7 +155,8 @@ def reconcile(
             remembered[event.id] = found
             continue
         digest = known.get(event.id) if known and before.event(event.id) is event else None
-        digest = hashes[event.id] = digest or content_hash(registry, event)
+        digest = digest or given.get(event.id) or content_hash(registry, event)
+        hashes[event.id] = digest
         until: dt.datetime | None = None
         lasting = True  # the outcome does not depend on `now` (from `until` on)
         if old is None or old.deleted is not None:
@@ -296,24 +300,52 @@ def loads(data: bytes, name: str = "events.lock") -> Ledger:
     return Ledger(entries)
 
 
-def dumps(ledger: Ledger) -> bytes:
-    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline)."""
-    events = {}
-    for key, entry in sorted(ledger.entries.items()):
-        item: dict[str, object] = {
-            "hash": entry.hash,
-            "sequence": entry.sequence,
-            "first_seen": _z(entry.first_seen),
-            "changed": _z(entry.changed),
-        }
-        if entry.deleted is not None:
-            item["deleted"] = _z(entry.deleted)
-        if entry.previous_start is not None:
-            start = entry.previous_start
-            item["previous_start"] = _z(start) if isinstance(start, dt.datetime) else str(start)
-        events[key] = item
-    text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
-    return (text + "\n").encode()
+def dumps(ledger: Ledger, chunks: dict[str, tuple[Entry, str]] | None = None) -> bytes:
+    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline).
+
+    With `chunks` (kept by the caller from one call to the next), each entry's
+    text is kept, and an entry equal to one serialised before is not
+    serialised again: the same bytes, entry by entry.
+    """
+    entries = sorted(ledger.entries.items())
+    if not chunks:
+        events = {key: _item(entry) for key, entry in entries}
+        text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
+        if chunks is not None and entries:
+            # Each entry ends with "\n  }" (strings hold no line break): cut there.
+            body = text[text.index('"events": {\n') + 12 : -len("\n }\n}")]
+            parts = body.split("\n  },\n")
+            texts = [part + "\n  }" for part in parts[:-1]] + parts[-1:]
+            pairs = zip(entries, texts, strict=True)
+            chunks.update((key, (entry, found)) for (key, entry), found in pairs)
+        return (text + "\n").encode()
+    found: dict[str, tuple[Entry, str]] = {}
+    for key, entry in entries:
+        earlier = chunks.get(key)
+        if earlier is None or not (earlier[0] is entry or earlier[0] == entry):
+            item = json.dumps({key: _item(entry)}, ensure_ascii=False, indent=1)
+            earlier = (entry, " " + item[2:-2].replace("\n", "\n "))  # one level deeper
+        found[key] = earlier
+    chunks.clear()
+    chunks.update(found)
+    events_text = ",\n".join(text for _, text in found.values())
+    inner = "{\n" + events_text + "\n }" if found else "{}"
+    return f'{{\n "version": {VERSION},\n "events": {inner}\n}}\n'.encode()
+
+
+def _item(entry: Entry) -> dict[str, object]:
+    item: dict[str, object] = {
+        "hash": entry.hash,
+        "sequence": entry.sequence,
+        "first_seen": _z(entry.first_seen),
+        "changed": _z(entry.changed),
+    }
+    if entry.deleted is not None:
+        item["deleted"] = _z(entry.deleted)
+    if entry.previous_start is not None:
+        start = entry.previous_start
+        item["previous_start"] = _z(start) if isinstance(start, dt.datetime) else str(start)
+    return item
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
