@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -39,8 +40,8 @@ def items(
     """
     chosen = set(topics)
     ordered = newest if newest is not None else newest_first(registry.events, created(stamps))
-    found = [e for e in ordered if not chosen or chosen.intersection(e.topics)]
-    return found[: registry.calendar.feed_items]
+    found = (e for e in ordered if not chosen or chosen.intersection(e.topics))
+    return list(itertools.islice(found, registry.calendar.feed_items))  # no further look
 
 
 def rss(

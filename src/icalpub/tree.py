@@ -61,6 +61,8 @@ class Tree:
     changed calendar is then written, not hashed and compressed again. When a
     tree wrote few files, those and its folders are flushed one by one rather
     than the whole file system (whose other writers it would wait for).
+    With `held`, the caller keeps every file's bytes until the commit anyway
+    (a publication in memory): `add` never waits for the disk to catch up.
     """
 
     BATCH = 256 * 1024  # a file this large is large; small files are batched to this size
@@ -73,6 +75,7 @@ class Tree:
         reuse: bool = False,
         remove_later: bool = False,
         known: dict[str, tuple[bytes, str]] | None = None,
+        held: bool = False,
     ) -> None:
         self.out = Path(os.path.abspath(out))
         if self.out.exists() and not self.out.is_dir():
@@ -97,6 +100,7 @@ class Tree:
         self._sizes: dict[str, int] = {}
         self._room = threading.Condition()
         self._in_flight = 0
+        self._held = held  # the caller keeps every file's bytes until the commit: no bound
 
     def __enter__(self) -> Tree:
         parent = self.out.parent
@@ -154,10 +158,11 @@ class Tree:
             self._made.add(folder)
         self._added.add(path)
         self._sizes[path] = len(data)
-        with self._room:  # rendering waits for a disk slower than it, holding less memory
-            while self._in_flight > self.IN_FLIGHT:
-                self._room.wait()
-            self._in_flight += len(data)
+        if not self._held:
+            with self._room:  # rendering waits for a disk slower than it, holding less memory
+                while self._in_flight > self.IN_FLIGHT:
+                    self._room.wait()
+                self._in_flight += len(data)
         item = (path, target, data, digest, packed)
         if len(data) >= self.BATCH:
             self._tasks.append(self._pool.submit(self._write, [item]))
@@ -230,9 +235,13 @@ class Tree:
         try:
             return self._write_all(batch)
         finally:
-            with self._room:
-                self._in_flight -= sum(len(item[2]) for item in batch)
-                self._room.notify_all()
+            if not self._held:
+                self._release(batch)
+
+    def _release(self, batch: list[_Item]) -> None:
+        with self._room:
+            self._in_flight -= sum(len(item[2]) for item in batch)
+            self._room.notify_all()
 
     def _write_all(self, batch: list[_Item]) -> dict[str, str]:
         digests = {}
