@@ -103,7 +103,7 @@ def test_edit_helper_keeps_every_event_when_it_only_retitles() -> None:
 
 
 @settings(
-    max_examples=12,
+    max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
@@ -112,17 +112,22 @@ def test_edit_helper_keeps_every_event_when_it_only_retitles() -> None:
     feed_items=st.sampled_from([3, 50]),
     ledger=st.booleans(),
     later=st.sampled_from([0, 3600, 400 * 86400]),
+    keep_past=st.sampled_from(["", "P24M", "P40M"]),
 )
 def test_incremental_publication_is_byte_identical_to_a_cold_build(
-    edits: list[tuple[str, int, str]], feed_items: int, ledger: bool, later: int
+    edits: list[tuple[str, int, str]], feed_items: int, ledger: bool, later: int, keep_past: str
 ) -> None:
     """With or without a ledger (a service of a registry never built: every event new at
-    each reload), and with the clock moving on between saves by `later` seconds each."""
+    each reload), with the clock moving on between saves by `later` seconds each, and
+    with keep_past taking old events out of the calendars."""
     with tempfile.TemporaryDirectory(prefix="icalpub-incremental-") as name:
         root = Path(name)
         site = root / "site" / "events.yaml"
         site.parent.mkdir()
         text = SHIPPED.read_text("utf-8").replace("feed_items: 50", f"feed_items: {feed_items}")
+        if keep_past:
+            text = text.replace("\n  refresh: ", f"\n  keep_past: {keep_past}\n  refresh: ", 1)
+            assert f"keep_past: {keep_past}" in text
         site.write_text(text, "utf-8")
         if ledger:
             shutil.copy(SHIPPED.with_suffix(".lock"), site.with_suffix(".lock"))

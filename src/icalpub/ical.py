@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from icalendar import Calendar as VCalendar
 from icalendar import Component, vDuration, vRecur, vText
@@ -22,6 +24,7 @@ from .vtimezone import vtimezone
 from .zones import is_fixed, zone
 
 PRODID = "-//icalpub//icalpub//EN"
+KEPT_CALENDARS = 64  # calendars per writer kept for the next one to patch (unions beyond: not)
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -88,12 +91,21 @@ class Writer:
         # What orders and selects an event, found once per Event object (a reload reuses them).
         self._facts: dict[str, _Facts] = {}
         self._earlier_facts = previous._facts if previous is not None else {}
+        # Each calendar's events and VEVENTs, by topics: the next writer patches them.
+        self._calendars: dict[tuple[str, ...], _Selection] = {}
+        self._earlier_calendars = previous._calendars if previous is not None and same else {}
+        self._previous = previous if same else None  # until compared (see `_changed`)
+        self._changes: set[str] | None = None
+        self._before_events: dict[str, Event] = {}  # the previous versions of changed events
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
         registry = self.registry
         chosen = sorted(set(topics))
-        events, years = self._selected(chosen)
+        cutoff = keep_from(registry, self.today)
+        selection = self._patched(tuple(chosen), cutoff) or self._selected(chosen, cutoff)
+        if len(self._calendars) < KEPT_CALENDARS:
+            self._calendars[tuple(chosen)] = selection
         cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
         title = publication_title(registry, chosen)
         settings = registry.calendar
@@ -103,13 +115,16 @@ class Writer:
             marked = _language(settings, "description", settings.fallback)
             cal.add("description", Text(settings.description), parameters=marked)
             cal.add("x-wr-caldesc", Text(settings.description))
-        return self._assemble(serialize(cal).removesuffix(_END), events, years)
+        parts = [serialize(cal).removesuffix(_END)]
+        for name, (first, last) in sorted(selection.years.items()):
+            parts.append(_vtimezone_bytes(name, first, last))
+        return b"".join([*parts, *selection.parts, _END])
 
-    def _selected(self, topics: list[str]) -> tuple[list[Event], dict[str, tuple[int, int]]]:
+    def _selected(self, topics: list[str], cutoff: dt.date | None) -> _Selection:
         """Return the events of the union of `topics` that keep_past keeps, in order
-        (`query.in_order(query.kept(...))`), and the years each of their zones spans."""
+        (`query.in_order(query.kept(...))`), the years each of their zones spans,
+        and their VEVENTs."""
         wanted = set(topics)
-        cutoff = keep_from(self.registry, self.today)
         rows: list[tuple[tuple[float, str], Event]] = []
         years: dict[str, tuple[int, int]] = {}
         for event in self.registry.events:
@@ -129,7 +144,102 @@ class Writer:
                     (first, end) if known is None else (min(known[0], first), max(known[1], end))
                 )
         rows.sort(key=_first)
-        return [event for _, event in rows], years
+        parts = [self._events.get(event.id) or self._event_bytes(event) for _, event in rows]
+        return _Selection(rows, years, cutoff, parts)
+
+    def _patched(self, topics: tuple[str, ...], cutoff: dt.date | None) -> _Selection | None:
+        """Return the previous writer's selection for `topics` with the changed events
+        taken out and put in again where they belong, or None when it must be made anew.
+
+        The same rows as `_selected` makes: rows are ordered by a key unique to
+        each event, unchanged events keep their keys and VEVENTs; a zone's years
+        are found again (None) when a changed event's old span reached its ends.
+        """
+        own = self._calendars.get(topics)
+        if own is not None and own.cutoff == cutoff:
+            return own
+        earlier = self._earlier_calendars.get(topics)
+        if earlier is None or earlier.cutoff != cutoff:
+            return None
+        changed = self._changed()
+        if changed is None:
+            return None
+        if not changed:
+            return earlier
+        years = dict(earlier.years)
+        before = self._before_events
+        for event_id in changed:
+            old = before.get(event_id)
+            span = _zone_span(old) if old is not None else None
+            bounds = years.get(span[0]) if span is not None else None
+            if (
+                span is not None
+                and bounds is not None
+                and not bounds[0] < span[1] <= span[2] < bounds[1]
+            ):
+                return None
+        rows: list[tuple[tuple[float, str], Event]] = []
+        parts: list[bytes] = []
+        for row, part in zip(earlier.rows, earlier.parts, strict=True):
+            if row[1].id not in changed:
+                rows.append(row)
+                parts.append(part)
+        wanted = set(topics)
+        for event_id in sorted(changed):
+            event = self.registry.event(event_id)
+            if event is None or (wanted and not wanted.intersection(event.topics)):
+                continue
+            facts = self._facts_of(event)
+            if cutoff is not None:
+                if not facts.has_last:
+                    facts.last, facts.has_last = last_day(event), True
+                if facts.last is not None and facts.last < cutoff:
+                    continue
+            at = bisect.bisect_left(rows, facts.key, key=_first)
+            rows.insert(at, (facts.key, event))
+            parts.insert(at, self._events.get(event_id) or self._event_bytes(event))
+            if facts.span is not None:
+                name, first, end = facts.span
+                known = years.get(name)
+                years[name] = (
+                    (first, end) if known is None else (min(known[0], first), max(known[1], end))
+                )
+        return _Selection(rows, years, cutoff, parts)
+
+    def _changed(self) -> set[str] | None:
+        """Return the ids of events not as the previous writer had them (new, edited,
+        given another stamp, removed), or None when there are many or no previous writer.
+
+        Unchanged events' VEVENTs and facts are taken over from the previous writer.
+        """
+        previous, self._previous = self._previous, None
+        if previous is None:
+            return self._changes
+        earlier = previous.registry
+        if earlier.topics != self.registry.topics:
+            return None
+        changed: set[str] = set()
+        stamps, hashes = previous.stamps, previous.hashes
+        for event in self.registry.events:
+            event_id = event.id
+            stamp, was = self.stamps[event_id], stamps.get(event_id)
+            if (
+                earlier.event(event_id) is not event
+                or (was is not stamp and was != stamp)
+                or hashes.get(event_id) != self.hashes.get(event_id)
+            ):
+                changed.add(event_id)
+        changed.update(e.id for e in earlier.events if self.registry.event(e.id) is None)
+        if len(changed) * 8 > len(self.registry.events) + 8:
+            return None
+        self._before_events = {i: e for i in changed if (e := earlier.event(i)) is not None}
+        self._events.update((i, data) for i, data in previous._events.items() if i not in changed)
+        self._by_content.update(
+            (key, data) for key, data in previous._by_content.items() if key[0] not in changed
+        )
+        self._facts.update((i, f) for i, f in previous._facts.items() if i not in changed)
+        self._changes = changed
+        return changed
 
     def _facts_of(self, event: Event) -> _Facts:
         found = self._facts.get(event.id)
@@ -164,12 +274,9 @@ class Writer:
             self._files[key] = found
         return found
 
-    def _assemble(
-        self, header: bytes, events: list[Event], years: dict[str, tuple[int, int]] | None = None
-    ) -> bytes:
+    def _assemble(self, header: bytes, events: list[Event]) -> bytes:
         parts = [header]
-        found = years if years is not None else _zone_years(events)
-        for name, (first, last) in sorted(found.items()):
+        for name, (first, last) in sorted(_zone_years(events).items()):
             parts.append(_vtimezone_bytes(name, first, last))
         for event in events:
             data = self._events.get(event.id)
@@ -417,6 +524,16 @@ class _Facts:
         self.span = span
         self.last: dt.date | None = None  # query.last_day, found when keep_past asks
         self.has_last = False
+
+
+@dataclass
+class _Selection:
+    """One calendar's events in order with their VEVENTs, and its zones' years."""
+
+    rows: list[tuple[tuple[float, str], Event]]
+    years: dict[str, tuple[int, int]]
+    cutoff: dt.date | None
+    parts: list[bytes]
 
 
 def _first(row: tuple[tuple[float, str], Event]) -> tuple[float, str]:
