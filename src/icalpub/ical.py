@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -96,7 +97,6 @@ class Writer:
         self._earlier_calendars = previous._calendars if previous is not None and same else {}
         self._previous = previous if same else None  # until compared (see `_changed`)
         self._changes: set[str] | None = None
-        self._before_events: dict[str, Event] = {}  # the previous versions of changed events
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
@@ -152,8 +152,8 @@ class Writer:
         taken out and put in again where they belong, or None when it must be made anew.
 
         The same rows as `_selected` makes: rows are ordered by a key unique to
-        each event, unchanged events keep their keys and VEVENTs; a zone's years
-        are found again (None) when a changed event's old span reached its ends.
+        each event, unchanged events keep their keys and VEVENTs, and each zone's
+        years come from counts of its events' first and last years.
         """
         own = self._calendars.get(topics)
         if own is not None and own.cutoff == cutoff:
@@ -166,22 +166,13 @@ class Writer:
             return None
         if not changed:
             return earlier
-        years = dict(earlier.years)
-        before = self._before_events
-        for event_id in changed:
-            old = before.get(event_id)
-            span = _zone_span(old) if old is not None else None
-            bounds = years.get(span[0]) if span is not None else None
-            if (
-                span is not None
-                and bounds is not None
-                and not bounds[0] < span[1] <= span[2] < bounds[1]
-            ):
-                return None
+        spans = _Spans(earlier.spans or _Spans.of(event for _, event in earlier.rows))
         rows: list[tuple[tuple[float, str], Event]] = []
         parts: list[bytes] = []
         for row, part in zip(earlier.rows, earlier.parts, strict=True):
-            if row[1].id not in changed:
+            if row[1].id in changed:
+                spans.count(_zone_span(row[1]), -1)
+            else:
                 rows.append(row)
                 parts.append(part)
         wanted = set(topics)
@@ -198,13 +189,8 @@ class Writer:
             at = bisect.bisect_left(rows, facts.key, key=_first)
             rows.insert(at, (facts.key, event))
             parts.insert(at, self._events.get(event_id) or self._event_bytes(event))
-            if facts.span is not None:
-                name, first, end = facts.span
-                known = years.get(name)
-                years[name] = (
-                    (first, end) if known is None else (min(known[0], first), max(known[1], end))
-                )
-        return _Selection(rows, years, cutoff, parts)
+            spans.count(facts.span, 1)
+        return _Selection(rows, spans.years(), cutoff, parts, spans)
 
     def _changed(self) -> set[str] | None:
         """Return the ids of events not as the previous writer had them (new, edited,
@@ -232,7 +218,6 @@ class Writer:
         changed.update(e.id for e in earlier.events if self.registry.event(e.id) is None)
         if len(changed) * 8 > len(self.registry.events) + 8:
             return None
-        self._before_events = {i: e for i in changed if (e := earlier.event(i)) is not None}
         self._events.update((i, data) for i, data in previous._events.items() if i not in changed)
         self._by_content.update(
             (key, data) for key, data in previous._by_content.items() if key[0] not in changed
@@ -534,6 +519,43 @@ class _Selection:
     years: dict[str, tuple[int, int]]
     cutoff: dt.date | None
     parts: list[bytes]
+    spans: _Spans | None = None  # counted when first patched
+
+
+class _Spans:
+    """How many events of a calendar start and end their zone's span in each year."""
+
+    def __init__(self, earlier: _Spans | None = None) -> None:
+        self.lows: dict[str, Counter[int]] = {}
+        self.highs: dict[str, Counter[int]] = {}
+        if earlier is not None:
+            self.lows = {name: Counter(found) for name, found in earlier.lows.items()}
+            self.highs = {name: Counter(found) for name, found in earlier.highs.items()}
+
+    @classmethod
+    def of(cls, events: Iterable[Event]) -> _Spans:
+        """Return the counts of `events`."""
+        spans = cls()
+        for event in events:
+            spans.count(_zone_span(event), 1)
+        return spans
+
+    def count(self, span: tuple[str, int, int] | None, step: int) -> None:
+        """Count an event's span in (`step` 1) or out (-1)."""
+        if span is not None:
+            name, first, last = span
+            self.lows.setdefault(name, Counter())[first] += step
+            self.highs.setdefault(name, Counter())[last] += step
+
+    def years(self) -> dict[str, tuple[int, int]]:
+        """Return each zone's first and last year, as `_zone_years` finds them."""
+        found = {}
+        for name, lows in self.lows.items():
+            firsts = [year for year, count in lows.items() if count > 0]
+            if firsts:
+                lasts = [year for year, count in self.highs[name].items() if count > 0]
+                found[name] = (min(firsts), max(lasts))
+        return found
 
 
 def _first(row: tuple[tuple[float, str], Event]) -> tuple[float, str]:
