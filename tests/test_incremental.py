@@ -16,10 +16,11 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from icalpub.build import build_folder
+from icalpub.build import build_folder, write_publication
 from icalpub.live import Live
 from icalpub.publisher import Publisher
 from icalpub.served import compile_served
@@ -157,3 +158,31 @@ def test_incremental_publication_is_byte_identical_to_a_cold_build(
             assert served.version == cold.version
             # The tree, event files and index.json included, as `icalpub build` writes it.
             assert files_of(out) == cold_tree(site, root / f"cold{number}", moments[-1]), edit
+
+
+@pytest.mark.parametrize("damage", ["index", "none"])
+def test_the_tree_made_from_the_spare_is_whole_and_a_damaged_spare_is_set_aside(
+    tmp_path: Path, damage: str
+) -> None:
+    """The tree swapped out is kept as `.feeds.spare` and the next tree made from it;
+    a spare whose index.json cannot be read is removed, and the tree made anew."""
+    site = tmp_path / "site" / "events.yaml"
+    site.parent.mkdir()
+    text = SHIPPED.read_text("utf-8")
+    site.write_text(text, "utf-8")
+    shutil.copy(SHIPPED.with_suffix(".lock"), site.with_suffix(".lock"))
+    out = tmp_path / "public" / "feeds"
+    served = None
+    for number, edit in enumerate([("retitle", 2, "Jauns "), ("delete", 5, ""), ("copy", 7, "")]):
+        if number:
+            text = edited(text, edit, number)
+            site.write_text(text, "utf-8")
+            os.utime(site, (NOW.timestamp() + number, NOW.timestamp() + number))
+        served = compile_served(site, served, now=NOW)
+        if number == 2 and damage == "index":
+            (out.parent / ".feeds.spare" / "index.json").write_text("{", "utf-8")
+        write_publication(served.publication, out)
+        assert files_of(out) == cold_tree(site, tmp_path / f"cold{number}"), edit
+    spare = out.parent / ".feeds.spare"
+    assert files_of(spare).keys() >= {"index.json", "calendar.ics", "calendar.ics.gz"}
+    assert [p.name for p in out.parent.iterdir() if ".new-" in p.name] == []

@@ -108,7 +108,7 @@ def write_publication(
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
         # What the tree holds already is linked, not written: an edit writes what it changed.
-        tree = Tree(Path(out), reuse=True, remove_later=True, known=known, held=True)
+        tree = Tree(Path(out), reuse=True, known=known, held=True, recycle=True)
         with tree:
             tree.commit(dict(sorted(files.items())), before_swap=None, prepared=prepared)
 
