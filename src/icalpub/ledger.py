@@ -172,7 +172,8 @@ def reconcile(
         sequence = event.sequence if event.sequence is not None else entry.sequence
         modified = _utc(event.updated) if event.updated is not None else entry.changed
         previous = _previous_start(event, old, before if earlier is not None else None)
-        entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
+        if (entry.sequence, entry.changed, entry.previous_start) != (sequence, modified, previous):
+            entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
         is_changed = old != entry  # new, edited, or given another sequence/updated by hand
         if is_changed:
             changed.append(event.id)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,8 +233,9 @@ class Store:
                 self._ledger_text,
             )
             data = text.encode("utf-8")
-            if self._still(raw):
-                _write_both(self.path, raw, data, ledger)
+            seen_file = _signature(self.path)
+            # Checked again just before the rename: a hand edit saved meanwhile is kept.
+            if self._still(raw) and _write_both(self.path, raw, data, ledger, seen_file):
                 break
             log.info("%s changed during a save; making the change again", self.path)
         else:
@@ -366,11 +368,17 @@ def _topic(document: Document, change: TopicChange) -> tuple[str, list[str]]:
     return text, ["title"] if exists else []
 
 
-def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
+def _write_both(
+    path: Path, raw: Raw, registry: bytes, ledger: bytes, seen: tuple[int, int, int] | None
+) -> bool:
     """Write the registry, then its ledger; if the ledger cannot be written, put the
-    registry back, so both are as they were (raise Unsaved) or both are new."""
+    registry back, so both are as they were (raise Unsaved) or both are new.
+
+    Return False, writing nothing, when the registry's `_signature` is not `seen`
+    any more just before it would have been replaced (saved by hand meanwhile)."""
     try:
-        write_file(path, registry)
+        if not write_file(path, registry, unchanged=lambda: _signature(path) == seen):
+            return False
     except BuildError as exc:
         raise Unsaved(f"{exc}; nothing was saved") from None
     try:
@@ -384,6 +392,16 @@ def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
             # reader handles (the next save or build brings it up to the file).
             log.error("%s: the ledger could not be written nor the registry put back", path)
         raise Unsaved(f"{exc}; nothing was saved") from None
+    return True
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """Return what tells a file replaced or written: its inode, time and size."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _taken(event_id: str, item: Item | None) -> str:
