@@ -96,6 +96,8 @@ class Writer:
         self._calendars: dict[tuple[str, ...], _Selection] = {}
         self._earlier_calendars = previous._calendars if previous is not None and same else {}
         self._previous = previous if same else None  # until compared (see `_changed`)
+        if previous is not None:
+            previous._previous = None  # one writer back at most: never a chain kept alive
         self._changes: set[str] | None = None
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
@@ -218,11 +220,13 @@ class Writer:
         changed.update(e.id for e in earlier.events if self.registry.event(e.id) is None)
         if len(changed) * 8 > len(self.registry.events) + 8:
             return None
-        self._events.update((i, data) for i, data in previous._events.items() if i not in changed)
-        self._by_content.update(
-            (key, data) for key, data in previous._by_content.items() if key[0] not in changed
-        )
-        self._facts.update((i, f) for i, f in previous._facts.items() if i not in changed)
+        # Copied first (one step under the GIL): the previous writer may still be
+        # rendering a union for a request of the previous publication.
+        events, by_content = list(previous._events.items()), list(previous._by_content.items())
+        self._events.update((i, data) for i, data in events if i not in changed)
+        self._by_content.update((key, data) for key, data in by_content if key[0] not in changed)
+        facts = list(previous._facts.items())
+        self._facts.update((i, found) for i, found in facts if i not in changed)
         self._changes = changed
         return changed
 
