@@ -5,9 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 
 from icalendar import Calendar as VCalendar
 from icalendar import Component, vDuration, vRecur, vText
@@ -18,7 +16,7 @@ from .languages import topic_fallback
 from .ledger import Stamp
 from .model import Calendar, Event, Registry
 from .query import keep_from, last_day, order_key
-from .recurrence import until_year
+from .selection import Facts, Selection, Spans, row_key, zone_span, zone_years
 from .text import to_html, to_plain
 from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
 from .vtimezone import vtimezone
@@ -90,10 +88,10 @@ class Writer:
         self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._earlier_files = previous._files if previous is not None else {}
         # What orders and selects an event, found once per Event object (a reload reuses them).
-        self._facts: dict[str, _Facts] = {}
+        self._facts: dict[str, Facts] = {}
         self._earlier_facts = previous._facts if previous is not None else {}
         # Each calendar's events and VEVENTs, by topics: the next writer patches them.
-        self._calendars: dict[tuple[str, ...], _Selection] = {}
+        self._calendars: dict[tuple[str, ...], Selection] = {}
         self._earlier_calendars = previous._calendars if previous is not None and same else {}
         self._previous = previous if same else None  # until compared (see `_changed`)
         if previous is not None:
@@ -122,7 +120,7 @@ class Writer:
             parts.append(_vtimezone_bytes(name, first, last))
         return b"".join([*parts, *selection.parts, _END])
 
-    def _selected(self, topics: list[str], cutoff: dt.date | None) -> _Selection:
+    def _selected(self, topics: list[str], cutoff: dt.date | None) -> Selection:
         """Return the events of the union of `topics` that keep_past keeps, in order
         (`query.in_order(query.kept(...))`), the years each of their zones spans,
         and their VEVENTs."""
@@ -145,11 +143,11 @@ class Writer:
                 years[name] = (
                     (first, end) if known is None else (min(known[0], first), max(known[1], end))
                 )
-        rows.sort(key=_first)
+        rows.sort(key=row_key)
         parts = [self._events.get(event.id) or self._event_bytes(event) for _, event in rows]
-        return _Selection(rows, years, cutoff, parts)
+        return Selection(rows, years, cutoff, parts)
 
-    def _patched(self, topics: tuple[str, ...], cutoff: dt.date | None) -> _Selection | None:
+    def _patched(self, topics: tuple[str, ...], cutoff: dt.date | None) -> Selection | None:
         """Return the previous writer's selection for `topics` with the changed events
         taken out and put in again where they belong, or None when it must be made anew.
 
@@ -168,12 +166,12 @@ class Writer:
             return None
         if not changed:
             return earlier
-        spans = _Spans(earlier.spans or _Spans.of(event for _, event in earlier.rows))
+        spans = Spans(earlier.spans or Spans.of(event for _, event in earlier.rows))
         rows: list[tuple[tuple[float, str], Event]] = []
         parts: list[bytes] = []
         for row, part in zip(earlier.rows, earlier.parts, strict=True):
             if row[1].id in changed:
-                spans.count(_zone_span(row[1]), -1)
+                spans.count(zone_span(row[1]), -1)
             else:
                 rows.append(row)
                 parts.append(part)
@@ -188,11 +186,11 @@ class Writer:
                     facts.last, facts.has_last = last_day(event), True
                 if facts.last is not None and facts.last < cutoff:
                     continue
-            at = bisect.bisect_left(rows, facts.key, key=_first)
+            at = bisect.bisect_left(rows, facts.key, key=row_key)
             rows.insert(at, (facts.key, event))
             parts.insert(at, self._events.get(event_id) or self._event_bytes(event))
             spans.count(facts.span, 1)
-        return _Selection(rows, spans.years(), cutoff, parts, spans)
+        return Selection(rows, spans.years(), cutoff, parts, spans)
 
     def _changed(self) -> set[str] | None:
         """Return the ids of events not as the previous writer had them (new, edited,
@@ -230,12 +228,12 @@ class Writer:
         self._changes = changed
         return changed
 
-    def _facts_of(self, event: Event) -> _Facts:
+    def _facts_of(self, event: Event) -> Facts:
         found = self._facts.get(event.id)
         if found is None or found.event is not event:
             found = self._earlier_facts.get(event.id)
             if found is None or found.event is not event:
-                found = _Facts(event, order_key(event), _zone_span(event))
+                found = Facts(event, order_key(event), zone_span(event))
             self._facts[event.id] = found
         return found
 
@@ -265,7 +263,7 @@ class Writer:
 
     def _assemble(self, header: bytes, events: list[Event]) -> bytes:
         parts = [header]
-        for name, (first, last) in sorted(_zone_years(events).items()):
+        for name, (first, last) in sorted(zone_years(events).items()):
             parts.append(_vtimezone_bytes(name, first, last))
         for event in events:
             data = self._events.get(event.id)
@@ -474,96 +472,6 @@ def _categories_language(registry: Registry, event: Event) -> str:
     if all(t is not None and topic_fallback(t, settings) for t in topics):
         return f";LANGUAGE={settings.default_language}"
     return ""
-
-
-def _zone_years(events: Iterable[Event]) -> dict[str, tuple[int, int]]:
-    years: dict[str, tuple[int, int]] = {}
-    for event in events:
-        span = _zone_span(event)
-        if span is None:
-            continue
-        name, low, high = span
-        first, last = years.get(name, (low, high))
-        years[name] = (min(first, low), max(last, high))
-    return years
-
-
-def _zone_span(event: Event) -> tuple[str, int, int] | None:
-    """Return the zone whose VTIMEZONE `event` needs and the years it must cover, if any."""
-    if event.all_day or is_fixed(event.timezone):
-        return None
-    found = [event.first_day.year]
-    if event.end is not None:
-        found.append(event.end.year)
-    found.extend(day.year for day in event.exceptions)
-    until = until_year(event)
-    if until is not None:
-        found.append(until)
-    return event.timezone, min(found), max(found)
-
-
-class _Facts:
-    """What orders and selects one event in a calendar: found once per Event object."""
-
-    __slots__ = ("event", "has_last", "key", "last", "span")
-
-    def __init__(self, event: Event, key: tuple[float, str], span: tuple[str, int, int] | None):
-        self.event = event
-        self.key = key
-        self.span = span
-        self.last: dt.date | None = None  # query.last_day, found when keep_past asks
-        self.has_last = False
-
-
-@dataclass
-class _Selection:
-    """One calendar's events in order with their VEVENTs, and its zones' years."""
-
-    rows: list[tuple[tuple[float, str], Event]]
-    years: dict[str, tuple[int, int]]
-    cutoff: dt.date | None
-    parts: list[bytes]
-    spans: _Spans | None = None  # counted when first patched
-
-
-class _Spans:
-    """How many events of a calendar start and end their zone's span in each year."""
-
-    def __init__(self, earlier: _Spans | None = None) -> None:
-        self.lows: dict[str, Counter[int]] = {}
-        self.highs: dict[str, Counter[int]] = {}
-        if earlier is not None:
-            self.lows = {name: Counter(found) for name, found in earlier.lows.items()}
-            self.highs = {name: Counter(found) for name, found in earlier.highs.items()}
-
-    @classmethod
-    def of(cls, events: Iterable[Event]) -> _Spans:
-        """Return the counts of `events`."""
-        spans = cls()
-        for event in events:
-            spans.count(_zone_span(event), 1)
-        return spans
-
-    def count(self, span: tuple[str, int, int] | None, step: int) -> None:
-        """Count an event's span in (`step` 1) or out (-1)."""
-        if span is not None:
-            name, first, last = span
-            self.lows.setdefault(name, Counter())[first] += step
-            self.highs.setdefault(name, Counter())[last] += step
-
-    def years(self) -> dict[str, tuple[int, int]]:
-        """Return each zone's first and last year, as `_zone_years` finds them."""
-        found = {}
-        for name, lows in self.lows.items():
-            firsts = [year for year, count in lows.items() if count > 0]
-            if firsts:
-                lasts = [year for year, count in self.highs[name].items() if count > 0]
-                found[name] = (min(firsts), max(lasts))
-        return found
-
-
-def _first(row: tuple[tuple[float, str], Event]) -> tuple[float, str]:
-    return row[0]
 
 
 def _timedelta(seconds: int) -> dt.timedelta:

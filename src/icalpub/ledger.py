@@ -120,16 +120,14 @@ def reconcile(
     object there (a reload reuses unchanged events) keeps its hash, as long
     as what the hash also covers (the topics, the default contact) is equal;
     an event whose start differs there is recorded as moved (`previous_start`).
-    With the `memo` of the previous reconcile (of `earlier`), such an event
-    whose ledger entry is the same as then keeps its outcome too, when that
-    did not depend on `now`: a reload pays for the events that changed.
-    `hashes` are content hashes of this registry's events found already, by id.
+    With the previous reconcile's `memo`, such an event whose ledger entry is
+    as then keeps its outcome too, if that did not depend on `now`; `hashes`
+    are content hashes of this registry's events found already, by id.
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
-    given = hashes or {}
-    hashes = {}
+    given, hashes = hashes or {}, {}
     changed: list[str] = []
     remembered: dict[str, Remembered] = {}
     before, known = earlier if earlier is not None else (registry, {})
@@ -140,51 +138,21 @@ def reconcile(
     for event in registry.events:
         old = entries.get(event.id)
         found = memo.get(event.id)
-        if (
-            found is not None
-            and found.event is event
-            and (found.old is old or found.old == old)
-            and (found.until is None or found.until <= now)
-            and before.event(event.id) is event
-        ):
-            entries[event.id] = found.entry
-            stamps[event.id] = found.stamp
-            hashes[event.id] = known[event.id]
-            if found.changed:
-                changed.append(event.id)
-            remembered[event.id] = found
-            continue
-        digest = known.get(event.id) if known and before.event(event.id) is event else None
-        digest = digest or given.get(event.id) or content_hash(registry, event)
-        hashes[event.id] = digest
-        until: dt.datetime | None = None
-        lasting = True  # the outcome does not depend on `now` (from `until` on)
-        if old is None or old.deleted is not None:
-            first = first_seen(event, now)
-            entry = Entry(digest, event.sequence or 0, first, first)
-            if event.published is None:  # `now` if not announced yet: known from then on
-                lasting, until = first < now, first
-        elif old.hash != digest:
-            entry = Entry(digest, old.sequence + 1, old.first_seen, now)
-            lasting = False
+        same = before.event(event.id) is event
+        if found is None or not _holds(found, event, old, now) or not same:
+            digest = known.get(event.id) if known and same else None
+            digest = digest or given.get(event.id) or content_hash(registry, event)
+            found, lasting = _outcome(event, old, digest, now, before if earlier else None)
+            if lasting and (same or before.event(event.id) is None):  # not moved
+                remembered[event.id] = found
         else:
-            entry = old
-        sequence = event.sequence if event.sequence is not None else entry.sequence
-        modified = _utc(event.updated) if event.updated is not None else entry.changed
-        previous = _previous_start(event, old, before if earlier is not None else None)
-        if (entry.sequence, entry.changed, entry.previous_start) != (sequence, modified, previous):
-            entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
-        is_changed = old != entry  # new, edited, or given another sequence/updated by hand
-        if is_changed:
+            remembered[event.id] = found
+        hashes[event.id] = found.entry.hash
+        entries[event.id] = found.entry
+        stamps[event.id] = found.stamp
+        if found.changed:
             changed.append(event.id)
-        entries[event.id] = entry
-        created = _utc(event.published) if event.published is not None else entry.first_seen
-        stamps[event.id] = stamp = Stamp(sequence, created, modified)
-        was = before.event(event.id)
-        if lasting and (was is None or was is event):  # not moved since `before`
-            remembered[event.id] = Remembered(event, old, entry, stamp, is_changed, until)
-    present = {event.id for event in registry.events}
-    deleted = sorted(i for i, e in entries.items() if i not in present and e.deleted is None)
+    deleted = sorted(i for i, e in entries.items() if e.deleted is None and not registry.event(i))
     for event_id in deleted:
         entries[event_id] = replace(entries[event_id], deleted=now)
     times = [e.deleted or e.changed for e in entries.values()]
@@ -198,6 +166,43 @@ def reconcile(
         hashes=hashes,
         memo=remembered,
     )
+
+
+def _holds(found: Remembered, event: Event, old: Entry | None, now: dt.datetime) -> bool:
+    """Return whether a remembered outcome holds for `event` and ledger entry `old` at `now`."""
+    return (
+        found.event is event
+        and (found.old is old or found.old == old)
+        and (found.until is None or found.until <= now)
+    )
+
+
+def _outcome(
+    event: Event, old: Entry | None, digest: str, now: dt.datetime, before: Registry | None
+) -> tuple[Remembered, bool]:
+    """Return `event`'s entry and stamp against its ledger entry `old`, and whether that
+    outcome holds whatever `now` is (from its `until` on)."""
+    until: dt.datetime | None = None
+    lasting = True
+    if old is None or old.deleted is not None:
+        first = first_seen(event, now)
+        entry = Entry(digest, event.sequence or 0, first, first)
+        if event.published is None:  # `now` if not announced yet: known from then on
+            lasting, until = first < now, first
+    elif old.hash != digest:
+        entry = Entry(digest, old.sequence + 1, old.first_seen, now)
+        lasting = False
+    else:
+        entry = old
+    sequence = event.sequence if event.sequence is not None else entry.sequence
+    modified = _utc(event.updated) if event.updated is not None else entry.changed
+    previous = _previous_start(event, old, before)
+    if (entry.sequence, entry.changed, entry.previous_start) != (sequence, modified, previous):
+        entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
+    created = _utc(event.published) if event.published is not None else entry.first_seen
+    stamp = Stamp(sequence, created, modified)
+    # `changed`: new, edited, or given another sequence/updated by hand.
+    return Remembered(event, old, entry, stamp, old != entry, until), lasting
 
 
 def seen_at(ledger: Ledger, saved: dt.datetime, now: dt.datetime) -> dt.datetime:
