@@ -22,6 +22,8 @@ missing). Prints a Markdown table and writes it to --out (bench/results.md).
 6. Edits: from saving one changed title to the service answering the new
    bytes and to its --publish tree holding them, against a cold `icalpub
    build` of the same registry (median of --runs saves).
+   An editor's API save (PUT of one changed title, If-Match, git commit) of
+   the same registry served with --publish: the time until it answers.
 7. Command start: `icalpub --help` and `icalpub validate` of the shipped
    registry against `python -c pass`, interleaved over repeated runs.
 
@@ -35,6 +37,7 @@ import argparse
 import base64
 import datetime as dt
 import gzip
+import http.client
 import json
 import os
 import platform
@@ -228,6 +231,61 @@ def bench_edits(count: int, folder: Path, runs: int) -> dict[str, Any]:
         "service_s": statistics.median(service_s),
         "tree_s": statistics.median(tree_s),
     }
+
+
+def bench_api_save(count: int, folder: Path, runs: int) -> dict[str, Any]:
+    """An editor's API save of one changed title: from the PUT to its answer.
+
+    The registry is in a git repository (each save is a commit) and served
+    with --publish, as a newsroom runs it; against a cold build of the same
+    registry, measured just before.
+    """
+    from icalpub.editor import accounts
+
+    site = folder / f"api{count}"
+    site.mkdir()
+    registry = site / "events.yaml"
+    registry.write_text(registry_text(count, seed=7), "utf-8")
+    cold = cold_build(registry, folder, runs)
+    path = site / "editors.toml"
+    found = accounts.add(
+        accounts.load(path), "anna", "anna@example.lv", "bench-pass-1234", "publisher"
+    )
+    found, token = accounts.new_token(found, "anna")
+    accounts.save(path, found)
+    git = ["git", "-C", str(site), "-c", "user.name=bench", "-c", "user.email=bench@example.lv"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "events.yaml"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "registry"], check=True)
+    auth = {"Authorization": f"Bearer {token}"}
+    url = "/edit/api/events/event-000011"
+    port = free_port()
+    tree = folder / f"api{count}-public" / "feeds"
+    tree.parent.mkdir()
+    times = []
+    with gunicorn(registry, port, folder / "api.log", env={"ICALPUB_PUBLISH_DIR": str(tree)}):
+        get(port, "/healthz")
+        for number in range(runs):
+            status, headers, body = get(port, url, auth)
+            assert status == 200, (status, body[:300])
+            event = json.loads(body)
+            event["title"] = f"API-{number} {event['title']}"
+            payload = json.dumps(event).encode()
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            started = time.perf_counter()
+            connection.request(
+                "PUT",
+                url,
+                body=payload,
+                headers={**auth, "If-Match": headers["etag"], "Content-Type": "application/json"},
+            )
+            response = connection.getresponse()
+            answer = response.read()
+            times.append(time.perf_counter() - started)
+            connection.close()
+            assert response.status == 200, (response.status, answer[:300])
+            time.sleep(2)  # the workers reloaded and published before the next save
+    return {"events": count, "cold_s": cold, "api_s": statistics.median(times)}
 
 
 def bench_cli(runs: int) -> list[dict[str, Any]]:
@@ -662,7 +720,10 @@ def table(
             for key, what in (
                 ("service_s", "saved → the service answers the new bytes"),
                 ("tree_s", "saved → the --publish tree holds the new bytes"),
+                ("api_s", "API save answers"),
             ):
+                if key not in row:
+                    continue
                 lines.append(
                     f"| {what} | {row['events']:,} | {row[key]:.2f} s | {row['cold_s']:.2f} s | "
                     f"{row[key] / row['cold_s']:.2f}× |"
@@ -757,6 +818,7 @@ def main() -> int:
     reload = bench_reload_and_memory(reload_size, folder)
     hostile = bench_hostile(runs)
     edits = [bench_edits(count, folder, runs) for count in stack_sizes]
+    edits += [bench_api_save(count, folder, runs) for count in stack_sizes]
     cli = bench_cli(3 if args.smoke else 20)
     text = table(build, serve, reload, note, hostile, stack, counting, edits, cli)
     print(text)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -206,3 +207,30 @@ def test_a_change_saved_with_an_old_modification_time_counts_after_the_ledger() 
     future = T3 + dt.timedelta(days=400)  # a machine whose clock was wrong
     assert ledger.seen_at(recorded, future, T3) == T3  # never later than now
     assert ledger.seen_at(Ledger(), copied_with_old_times, T3) == copied_with_old_times
+
+
+def test_a_ledger_written_entry_by_entry_is_the_same_bytes_as_written_whole() -> None:
+    """`dumps` with the texts kept from a previous call: each entry reused or written
+    again, the same bytes as one `json.dumps(..., indent=1)` of the whole ledger."""
+    shipped = ledger.loads(SHIPPED.with_suffix(".lock").read_bytes())
+    first = sorted(shipped.entries)[0]
+    moved = dataclasses.replace(
+        shipped.entries[first],
+        sequence=7,
+        deleted=T1,
+        previous_start=dt.date(2020, 2, 29),
+    )
+    versions = [
+        shipped,
+        Ledger({**shipped.entries, first: moved}),
+        Ledger({**shipped.entries, 'jauns-"ā"\\': moved}),
+        Ledger({first: moved}),
+        Ledger(),
+        shipped,
+    ]
+    kept: dict[str, tuple[ledger.Entry, str]] = {}
+    for version in versions:
+        events = {key: ledger._item(entry) for key, entry in sorted(version.entries.items())}
+        whole = json.dumps({"version": 1, "events": events}, ensure_ascii=False, indent=1)
+        assert ledger.dumps(version, kept) == (whole + "\n").encode()
+        assert ledger.loads(ledger.dumps(version, kept)) == version

@@ -90,7 +90,10 @@ def build_folder(
 
 
 def write_publication(
-    publication: Publication, out: str | Path, known: dict[str, tuple[bytes, str]] | None = None
+    publication: Publication,
+    out: str | Path,
+    known: dict[str, tuple[bytes, str]] | None = None,
+    prepared: Mapping[str, tuple[str, bytes]] | None = None,
 ) -> None:
     """Write a publication already in memory to `out`: the same tree and bytes as
     `build_folder` for the same registry and ledger, atomically.
@@ -99,13 +102,15 @@ def write_publication(
     it): a service publishing its tree would otherwise leave `events.lock`
     changed in the registry's work tree, and `git pull` would refuse to run.
     The per-event files a service makes on demand are made here. `known` is
-    kept by the caller between writes (see `Tree`).
+    kept by the caller between writes (see `Tree`); `prepared` holds the sha256 and
+    gzip bytes the caller has of files (the service's resources), by path.
     """
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
         # What the tree holds already is linked, not written: an edit writes what it changed.
-        with Tree(Path(out), reuse=True, remove_later=True, known=known) as tree:
-            tree.commit(dict(sorted(files.items())), before_swap=None)
+        tree = Tree(Path(out), reuse=True, known=known, held=True, recycle=True)
+        with tree:
+            tree.commit(dict(sorted(files.items())), before_swap=None, prepared=prepared)
 
 
 def _commit(

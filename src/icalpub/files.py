@@ -11,7 +11,7 @@ import fcntl
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -24,11 +24,18 @@ def move(source: Path, target: Path) -> None:
     fsync_dir(target.parent)
 
 
-def write_file(path: Path, data: bytes, new_mode: int = 0o644) -> None:
+def write_file(
+    path: Path,
+    data: bytes,
+    new_mode: int = 0o644,
+    unchanged: Callable[[], bool] | None = None,
+) -> bool:
     """Replace one file atomically: write a temporary sibling, flush it, rename it over.
 
     The file keeps its permissions (a registry made group-writable for its
-    editors stays so); a new file gets `new_mode` whatever the umask.
+    editors stays so); a new file gets `new_mode` whatever the umask. With
+    `unchanged`, asked after the flush, just before the rename: when it says
+    the file changed meanwhile, nothing is replaced and False is returned.
     """
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -38,6 +45,9 @@ def write_file(path: Path, data: bytes, new_mode: int = 0o644) -> None:
                 stream.flush()
                 os.fsync(stream.fileno())
             os.chmod(temporary, _mode_of(path, new_mode))
+            if unchanged is not None and not unchanged():
+                os.unlink(temporary)
+                return False
             os.replace(temporary, path)
         except BaseException:
             os.unlink(temporary)
@@ -45,6 +55,7 @@ def write_file(path: Path, data: bytes, new_mode: int = 0o644) -> None:
         fsync_dir(path.parent)
     except OSError as exc:
         raise BuildError(describe(exc)) from None
+    return True
 
 
 class LockTimeout(OSError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 from collections.abc import Iterable, Mapping
@@ -14,14 +15,15 @@ from .i18n import _
 from .languages import topic_fallback
 from .ledger import Stamp
 from .model import Calendar, Event, Registry
-from .query import by_topics, in_order, kept
-from .recurrence import until_year
+from .query import keep_from, last_day, order_key
+from .selection import Facts, Selection, Spans, row_key, zone_span, zone_years
 from .text import to_html, to_plain
 from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
 from .vtimezone import vtimezone
 from .zones import is_fixed, zone
 
 PRODID = "-//icalpub//icalpub//EN"
+KEPT_CALENDARS = 64  # calendars per writer kept for the next one to patch (unions beyond: not)
 _END = b"END:VCALENDAR\r\n"
 
 
@@ -78,20 +80,34 @@ class Writer:
         self.hashes = hashes or {}
         self._events: dict[str, bytes] = {}
         self._by_content: dict[tuple[object, ...], bytes] = {}
-        self._earlier = previous._by_content if previous is not None else {}
+        same = previous is not None and previous.registry.calendar == registry.calendar
+        self._earlier = previous._by_content if previous is not None and same else {}
         self._rendered = rendered or {}
         self._event_header: tuple[bytes, bytes] | None = None
-        # Each event's VTIMEZONE years by id: it is in several calendars and its own file.
-        self._years: dict[str, tuple[int, int] | None] = {}
+        # Each event's VTIMEZONE zone and years by id: it is in several calendars and its file.
+        self._years: dict[str, tuple[str, int, int] | None] = {}
         # Event files kept for the next writer, by what they are made of.
         self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._earlier_files = previous._files if previous is not None else {}
+        # What orders and selects an event, found once per Event object (a reload reuses them).
+        self._facts: dict[str, Facts] = {}
+        self._earlier_facts = previous._facts if previous is not None else {}
+        # Each calendar's events and VEVENTs, by topics: the next writer patches them.
+        self._calendars: dict[tuple[str, ...], Selection] = {}
+        self._earlier_calendars = previous._calendars if previous is not None and same else {}
+        self._previous = previous if same else None  # until compared (see `_changed`)
+        if previous is not None:
+            previous._previous = None  # one writer back at most: never a chain kept alive
+        self._changes: set[str] | None = None
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
         registry = self.registry
         chosen = sorted(set(topics))
-        events = in_order(kept(registry, by_topics(registry, chosen), self.today))
+        cutoff = keep_from(registry, self.today)
+        selection = self._patched(tuple(chosen), cutoff) or self._selected(chosen, cutoff)
+        if len(self._calendars) < KEPT_CALENDARS:
+            self._calendars[tuple(chosen)] = selection
         cal = _calendar(registry, source=absolute(registry.calendar, feed_path("ics", chosen)))
         title = publication_title(registry, chosen)
         settings = registry.calendar
@@ -101,7 +117,127 @@ class Writer:
             marked = _language(settings, "description", settings.fallback)
             cal.add("description", Text(settings.description), parameters=marked)
             cal.add("x-wr-caldesc", Text(settings.description))
-        return self._assemble(serialize(cal).removesuffix(_END), events)
+        parts = [serialize(cal).removesuffix(_END)]
+        for name, (first, last) in sorted(selection.years.items()):
+            parts.append(_vtimezone_bytes(name, first, last))
+        return b"".join([*parts, *selection.parts, _END])
+
+    def _selected(self, topics: list[str], cutoff: dt.date | None) -> Selection:
+        """Return the events of the union of `topics` that keep_past keeps, in order
+        (`query.in_order(query.kept(...))`), the years each of their zones spans,
+        and their VEVENTs."""
+        wanted = set(topics)
+        rows: list[tuple[tuple[float, str], Event]] = []
+        years: dict[str, tuple[int, int]] = {}
+        for event in self.registry.events:
+            if wanted and not wanted.intersection(event.topics):
+                continue
+            facts = self._facts_of(event)
+            if cutoff is not None:
+                if not facts.has_last:
+                    facts.last, facts.has_last = last_day(event), True
+                if facts.last is not None and facts.last < cutoff:
+                    continue
+            rows.append((facts.key, event))
+            if facts.span is not None:
+                name, first, end = facts.span
+                known = years.get(name)
+                years[name] = (
+                    (first, end) if known is None else (min(known[0], first), max(known[1], end))
+                )
+        rows.sort(key=row_key)
+        parts = [self._events.get(event.id) or self._event_bytes(event) for _, event in rows]
+        return Selection(rows, years, cutoff, parts)
+
+    def _patched(self, topics: tuple[str, ...], cutoff: dt.date | None) -> Selection | None:
+        """Return the previous writer's selection for `topics` with the changed events
+        taken out and put in again where they belong, or None when it must be made anew.
+
+        The same rows as `_selected` makes: rows are ordered by a key unique to
+        each event, unchanged events keep their keys and VEVENTs, and each zone's
+        years come from counts of its events' first and last years.
+        """
+        own = self._calendars.get(topics)
+        if own is not None and own.cutoff == cutoff:
+            return own
+        earlier = self._earlier_calendars.get(topics)
+        if earlier is None or earlier.cutoff != cutoff:
+            return None
+        changed = self._changed()
+        if changed is None:
+            return None
+        if not changed:
+            return earlier
+        spans = Spans(earlier.spans or Spans.of(event for _, event in earlier.rows))
+        rows: list[tuple[tuple[float, str], Event]] = []
+        parts: list[bytes] = []
+        for row, part in zip(earlier.rows, earlier.parts, strict=True):
+            if row[1].id in changed:
+                spans.count(zone_span(row[1]), -1)
+            else:
+                rows.append(row)
+                parts.append(part)
+        wanted = set(topics)
+        for event_id in sorted(changed):
+            event = self.registry.event(event_id)
+            if event is None or (wanted and not wanted.intersection(event.topics)):
+                continue
+            facts = self._facts_of(event)
+            if cutoff is not None:
+                if not facts.has_last:
+                    facts.last, facts.has_last = last_day(event), True
+                if facts.last is not None and facts.last < cutoff:
+                    continue
+            at = bisect.bisect_left(rows, facts.key, key=row_key)
+            rows.insert(at, (facts.key, event))
+            parts.insert(at, self._events.get(event_id) or self._event_bytes(event))
+            spans.count(facts.span, 1)
+        return Selection(rows, spans.years(), cutoff, parts, spans)
+
+    def _changed(self) -> set[str] | None:
+        """Return the ids of events not as the previous writer had them (new, edited,
+        given another stamp, removed), or None when there are many or no previous writer.
+
+        Unchanged events' VEVENTs and facts are taken over from the previous writer.
+        """
+        previous, self._previous = self._previous, None
+        if previous is None:
+            return self._changes
+        earlier = previous.registry
+        if earlier.topics != self.registry.topics:
+            return None
+        changed: set[str] = set()
+        stamps, hashes = previous.stamps, previous.hashes
+        for event in self.registry.events:
+            event_id = event.id
+            stamp, was = self.stamps[event_id], stamps.get(event_id)
+            if (
+                earlier.event(event_id) is not event
+                or (was is not stamp and was != stamp)
+                or hashes.get(event_id) != self.hashes.get(event_id)
+            ):
+                changed.add(event_id)
+        changed.update(e.id for e in earlier.events if self.registry.event(e.id) is None)
+        if len(changed) * 8 > len(self.registry.events) + 8:
+            return None
+        # Copied first (one step under the GIL): the previous writer may still be
+        # rendering a union for a request of the previous publication.
+        events, by_content = list(previous._events.items()), list(previous._by_content.items())
+        self._events.update((i, data) for i, data in events if i not in changed)
+        self._by_content.update((key, data) for key, data in by_content if key[0] not in changed)
+        facts = list(previous._facts.items())
+        self._facts.update((i, found) for i, found in facts if i not in changed)
+        self._changes = changed
+        return changed
+
+    def _facts_of(self, event: Event) -> Facts:
+        found = self._facts.get(event.id)
+        if found is None or found.event is not event:
+            found = self._earlier_facts.get(event.id)
+            if found is None or found.event is not event:
+                found = Facts(event, order_key(event), zone_span(event))
+            self._facts[event.id] = found
+        return found
 
     def event(self, event: Event, keep: bool = False) -> bytes:
         """Return one event as a calendar without NAME (Outlook would add it as a new one).
@@ -129,7 +265,7 @@ class Writer:
 
     def _assemble(self, header: bytes, events: list[Event]) -> bytes:
         parts = [header]
-        for name, (first, last) in sorted(_zone_years(events, self._years).items()):
+        for name, (first, last) in sorted(zone_years(events, self._years).items()):
             parts.append(_vtimezone_bytes(name, first, last))
         for event in events:
             data = self._events.get(event.id)
@@ -142,7 +278,7 @@ class Writer:
     def _event_bytes(self, event: Event) -> bytes:
         stamp = self.stamps[event.id]
         digest = self.hashes.get(event.id)
-        key = (event.id, digest, stamp, self.registry.calendar)
+        key = (event.id, digest, stamp)  # the calendar's settings: the same as `previous`'s
         data = self._earlier.get(key) if digest is not None else None
         if data is None:
             data = self._rendered.get(event.id) or vevent_bytes(self.registry, event, stamp)
@@ -346,38 +482,6 @@ def _categories_language(registry: Registry, event: Event) -> str:
     if all(t is not None and topic_fallback(t, settings) for t in topics):
         return f";LANGUAGE={settings.default_language}"
     return ""
-
-
-def _zone_years(
-    events: Iterable[Event], known: dict[str, tuple[int, int] | None]
-) -> dict[str, tuple[int, int]]:
-    """Return the years each zone's VTIMEZONE must cover; `known` keeps each event's."""
-    years: dict[str, tuple[int, int]] = {}
-    for event in events:
-        if event.id in known:
-            span = known[event.id]
-        else:
-            span = known[event.id] = _event_years(event)
-        if span is None:
-            continue
-        low, high = span
-        first, last = years.get(event.timezone, span)
-        years[event.timezone] = (min(first, low), max(last, high))
-    return years
-
-
-def _event_years(event: Event) -> tuple[int, int] | None:
-    """Return the first and last year an event's VTIMEZONE must cover, None for none."""
-    if event.all_day or is_fixed(event.timezone):
-        return None
-    found = [event.first_day.year]
-    if event.end is not None:
-        found.append(event.end.year)
-    found.extend(day.year for day in event.exceptions)
-    until = until_year(event)
-    if until is not None:
-        found.append(until)
-    return min(found), max(found)
 
 
 def _timedelta(seconds: int) -> dt.timedelta:

@@ -60,6 +60,24 @@ class Reconciled:
     modified: dt.datetime  # the publication's last change; never goes backwards
     behind: bool  # the given ledger did not already describe this registry
     hashes: dict[str, str] = field(default_factory=dict)  # event id → content hash
+    # What was found for events whatever `now` is, for the next reconcile (see `reconcile`).
+    memo: dict[str, Remembered] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """One event's outcome, valid again for the very same event object and ledger entry.
+
+    `until`: the outcome holds for any `now` from this instant on (a new
+    event first seen at its announcement, which has passed).
+    """
+
+    event: Event
+    old: Entry | None
+    entry: Entry
+    stamp: Stamp
+    changed: bool
+    until: dt.datetime | None = None
 
 
 def content_hash(registry: Registry, event: Event) -> str:
@@ -93,6 +111,8 @@ def reconcile(
     ledger: Ledger,
     now: dt.datetime,
     earlier: tuple[Registry, Mapping[str, str]] | None = None,
+    memo: Mapping[str, Remembered] | None = None,
+    hashes: Mapping[str, str] | None = None,
 ) -> Reconciled:
     """Return each event's stamp and the updated ledger, treating changes as seen at `now`.
 
@@ -100,37 +120,39 @@ def reconcile(
     object there (a reload reuses unchanged events) keeps its hash, as long
     as what the hash also covers (the topics, the default contact) is equal;
     an event whose start differs there is recorded as moved (`previous_start`).
+    With the previous reconcile's `memo`, such an event whose ledger entry is
+    as then keeps its outcome too, if that did not depend on `now`; `hashes`
+    are content hashes of this registry's events found already, by id.
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
     stamps: dict[str, Stamp] = {}
-    hashes: dict[str, str] = {}
+    given, hashes = hashes or {}, {}
     changed: list[str] = []
+    remembered: dict[str, Remembered] = {}
     before, known = earlier if earlier is not None else (registry, {})
     if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
         known = {}
+    if not known or memo is None:
+        memo = {}
     for event in registry.events:
-        digest = known.get(event.id) if known and before.event(event.id) is event else None
-        digest = hashes[event.id] = digest or content_hash(registry, event)
         old = entries.get(event.id)
-        if old is None or old.deleted is not None:
-            first = first_seen(event, now)
-            entry = Entry(digest, event.sequence or 0, first, first)
-        elif old.hash != digest:
-            entry = Entry(digest, old.sequence + 1, old.first_seen, now)
+        found = memo.get(event.id)
+        same = before.event(event.id) is event
+        if found is None or not _holds(found, event, old, now) or not same:
+            digest = known.get(event.id) if known and same else None
+            digest = digest or given.get(event.id) or content_hash(registry, event)
+            found, lasting = _outcome(event, old, digest, now, before if earlier else None)
+            if lasting and (same or before.event(event.id) is None):  # not moved
+                remembered[event.id] = found
         else:
-            entry = old
-        sequence = event.sequence if event.sequence is not None else entry.sequence
-        modified = _utc(event.updated) if event.updated is not None else entry.changed
-        previous = _previous_start(event, old, before if earlier is not None else None)
-        entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
-        if old != entry:  # new, edited, or given another sequence/updated by hand
+            remembered[event.id] = found
+        hashes[event.id] = found.entry.hash
+        entries[event.id] = found.entry
+        stamps[event.id] = found.stamp
+        if found.changed:
             changed.append(event.id)
-        entries[event.id] = entry
-        created = _utc(event.published) if event.published is not None else entry.first_seen
-        stamps[event.id] = Stamp(sequence, created, modified)
-    present = {event.id for event in registry.events}
-    deleted = sorted(i for i, e in entries.items() if i not in present and e.deleted is None)
+    deleted = sorted(i for i, e in entries.items() if e.deleted is None and not registry.event(i))
     for event_id in deleted:
         entries[event_id] = replace(entries[event_id], deleted=now)
     times = [e.deleted or e.changed for e in entries.values()]
@@ -142,7 +164,45 @@ def reconcile(
         modified=max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
         behind=bool(changed or deleted),
         hashes=hashes,
+        memo=remembered,
     )
+
+
+def _holds(found: Remembered, event: Event, old: Entry | None, now: dt.datetime) -> bool:
+    """Return whether a remembered outcome holds for `event` and ledger entry `old` at `now`."""
+    return (
+        found.event is event
+        and (found.old is old or found.old == old)
+        and (found.until is None or found.until <= now)
+    )
+
+
+def _outcome(
+    event: Event, old: Entry | None, digest: str, now: dt.datetime, before: Registry | None
+) -> tuple[Remembered, bool]:
+    """Return `event`'s entry and stamp against its ledger entry `old`, and whether that
+    outcome holds whatever `now` is (from its `until` on)."""
+    until: dt.datetime | None = None
+    lasting = True
+    if old is None or old.deleted is not None:
+        first = first_seen(event, now)
+        entry = Entry(digest, event.sequence or 0, first, first)
+        if event.published is None:  # `now` if not announced yet: known from then on
+            lasting, until = first < now, first
+    elif old.hash != digest:
+        entry = Entry(digest, old.sequence + 1, old.first_seen, now)
+        lasting = False
+    else:
+        entry = old
+    sequence = event.sequence if event.sequence is not None else entry.sequence
+    modified = _utc(event.updated) if event.updated is not None else entry.changed
+    previous = _previous_start(event, old, before)
+    if (entry.sequence, entry.changed, entry.previous_start) != (sequence, modified, previous):
+        entry = replace(entry, sequence=sequence, changed=modified, previous_start=previous)
+    created = _utc(event.published) if event.published is not None else entry.first_seen
+    stamp = Stamp(sequence, created, modified)
+    # `changed`: new, edited, or given another sequence/updated by hand.
+    return Remembered(event, old, entry, stamp, old != entry, until), lasting
 
 
 def seen_at(ledger: Ledger, saved: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -246,24 +306,52 @@ def loads(data: bytes, name: str = "events.lock") -> Ledger:
     return Ledger(entries)
 
 
-def dumps(ledger: Ledger) -> bytes:
-    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline)."""
-    events = {}
-    for key, entry in sorted(ledger.entries.items()):
-        item: dict[str, object] = {
-            "hash": entry.hash,
-            "sequence": entry.sequence,
-            "first_seen": _z(entry.first_seen),
-            "changed": _z(entry.changed),
-        }
-        if entry.deleted is not None:
-            item["deleted"] = _z(entry.deleted)
-        if entry.previous_start is not None:
-            start = entry.previous_start
-            item["previous_start"] = _z(start) if isinstance(start, dt.datetime) else str(start)
-        events[key] = item
-    text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
-    return (text + "\n").encode()
+def dumps(ledger: Ledger, chunks: dict[str, tuple[Entry, str]] | None = None) -> bytes:
+    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline).
+
+    With `chunks` (kept by the caller from one call to the next), each entry's
+    text is kept, and an entry equal to one serialised before is not
+    serialised again: the same bytes, entry by entry.
+    """
+    entries = sorted(ledger.entries.items())
+    if not chunks:
+        events = {key: _item(entry) for key, entry in entries}
+        text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
+        if chunks is not None and entries:
+            # Each entry ends with "\n  }" (strings hold no line break): cut there.
+            body = text[text.index('"events": {\n') + 12 : -len("\n }\n}")]
+            parts = body.split("\n  },\n")
+            texts = [part + "\n  }" for part in parts[:-1]] + parts[-1:]
+            pairs = zip(entries, texts, strict=True)
+            chunks.update((key, (entry, found)) for (key, entry), found in pairs)
+        return (text + "\n").encode()
+    found: dict[str, tuple[Entry, str]] = {}
+    for key, entry in entries:
+        earlier = chunks.get(key)
+        if earlier is None or not (earlier[0] is entry or earlier[0] == entry):
+            item = json.dumps({key: _item(entry)}, ensure_ascii=False, indent=1)
+            earlier = (entry, " " + item[2:-2].replace("\n", "\n "))  # one level deeper
+        found[key] = earlier
+    chunks.clear()
+    chunks.update(found)
+    events_text = ",\n".join(text for _, text in found.values())
+    inner = "{\n" + events_text + "\n }" if found else "{}"
+    return f'{{\n "version": {VERSION},\n "events": {inner}\n}}\n'.encode()
+
+
+def _item(entry: Entry) -> dict[str, object]:
+    item: dict[str, object] = {
+        "hash": entry.hash,
+        "sequence": entry.sequence,
+        "first_seen": _z(entry.first_seen),
+        "changed": _z(entry.changed),
+    }
+    if entry.deleted is not None:
+        item["deleted"] = _z(entry.deleted)
+    if entry.previous_start is not None:
+        start = entry.previous_start
+        item["previous_start"] = _z(start) if isinstance(start, dt.datetime) else str(start)
+    return item
 
 
 def _utc(value: dt.datetime) -> dt.datetime:

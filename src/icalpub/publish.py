@@ -157,7 +157,8 @@ def publish(
     `calendar.languages` under its prefix (`en/`), with the same stamps.
     """
     known = (previous.registry, previous.reconciled.hashes) if previous is not None else None
-    reconciled = reconcile(registry, ledger, now, known)
+    memo = previous.reconciled.memo if previous is not None else None
+    reconciled = reconcile(registry, ledger, now, known, memo)
     ordered = newest_first(registry.events, feeds.created(reconciled.stamps))
     order = {event.id: number for number, event in enumerate(ordered)}
     files: dict[str, bytes] = {}

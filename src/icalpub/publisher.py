@@ -57,7 +57,11 @@ class Publisher:
                 log.info("%s changed since it was loaded; the next load publishes", self.registry)
                 return False
             try:
-                write_publication(served.publication, self.out, self._known)
+                # Its calendars and feeds are hashed and gzipped already: not again.
+                prepared = {
+                    name: (found.sha256, found.gzipped) for name, found in served.resources.items()
+                }
+                write_publication(served.publication, self.out, self._known, prepared)
                 write_file(self.marker, served.version.encode() + b"\n")
             except BuildError as exc:
                 log.error("publishing version %s to %s failed: %s", served.version, self.out, exc)

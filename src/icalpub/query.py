@@ -35,11 +35,9 @@ def last_day(event: Event) -> dt.date | None:
 
 def kept(registry: Registry, events: Iterable[Event], today: dt.date | None) -> tuple[Event, ...]:
     """Return `events` without those that ended longer than `keep_past` before `today`."""
-    keep_past = registry.calendar.keep_past
-    if keep_past is None or today is None:
+    cutoff = keep_from(registry, today)
+    if cutoff is None:
         return tuple(events)
-    cutoff = _months_before(today, keep_past.years * 12 + keep_past.months)
-    cutoff -= dt.timedelta(days=keep_past.days, seconds=keep_past.seconds)
     result = []
     for event in events:
         last = last_day(event)
@@ -48,9 +46,24 @@ def kept(registry: Registry, events: Iterable[Event], today: dt.date | None) -> 
     return tuple(result)
 
 
+def keep_from(registry: Registry, today: dt.date | None) -> dt.date | None:
+    """Return the first day an event's last occurrence may end on and be kept, or None
+    when every event is kept (no `keep_past`, or no `today`)."""
+    keep_past = registry.calendar.keep_past
+    if keep_past is None or today is None:
+        return None
+    cutoff = _months_before(today, keep_past.years * 12 + keep_past.months)
+    return cutoff - dt.timedelta(days=keep_past.days, seconds=keep_past.seconds)
+
+
 def in_order(events: Iterable[Event]) -> list[Event]:
     """Return events by start (UTC instant for timed events, the day for all-day), then id."""
-    return sorted(events, key=lambda e: (_sort_instant(e), e.id))
+    return sorted(events, key=order_key)
+
+
+def order_key(event: Event) -> tuple[float, str]:
+    """Return what `in_order` sorts an event by."""
+    return (_sort_instant(event), event.id)
 
 
 def newest_first(events: Iterable[Event], created: Mapping[str, dt.datetime]) -> list[Event]:

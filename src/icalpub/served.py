@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from .errors import RegistryError
 from .gzipped import Pieces, compress
-from .ledger import seen_at
+from .ledger import Stamp, seen_at
 from .lru import Lru
 from .publish import Publication, content_type, publish
 from .reader import read_source
@@ -35,6 +35,7 @@ class Resource:
     etag: str
     content_type: str
     pieces: Pieces = field(default_factory=dict, repr=False, compare=False)
+    sha256: str = field(default="", repr=False, compare=False)  # hex, of `body`
 
     @classmethod
     def prepare(
@@ -45,10 +46,10 @@ class Resource:
         With `keep`, its gzip pieces are kept for the next version to reuse
         (the published files; unions and event files are made once per version).
         """
-        digest = hashlib.sha256(body).hexdigest()[:32]
+        digest = hashlib.sha256(body).hexdigest()
         known = earlier.pieces if earlier is not None else None
         packed, pieces = compress(body, known, keep=keep)
-        return cls(body, packed, f'"{digest}"', media_type, pieces)
+        return cls(body, packed, f'"{digest[:32]}"', media_type, pieces, digest)
 
 
 @dataclass
@@ -67,6 +68,8 @@ class Served:
     on_demand: Lru[Resource | None] = field(default_factory=lambda: Lru(ON_DEMAND))
     pages: Lru[str] = field(default_factory=lambda: Lru(PAGES))
     computed: Lru[Any] = field(default_factory=lambda: Lru(PAGES))  # what pages are made of
+    # Each event's line of `version`, with the stamp it was made from (for the next load).
+    version_lines: dict[str, tuple[Stamp, str, bytes]] = field(default_factory=dict, repr=False)
 
     def page(self, key: tuple[object, ...], render: Callable[[], str]) -> str:
         """Return a rendered page for `key`, rendering it once per publication."""
@@ -139,7 +142,8 @@ def compile_served(
             publication.files[name], content_type(name), older, keep=True
         )
     resources = {name: resources[name] for name in publication.files}
-    version = _version(publication, resources)
+    lines = previous.version_lines if previous is not None else {}
+    version, lines = _version(publication, resources, lines)
     modified = _last_modified(publication.modified, now, previous)
     return Served(
         publication=publication,
@@ -151,6 +155,7 @@ def compile_served(
         raw=source.raw,
         reusable=source.reusable,
         next_change=next_change(source.registry, now),
+        version_lines=lines,
     )
 
 
@@ -161,13 +166,24 @@ def _last_modified(modified: dt.datetime, now: dt.datetime, previous: Served | N
     return max(modified, previous.last_modified) if previous is not None else modified
 
 
-def _version(publication: Publication, resources: dict[str, Resource]) -> str:
-    """Return a short hash of everything published, the per-event files included."""
+def _version(
+    publication: Publication,
+    resources: dict[str, Resource],
+    earlier: Mapping[str, tuple[Stamp, str, bytes]],
+) -> tuple[str, dict[str, tuple[Stamp, str, bytes]]]:
+    """Return a short hash of everything published, the per-event files included,
+    and each event's line of it (a line `earlier` has for the same stamp and hash
+    is not formatted again: a reload's unchanged events keep their Stamp objects)."""
     digest = hashlib.sha256()
     for name, resource in resources.items():  # their ETags are hashes of their bytes
         digest.update(f"{name} {resource.etag}\n".encode())
     reconciled = publication.reconciled
+    lines: dict[str, tuple[Stamp, str, bytes]] = {}
     for event_id in sorted(reconciled.stamps):
-        stamp = reconciled.stamps[event_id]
-        digest.update(f"{event_id} {reconciled.hashes[event_id]} {stamp}\n".encode())
-    return digest.hexdigest()[:16]
+        stamp, content = reconciled.stamps[event_id], reconciled.hashes[event_id]
+        found = earlier.get(event_id)
+        if found is None or found[0] is not stamp or found[1] != content:
+            found = (stamp, content, f"{event_id} {content} {stamp}\n".encode())
+        lines[event_id] = found
+    digest.update(b"".join(line for _, _, line in lines.values()))
+    return digest.hexdigest()[:16], lines

