@@ -90,3 +90,16 @@ def test_hand_edits_reloaded_equal_a_cold_read(after: str) -> None:
         assert [(e.id, e.line, e.column) for e in found.registry.events] == [  # type: ignore[union-attr]
             (e.id, e.line, e.column) for e in expected.registry.events
         ]
+
+
+@pytest.mark.xfail(strict=True, reason="an emptied list keeps a Shape with no starts: IndexError")
+def test_events_added_to_a_list_emptied_by_hand_are_served_on_reload() -> None:
+    # Seen live: `icalpub serve` stayed at 0 events ("internal error while compiling")
+    # for every later version, while a cold build published them.
+    head = REGISTRY.split("events:\n")[0] + "events:\n"
+    one = (head + "  - id: a\n    title: A\n    start: 2024-01-02\n").encode()
+    emptied = interpret("events.yaml", Raw(head.encode(), None, MODIFIED), whole(one).reusable)
+    assert emptied.problems == [] and emptied.registry is not None
+    refilled = (head + "  - id: b\n    title: B\n    start: 2024-03-04\n").encode()
+    found = interpret("events.yaml", Raw(refilled, None, MODIFIED), emptied.reusable)
+    assert found.registry == whole(refilled).registry
