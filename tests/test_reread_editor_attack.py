@@ -72,7 +72,6 @@ def test_hand_edits_between_api_saves_are_kept_and_only_their_versions_change(
     assert document.values(document.item(one))["location"] == "Rīga, Brīvības iela 1"
 
 
-@pytest.mark.xfail(strict=True, reason="an emptied list keeps a Shape with no starts: IndexError")
 def test_a_list_emptied_by_hand_then_refilled_is_served_again(site: Path) -> None:
     ticks = iter(range(0, 10_000, 60))  # each request comes a minute after the last
     live = Live(site, background=False, clock=lambda: float(next(ticks)))

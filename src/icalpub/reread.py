@@ -25,10 +25,11 @@ from typing import TypeVar
 
 from .errors import YamlProblem
 from .model import Event, Registry
-from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
+from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, compose, decode
 
 Text = TypeVar("Text", str, bytes)
 HEAD = "events:\n"  # what the items read again are put under, as the registry has them
+_BOM = b"\xef\xbb\xbf"
 _STEP = 1 << 16  # bytes compared at once when looking for the first and last change
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|$)", re.MULTILINE)
 _BREAKS = re.compile("[\r\x85\u2028\u2029]")  # YAML breaks lines at these too
@@ -137,6 +138,8 @@ def shape_of(data: bytes, text: str, root: Node | None, registry: Registry | Non
 def piece(shape: Shape, data: bytes) -> Piece | None:
     """Return the items of `shape` that `data` changes, as new text; None: read it whole."""
     old, starts = shape.data, shape.starts
+    if len(data) > MAX_BYTES:
+        return None  # the whole read says how large it is
     around = span(starts, shape.end, old, data)
     if around is None:
         return None
@@ -148,6 +151,8 @@ def piece(shape: Shape, data: bytes) -> Piece | None:
     if new_end < start:  # pragma: no cover - the end lies in the unchanged part
         return None
     chunk = data[start:new_end]
+    if _BOM in chunk:
+        return None  # decode would drop one at the piece's start; the whole read refuses it
     if chunk and new_end < len(data) and not chunk.endswith(b"\n"):
         return None  # the next item would start within a line
     try:
@@ -164,6 +169,8 @@ def piece(shape: Shape, data: bytes) -> Piece | None:
 def span(starts: AnySequence[int], end: int, old: Text, new: Text) -> tuple[int, int] | None:
     """Return the items [first, last) around what `new` changes in `old` (one more on either
     side); None when a change lies before the first item's `starts` or after the list's `end`."""
+    if not starts:
+        return None
     same = _same_start(old, new)
     changed_to = len(old) - _same_end(old, new, same)  # old[same:changed_to] changed
     if same < starts[0] or changed_to > end or same == len(old) == len(new):
@@ -206,9 +213,12 @@ def spliced(
         after = tuple(event.moved(piece.lines) for event in after)
     registry = dataclasses.replace(old, events=(*old.events[: piece.first], *events, *after))
     moved = [at + piece.shift for at in shape.starts[piece.last :]]
+    kept = (*shape.starts[: piece.first], *starts, *moved)
+    if not kept:
+        return None  # no item left: the whole read keeps no shape either
     return Shape(
         data,
-        (*shape.starts[: piece.first], *starts, *moved),
+        kept,
         shape.end + piece.shift,
         shape.prefix,
         registry,

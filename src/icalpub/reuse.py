@@ -31,6 +31,5 @@ def event_key(
         return None
     digest = hashlib.blake2b(text[item.index : following.index].encode(), digest_size=16)
     digest.update(f"\0{item.column}\0{zone}\0{' '.join(declared)}".encode())
-    if languages[1:]:
-        digest.update(f"\0{' '.join(languages)}".encode())
+    digest.update(f"\0{' '.join(languages)}".encode())  # even one: it may be switched
     return digest.digest()
