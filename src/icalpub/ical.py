@@ -130,14 +130,9 @@ class Writer:
         rows: list[tuple[tuple[float, str], Event]] = []
         years: dict[str, tuple[int, int]] = {}
         for event in self.registry.events:
-            if wanted and not wanted.intersection(event.topics):
+            facts = self._kept(event, wanted, cutoff)
+            if facts is None:
                 continue
-            facts = self._facts_of(event)
-            if cutoff is not None:
-                if not facts.has_last:
-                    facts.last, facts.has_last = last_day(event), True
-                if facts.last is not None and facts.last < cutoff:
-                    continue
             rows.append((facts.key, event))
             if facts.span is not None:
                 name, first, end = facts.span
@@ -148,6 +143,19 @@ class Writer:
         rows.sort(key=row_key)
         parts = [self._events.get(event.id) or self._event_bytes(event) for _, event in rows]
         return Selection(rows, years, cutoff, parts)
+
+    def _kept(self, event: Event, wanted: set[str], cutoff: dt.date | None) -> Facts | None:
+        """Return the event's facts when a calendar of `wanted` topics (all: empty) keeps
+        it in keep_past's window, else None."""
+        if wanted and not wanted.intersection(event.topics):
+            return None
+        facts = self._facts_of(event)
+        if cutoff is not None:
+            if not facts.has_last:
+                facts.last, facts.has_last = last_day(event), True
+            if facts.last is not None and facts.last < cutoff:
+                return None
+        return facts
 
     def _patched(self, topics: tuple[str, ...], cutoff: dt.date | None) -> Selection | None:
         """Return the previous writer's selection for `topics` with the changed events
@@ -180,14 +188,9 @@ class Writer:
         wanted = set(topics)
         for event_id in sorted(changed):
             event = self.registry.event(event_id)
-            if event is None or (wanted and not wanted.intersection(event.topics)):
+            facts = self._kept(event, wanted, cutoff) if event is not None else None
+            if event is None or facts is None:
                 continue
-            facts = self._facts_of(event)
-            if cutoff is not None:
-                if not facts.has_last:
-                    facts.last, facts.has_last = last_day(event), True
-                if facts.last is not None and facts.last < cutoff:
-                    continue
             at = bisect.bisect_left(rows, facts.key, key=row_key)
             rows.insert(at, (facts.key, event))
             parts.insert(at, self._events.get(event_id) or self._event_bytes(event))
