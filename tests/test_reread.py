@@ -305,3 +305,15 @@ def test_an_edit_inside_one_event_reads_three_items_of_the_document(
     assert found.items[:2] == previous.items[:2]  # before the change: the very same items
     assert found.values(found.item("tiessaiste-2021"))["title"] == "Jauns tiešsaistes seminārs"
     assert document_facts(found) == document_facts(yamltext.read(edited))
+
+
+def test_the_ledger_is_parsed_again_only_when_its_bytes_changed() -> None:
+    data = REGISTRY.encode()
+    ledger = b'{"version": 1, "events": {}}\n'
+    first = interpret("events.yaml", Raw(data, ledger, MODIFIED))
+    edited = data.replace(b"title: Tie\xc5\xa1saistes", b"title: Jauns tie\xc5\xa1saistes")
+    same = interpret("events.yaml", Raw(edited, ledger, MODIFIED), first.reusable)
+    assert same.ledger is first.ledger  # the registry changed, the ledger did not
+    other = interpret("events.yaml", Raw(edited, ledger + b" ", MODIFIED), same.reusable)
+    assert other.ledger is not first.ledger and other.ledger == first.ledger
+    assert same.reusable.ledger is not None and same.reusable.ledger[1] is first.ledger

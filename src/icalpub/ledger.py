@@ -278,6 +278,13 @@ def published_drafts(registry: Registry, ledger: Ledger) -> list[Problem]:
     return problems
 
 
+def loads_again(data: bytes, name: str, read: tuple[bytes, Ledger] | None) -> Ledger:
+    """Return `loads(data)`, or the ledger of `read` (bytes, ledger) when it was read from
+    these very bytes (a reload or a save after a registry-only change; a Ledger is never
+    changed once read)."""
+    return read[1] if read is not None and read[0] == data else loads(data, name)
+
+
 def loads(data: bytes, name: str = "events.lock") -> Ledger:
     """Parse ledger bytes; raise LedgerError saying what is wrong."""
     try:

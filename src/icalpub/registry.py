@@ -21,7 +21,7 @@ from .model import Calendar, Event, Registry, Topic
 from .reuse import event_key
 from .site import ledger_path
 from .values import Values, closest, has_offset
-from .yamlsafe import Mapping, Node, Scalar, Sequence, compose, decode
+from .yamlsafe import Mapping, Node, Scalar, Sequence, child, compose, decode
 
 CALENDAR_KEYS = (
     "title",
@@ -88,7 +88,8 @@ def interpret(name: str, raw: Raw, known: reread.Known | None = None) -> Source:
     ledger = Ledger()
     if raw.ledger is not None:
         try:
-            ledger = ledger_module.loads(raw.ledger, lock)
+            ledger = ledger_module.loads_again(raw.ledger, lock, known.ledger if known else None)
+            reusable = dataclasses.replace(reusable, ledger=(raw.ledger, ledger))
         except LedgerError as exc:
             problems.append(Problem(lock, 1, 1, str(exc).split(": ", 1)[-1]))
     if registry is not None:
@@ -362,12 +363,12 @@ class _Reader(Values):
                 self.reusable[key] = event
             if event.id in seen:
                 self.error(
-                    _value_node(item, "id"),
+                    child(item, "id") or item,
                     f"event id '{event.id}' is used twice",
                     f"the first is on line {seen[event.id].line}; ids must be unique",
                 )
                 continue
-            seen[event.id] = _value_node(item, "id")
+            seen[event.id] = child(item, "id") or item
             events.append(event)
         return tuple(events)
 
@@ -490,11 +491,3 @@ class _Reader(Values):
             elif topic not in result:
                 result.append(topic)
         return tuple(sorted(result, key=declared.index))
-
-
-def _value_node(node: Node, key: str) -> Node:
-    if isinstance(node, Mapping):
-        for k, v in node.pairs:
-            if isinstance(k, Scalar) and k.value == key:
-                return v
-    return node

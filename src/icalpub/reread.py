@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from .errors import YamlProblem
+from .ledger import Ledger
 from .model import Event, Registry
-from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, compose, decode
+from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, child, compose, decode
 
 Text = TypeVar("Text", str, bytes)
 HEAD = "events:\n"  # what the items read again are put under, as the registry has them
@@ -52,6 +53,7 @@ class Known:
 
     events: AnyMapping[bytes, Event] = dataclasses.field(default_factory=dict)
     shape: Shape | None = None
+    ledger: tuple[bytes, Ledger] | None = None  # the ledger's bytes and what they read as
 
 
 @dataclass(frozen=True)
@@ -110,7 +112,7 @@ def shape_of(data: bytes, text: str, root: Node | None, registry: Registry | Non
     when its events list is not written as block items that all start alike."""
     if not isinstance(root, Mapping) or registry is None:
         return None
-    events = next((v for k, v in root.pairs if isinstance(k, Scalar) and k.value == "events"), None)
+    events = child(root, "events")
     if not isinstance(events, Sequence) or not events.items:
         return None
     if len(events.items) != len(registry.events):  # pragma: no cover - a problem was reported

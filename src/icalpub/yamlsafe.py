@@ -80,6 +80,15 @@ class Mapping(Node):
     pairs: list[tuple[Node, Node]] = field(default_factory=list)
 
 
+def child(node: Node | None, key: str) -> Node | None:
+    """Return the value of `key` in a mapping node (its first), or None."""
+    if isinstance(node, Mapping):
+        for k, v in node.pairs:
+            if isinstance(k, Scalar) and k.value == key:
+                return v
+    return None
+
+
 def decode(data: bytes) -> str:
     """Return `data` as text, refusing oversized files and invalid UTF-8 with a position."""
     if len(data) > MAX_BYTES:

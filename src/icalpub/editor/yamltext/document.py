@@ -19,7 +19,7 @@ from typing import Any
 
 from ... import reread
 from ...errors import IcalpubError, YamlProblem
-from ...yamlsafe import Mapping, Node, Scalar, Sequence, compose, compose_part, decode
+from ...yamlsafe import Mapping, Node, Scalar, Sequence, child, compose, compose_part, decode
 
 # A field's value as a person writes it: text, a list of texts, or a mapping of texts.
 Value = str | list[str] | dict[str, str]
@@ -167,14 +167,6 @@ def nested(node: Node) -> Any:
     if isinstance(node, Mapping):
         return {k.value: nested(v) for k, v in node.pairs if isinstance(k, Scalar)}
     return ""  # pragma: no cover
-
-
-def child(node: Node | None, key: str) -> Node | None:
-    if isinstance(node, Mapping):
-        for k, v in node.pairs:
-            if isinstance(k, Scalar) and k.value == key:
-                return v
-    return None
 
 
 def _item(text: str, node: Node, anchors: list[int], floor: int) -> Item:

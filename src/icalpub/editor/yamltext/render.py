@@ -17,8 +17,8 @@ from typing import Any
 import yaml
 
 from ...errors import YamlProblem
-from ...yamlsafe import Mapping, Node, Scalar, compose
-from .document import Document, EditError, Fields, Value, child
+from ...yamlsafe import Mapping, Node, Scalar, child, compose
+from .document import Document, EditError, Fields, Value
 
 _ESCAPES = {"\x85": "\\N", "\u2028": "\\L", "\u2029": "\\P"}
 
