@@ -106,6 +106,24 @@ def content_hash(registry: Registry, event: Event) -> str:
     return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
+def kept_hashes(
+    registry: Registry, earlier: tuple[Registry, Mapping[str, str]] | None
+) -> dict[str, str]:
+    """Return the content hashes of `earlier` (a registry and its events' hashes by id) that
+    hold for `registry`: its events that are the very same objects there (a read reuses
+    unchanged events), as long as what a hash also covers (topics, default contact) is equal."""
+    if earlier is None:
+        return {}
+    before, hashes = earlier
+    if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
+        return {}
+    return {
+        event.id: hashes[event.id]
+        for event in registry.events
+        if event.id in hashes and before.event(event.id) is event
+    }
+
+
 def reconcile(
     registry: Registry,
     ledger: Ledger,
@@ -130,9 +148,8 @@ def reconcile(
     given, hashes = hashes or {}, {}
     changed: list[str] = []
     remembered: dict[str, Remembered] = {}
-    before, known = earlier if earlier is not None else (registry, {})
-    if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
-        known = {}
+    before = earlier[0] if earlier is not None else registry
+    known = kept_hashes(registry, earlier)
     if not known or memo is None:
         memo = {}
     for event in registry.events:
@@ -140,8 +157,7 @@ def reconcile(
         found = memo.get(event.id)
         same = before.event(event.id) is event
         if found is None or not _holds(found, event, old, now) or not same:
-            digest = known.get(event.id) if known and same else None
-            digest = digest or given.get(event.id) or content_hash(registry, event)
+            digest = known.get(event.id) or given.get(event.id) or content_hash(registry, event)
             found, lasting = _outcome(event, old, digest, now, before if earlier else None)
             if lasting and (same or before.event(event.id) is None):  # not moved
                 remembered[event.id] = found

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
 from ..files import LockTimeout, describe, locked, write_file
-from ..model import Event, Registry
+from ..model import Registry
 from ..reader import read_raw
 from ..registry import Raw, Source, interpret
 from ..schedule import published
@@ -173,9 +173,9 @@ class Store:
         self.history = history
         self._lock = write_lock_path(self.path)
         self._cached: tuple[Raw, State] | None = None
-        # Content hashes per Event object (the next read reuses unchanged events).
-        self._hashes: dict[str, tuple[Event, str]] = {}
-        self._hashed_with: tuple[object, ...] = ()
+        # The last save's registry and its events' content hashes: the next read reuses
+        # the objects of unchanged events, whose hashes then hold (`ledgers.kept_hashes`).
+        self._last: tuple[Registry, Mapping[str, str]] | None = None
         self._ledger_text: dict[str, tuple[ledgers.Entry, str]] = {}  # each entry's, as written
 
     def state(self) -> State:
@@ -223,19 +223,19 @@ class Store:
             if state.registry is not None:  # else the service still serves an older one
                 seen = ledgers.seen_at(served, raw.modified, now)
                 before = published(state.registry, seen, served)
-                first = ledgers.reconcile(before, served, seen, hashes=self._hashed(before))
+                hashes = ledgers.kept_hashes(before, self._last)
+                first = ledgers.reconcile(before, served, seen, hashes=hashes)
                 served, earlier, memo = first.ledger, (before, first.hashes), first.memo
             after = published(candidate.registry, now, served)  # drafts never enter the ledger
             # Unchanged events (the same objects) keep what the first reconcile found.
-            hashes = self._hashed(after)
-            ledger = ledgers.dumps(
-                ledgers.reconcile(after, served, now, earlier, memo, hashes).ledger,
-                self._ledger_text,
-            )
+            hashes = ledgers.kept_hashes(after, self._last)
+            final = ledgers.reconcile(after, served, now, earlier, memo, hashes)
+            ledger = ledgers.dumps(final.ledger, self._ledger_text)
             data = text.encode("utf-8")
             seen_file = _signature(self.path)
             # Checked again just before the rename: a hand edit saved meanwhile is kept.
             if self._still(raw) and _write_both(self.path, raw, data, ledger, seen_file):
+                self._last = (after, final.hashes)
                 break
             log.info("%s changed during a save; making the change again", self.path)
         else:
@@ -249,20 +249,6 @@ class Store:
             return Saved("", None, message, error)
         item = yamltext.read(text, state.document).item(change.event_id)
         return Saved(change.event_id, item.version if item else None, message, error)
-
-    def _hashed(self, registry: Registry) -> dict[str, str]:
-        """Return the content hash of each event, found once per Event object (the reader
-        reuses the objects of unchanged events from one read of the file to the next)."""
-        settings = (registry.topics, registry.calendar.contact)
-        known = self._hashes if settings == self._hashed_with else {}
-        found: dict[str, tuple[Event, str]] = {}
-        for event in registry.events:
-            earlier = known.get(event.id)
-            if earlier is None or earlier[0] is not event:
-                earlier = (event, ledgers.content_hash(registry, event))
-            found[event.id] = earlier
-        self._hashes, self._hashed_with = found, settings
-        return {event_id: digest for event_id, (_, digest) in found.items()}
 
     def _read(self) -> Raw:
         raw = read_raw(self.path)
