@@ -117,10 +117,11 @@ def kept_hashes(
     before, hashes = earlier
     if (before.topics, before.calendar.contact) != (registry.topics, registry.calendar.contact):
         return {}
+    found = before.by_id
     return {
         event.id: hashes[event.id]
         for event in registry.events
-        if event.id in hashes and before.event(event.id) is event
+        if found.get(event.id) is event and event.id in hashes
     }
 
 
@@ -139,8 +140,10 @@ def reconcile(
     as what the hash also covers (the topics, the default contact) is equal;
     an event whose start differs there is recorded as moved (`previous_start`).
     With the previous reconcile's `memo`, such an event whose ledger entry is
-    as then keeps its outcome too, if that did not depend on `now`; `hashes`
-    are content hashes of this registry's events found already, by id.
+    as then keeps its outcome too, if that did not depend on `now`; without an
+    `earlier` registry, the caller vouches that `memo` is of a registry with
+    equal topics and default contact. `hashes` are content hashes of this
+    registry's events found already, by id.
     """
     now = now.astimezone(dt.UTC).replace(microsecond=0)
     entries = dict(ledger.entries)
@@ -150,16 +153,18 @@ def reconcile(
     remembered: dict[str, Remembered] = {}
     before = earlier[0] if earlier is not None else registry
     known = kept_hashes(registry, earlier)
-    if not known or memo is None:
+    if memo is None or (earlier is not None and not known):
         memo = {}
+    earlier_events = before.by_id
     for event in registry.events:
         old = entries.get(event.id)
         found = memo.get(event.id)
-        same = before.event(event.id) is event
-        if found is None or not _holds(found, event, old, now) or not same:
+        was = earlier_events.get(event.id)
+        same = was is event
+        if found is None or not same or not _holds(found, event, old, now):
             digest = known.get(event.id) or given.get(event.id) or content_hash(registry, event)
             found, lasting = _outcome(event, old, digest, now, before if earlier else None)
-            if lasting and (same or before.event(event.id) is None):  # not moved
+            if lasting and (same or was is None):  # not moved
                 remembered[event.id] = found
         else:
             remembered[event.id] = found

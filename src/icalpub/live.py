@@ -16,7 +16,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from . import gcpause
@@ -85,6 +85,8 @@ class Live:
         gcpause.settle()
         self._checked = self.clock()
         self._reloading = threading.Lock()
+        self._holds = 0  # saves of this process under way: no reload starts meanwhile
+        self._holding = threading.Lock()
         log.info(
             "loaded %s: %d events, version %s",
             self.path,
@@ -101,10 +103,28 @@ class Live:
         """Return today's date in the calendar's zone."""
         return today_in(self._served.publication.registry.calendar.timezone, self.now())
 
+    @property
+    def loaded(self) -> Served:
+        """Return the publication loaded last, without looking at the files."""
+        return self._served
+
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """Start no reload meanwhile: an editor's save in this process is being written
+        and answered, and a compile would take its thread's turns (this process has one
+        interpreter lock); the other workers reload at once, this one right after."""
+        with self._holding:
+            self._holds += 1
+        try:
+            yield
+        finally:
+            with self._holding:
+                self._holds -= 1
+
     def current(self) -> Served:
         """Return the publication to serve now, starting a reload if the files changed."""
         now = self.clock()
-        if now - self._checked >= CHECK_INTERVAL:
+        if now - self._checked >= CHECK_INTERVAL and not self._holds:
             self._checked = now
             files = self._stat_files()
             if files != self._files or self.today() != self._day or self._due():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -184,12 +185,13 @@ class Registry:
     source: str = field(default="events.yaml", compare=False)
 
     @functools.cached_property
-    def _events_by_id(self) -> dict[str, Event]:
+    def by_id(self) -> Mapping[str, Event]:
+        """Return the events by id (for loops over another registry's events)."""
         return {event.id: event for event in self.events}
 
     def event(self, event_id: str) -> Event | None:
         """Return the event with this id, or None."""
-        return self._events_by_id.get(event_id)
+        return self.by_id.get(event_id)
 
     def topic_title(self, topic_id: str) -> str:
         """Return a topic's title in the calendar's language (its id if undeclared)."""

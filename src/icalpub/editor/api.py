@@ -265,9 +265,7 @@ def _saved(saved: Saved, status: int) -> Response:
         response = Response(status=204)
         _tell_history(response, saved)
         return response
-    document = editing().store().state().document
-    item = document.item(saved.event_id)
-    response = jsonify(document.values(item) if item else {})
+    response = jsonify(saved.fields or {})  # as saved (the file may have moved on since)
     response.status_code = status
     if saved.version:
         response.set_etag(saved.version)

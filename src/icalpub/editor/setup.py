@@ -25,7 +25,7 @@ from . import untracked
 from .accounts import Accounts
 from .history import for_registry
 from .logins import Logins
-from .store import Store
+from .store import Neighbour, Store
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Editing:
     logins: Logins  # login failures and open sessions, shared by the workers
     push: bool = False  # push each commit to the git upstream
     secret_key: str | None = None  # configured; else kept beside the editors file
+    neighbour: Neighbour | None = None  # the live publication of this process
     _accounts: tuple[tuple[int, int], Accounts] | None = None
     _store: Store | None = None
 
@@ -62,7 +63,8 @@ class Editing:
         """Return the store of the registry (git history when it is in a work tree)."""
         with self._lock:
             if self._store is None:
-                self._store = Store(self.registry, for_registry(self.registry, self.push))
+                history = for_registry(self.registry, self.push)
+                self._store = Store(self.registry, history, self.neighbour)
             return self._store
 
     def secret(self) -> str:

@@ -10,13 +10,16 @@ its ledger (so SEQUENCE and LAST-MODIFIED move at once), and record it
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
+import threading
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
@@ -24,6 +27,7 @@ from ..files import LockTimeout, describe, locked, write_file
 from ..model import Registry
 from ..reader import read_raw
 from ..registry import Raw, Source, interpret
+from ..reread import Known
 from ..schedule import published
 from ..site import ledger_path, write_lock_path
 from . import untracked, yamltext
@@ -85,6 +89,7 @@ class Saved:
     version: str | None
     message: str
     history_error: str = ""
+    fields: Fields | None = None  # the event as saved (None: deleted, or not an event)
 
 
 class Refused(IcalpubError):
@@ -165,23 +170,61 @@ class State:
         return self.source.registry
 
 
-class Store:
-    """Reads and saves one registry file for the editor."""
+@dataclass(frozen=True)
+class Seen:
+    """A registry as a reconcile saw it: its events' content hashes and outcomes, by id.
 
-    def __init__(self, path: str | Path, history: History) -> None:
+    A later read that reuses an unchanged event's very object (`reread`) reuses
+    these too, as long as the topics and default contact are equal."""
+
+    registry: Registry
+    hashes: Mapping[str, str]
+    memo: Mapping[str, ledgers.Remembered]
+
+
+class Neighbour(Protocol):
+    """This process's other reader of the registry: the live publication."""
+
+    def last_read(self) -> tuple[Known, Seen] | None:
+        """Return its last read of the file and what its reconcile saw."""
+
+    def held(self) -> AbstractContextManager[None]:
+        """Return a context in which it starts no reload (a save is being made)."""
+
+
+class Store:
+    """Reads and saves one registry file for the editor.
+
+    A `neighbour`'s last read (the live publication's) is where the store's
+    first read starts, and its events' hashes hold for the events read from it,
+    so a worker's first save costs what its later ones do; while a save is
+    written and answered, the neighbour holds its reload.
+    """
+
+    def __init__(
+        self, path: str | Path, history: History, neighbour: Neighbour | None = None
+    ) -> None:
         self.path = Path(path)
         self.history = history
+        self.neighbour = neighbour
         self._lock = write_lock_path(self.path)
+        self._reading = threading.Lock()  # one read per version, also for the warm-up
         self._cached: tuple[Raw, State] | None = None
-        # The last save's registry and its events' content hashes: the next read reuses
-        # the objects of unchanged events, whose hashes then hold (`ledgers.kept_hashes`).
-        self._last: tuple[Registry, Mapping[str, str]] | None = None
+        # What the next read starts from: the last state's, or the last save's candidate
+        # (the very bytes it wrote, so the state after a save is read at once).
+        self._known: Known | None = None
+        self._last: Seen | None = None  # the last save's registry, as its reconcile saw it
         self._ledger_text: dict[str, tuple[ledgers.Entry, str]] = {}  # each entry's, as written
 
     def state(self) -> State:
         """Return the registry as it is now (raise Refused when it cannot be read,
         Broken when it cannot be edited as text)."""
         return self._state(self._read())
+
+    def warm(self) -> None:
+        """Read the file now (a worker's start), so that its first visitor does not wait."""
+        with contextlib.suppress(IcalpubError):  # a broken file is shown when opened
+            self.state()
 
     def save(self, change: Edit, author: Author, now: dt.datetime) -> Saved:
         """Apply `change` to the file as it is now; raise Refused (nothing written) if not.
@@ -194,11 +237,15 @@ class Store:
         text, or refused when it touched the same event (Conflict).
         """
         first = not self._lock.exists()
+        now = now.astimezone(dt.UTC).replace(microsecond=0)
         try:
             with locked(self._lock, timeout=LOCK_WAIT):
                 if first:  # made just now: git status must not offer it
                     untracked.keep_out_of_git([self._lock], "the writers' lock, not committed")
-                saved = self._save(change, author, now.astimezone(dt.UTC).replace(microsecond=0))
+                with self.neighbour.held() if self.neighbour else contextlib.nullcontext():
+                    saved = self._save(
+                        change, author, now.astimezone(dt.UTC).replace(microsecond=0)
+                    )
         except LockTimeout:
             raise Busy(
                 f"{self.path.name} is being changed by another writer (a build, `icalpub "
@@ -215,27 +262,16 @@ class Store:
             raw = self._read()
             state = self._state(raw)
             text, changed, candidate = self._candidate(state, raw, change)
-            assert candidate.registry is not None
-            served = state.source.ledger
-            # The file before the edit: a moved event's start is kept as previous_start.
-            earlier: tuple[Registry, Mapping[str, str]] | None = None
-            memo = None
-            if state.registry is not None:  # else the service still serves an older one
-                seen = ledgers.seen_at(served, raw.modified, now)
-                before = published(state.registry, seen, served)
-                hashes = ledgers.kept_hashes(before, self._last)
-                first = ledgers.reconcile(before, served, seen, hashes=hashes)
-                served, earlier, memo = first.ledger, (before, first.hashes), first.memo
-            after = published(candidate.registry, now, served)  # drafts never enter the ledger
-            # Unchanged events (the same objects) keep what the first reconcile found.
-            hashes = ledgers.kept_hashes(after, self._last)
-            final = ledgers.reconcile(after, served, now, earlier, memo, hashes)
-            ledger = ledgers.dumps(final.ledger, self._ledger_text)
-            data = text.encode("utf-8")
+            assert candidate.registry is not None and candidate.raw is not None
+            data = candidate.raw.registry
+            self.history.prepare(self.path, data)  # git keeps the bytes while the ledger is made
+            final, after, ledger = self._ledger(state, raw, candidate.registry, now)
+            self.history.prepare(ledger_path(self.path), ledger)
             seen_file = _signature(self.path)
             # Checked again just before the rename: a hand edit saved meanwhile is kept.
             if self._still(raw) and _write_both(self.path, raw, data, ledger, seen_file):
-                self._last = (after, final.hashes)
+                self._last = Seen(after, final.hashes, final.memo)
+                self._known = candidate.reusable
                 break
             log.info("%s changed during a save; making the change again", self.path)
         else:
@@ -247,8 +283,50 @@ class Store:
         )
         if not isinstance(change, Change):
             return Saved("", None, message, error)
-        item = yamltext.read(text, state.document).item(change.event_id)
-        return Saved(change.event_id, item.version if item else None, message, error)
+        document = yamltext.read(text, state.document)  # the one the splice checked
+        item = document.item(change.event_id)
+        if item is None:
+            return Saved(change.event_id, None, message, error)
+        return Saved(change.event_id, item.version, message, error, document.values(item))
+
+    def _ledger(
+        self, state: State, raw: Raw, candidate: Registry, now: dt.datetime
+    ) -> tuple[ledgers.Reconciled, Registry, bytes]:
+        """Return the ledger's reconcile with the candidate, its published registry and bytes.
+
+        The ledger is first brought up to the file as it is (changes made since
+        it was written count as made when the file was saved); then the edit is
+        a change at `now`. Unchanged events (the same objects) keep what is known.
+        """
+        served = state.source.ledger
+        # The file before the edit: a moved event's start is kept as previous_start.
+        earlier: tuple[Registry, Mapping[str, str]] | None = None
+        memo = None
+        if state.registry is not None:  # else the service still serves an older one
+            seen = ledgers.seen_at(served, raw.modified, now)
+            before = published(state.registry, seen, served)
+            hashes, memo = self._outcomes(before)
+            first = ledgers.reconcile(before, served, seen, memo=memo or None, hashes=hashes)
+            served, earlier, memo = first.ledger, (before, first.hashes), first.memo
+        after = published(candidate, now, served)  # drafts never enter the ledger
+        # The candidate's unchanged events are the objects of `before`: `earlier` has them.
+        final = ledgers.reconcile(after, served, now, earlier, memo)
+        return final, after, ledgers.dumps(final.ledger, self._ledger_text)
+
+    def _outcomes(
+        self, registry: Registry
+    ) -> tuple[dict[str, str], Mapping[str, ledgers.Remembered]]:
+        """Return the content hashes and reconcile outcomes known for `registry`'s events:
+        the last save's, else the neighbour's (whose read this store's first started from),
+        for the very objects they saw, as long as the topics and contact are equal."""
+        seen = self._last
+        if seen is None and self.neighbour is not None:
+            other = self.neighbour.last_read()
+            seen = other[1] if other else None
+        if seen is None:
+            return {}, {}
+        hashes = ledgers.kept_hashes(registry, (seen.registry, seen.hashes))
+        return hashes, seen.memo if hashes else {}
 
     def _read(self) -> Raw:
         raw = read_raw(self.path)
@@ -276,11 +354,19 @@ class Store:
 
     def _state(self, raw: Raw) -> State:
         """Return the file's document and the reader's verdict, each read once per version."""
+        with self._reading:
+            return self._state_locked(raw)
+
+    def _state_locked(self, raw: Raw) -> State:
         if self._cached is not None and self._cached[0] == raw:
             return self._cached[1]
         # An edit inside the events list since the last version: only its items are read.
         last = self._cached[1] if self._cached is not None else None
-        source = interpret(str(self.path), raw, last.source.reusable if last else None)
+        if self._known is None:  # this worker's first read: from the live publication's
+            other = self.neighbour.last_read() if self.neighbour else None
+            self._known = other[0] if other else None
+        source = interpret(str(self.path), raw, self._known)
+        self._known = source.reusable
         try:
             document = yamltext.read_bytes(raw.registry, last.document if last else None)
         except EditError:

@@ -122,15 +122,28 @@ class Document:
         return self.text[node.index : node.index + 1] in ("[", "{")
 
 
+_LAST: list[Document] = []  # the last document `read` returned (Documents never change)
+
+
 def read(text: str, previous: Document | None = None) -> Document:
     """Return the document of a registry's text; raise EditError if it has no events list.
 
     Given an earlier version's document, an edit inside its events list is read as
-    the few items it touched (`reread.span`); the other items are moved.
+    the few items it touched (`reread.span`); the other items are moved. The last
+    document read is kept: a save reads its result to check it, to answer with the
+    event's new version and as the file's next state (the same text, read once).
     """
-    again = _read_again(text, previous) if previous is not None else None
-    if again is not None:
-        return again
+    for known in _LAST:
+        if known.text is text or known.text == text:
+            return known
+    document = _read_again(text, previous) if previous is not None else None
+    if document is None:
+        document = _read_whole(text)
+    _LAST[:] = [document]
+    return document
+
+
+def _read_whole(text: str) -> Document:
     anchors: list[int] = []  # where the text has an anchor or an alias (values are shared)
     try:
         root, _ = compose(text, marks=anchors)
