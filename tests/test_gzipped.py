@@ -81,3 +81,65 @@ def test_any_bytes_round_trip_with_or_without_earlier_pieces(data: bytes, earlie
     packed, _ = gzipped.compress(data, known)
     assert packed == gzipped.compress(data)[0] == gzipped.compress(data, keep=False)[0]
     assert gzip.decompress(packed) == data
+
+
+def folded(data: bytes) -> bytes:
+    """Return `data` with its lines folded at 75 octets, as a calendar's are."""
+    lines = data.split(b"\r\n")
+    return b"\r\n".join(
+        b"\r\n ".join(line[i : i + 74] for i in range(0, len(line), 74)) for line in lines
+    )
+
+
+BASE = folded(calendar(300, seed=3))
+_FRAGMENTS = [b"BEGIN:VEVENT\r\n", b"\r\nUID:e", b"x", b"\r\n", b"END:VEVENT\r\n", b"\xc4\x81" * 40]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(0, 1),
+            st.integers(0, 3000),
+            st.lists(st.sampled_from(_FRAGMENTS), max_size=30).map(b"".join),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
+@settings(max_examples=150, deadline=None)
+def test_a_version_read_from_its_earlier_one_has_the_cuts_and_keys_of_a_whole_read(
+    edits: list[tuple[float, int, bytes]],
+) -> None:
+    """Cuts and keys taken from the earlier version where its bytes are the same are
+    exactly those found by scanning and hashing the whole new version."""
+    _, known = gzipped.compress(BASE)
+    data = BASE
+    for where, removed, inserted in edits:
+        at = int(where * len(data))
+        data = data[:at] + inserted + data[at + removed :]
+        packed, pieces = gzipped.compress(data, known)
+        whole, fresh = gzipped.compress(data)
+        assert packed == whole
+        assert (pieces.cuts, pieces.keys) == (fresh.cuts, fresh.keys)
+        known = pieces
+    assert gzip.decompress(packed) == data
+
+
+def test_an_edit_in_the_middle_scans_and_hashes_only_around_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    _, known = gzipped.compress(calendar(800))
+    edited = calendar(800, edit=400)
+    hashed = []
+    real = gzipped.hashlib.blake2b
+
+    def counting(*args: object, **kwargs: object) -> object:
+        hashed.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(gzipped.hashlib, "blake2b", counting)
+    packed, pieces = gzipped.compress(edited, known)
+    assert 1 <= len(hashed) <= 3  # of some 25 pieces: the one changed, its neighbours
+    assert len(pieces.keys) > 20
+    monkeypatch.undo()
+    assert packed == gzipped.compress(edited)[0]

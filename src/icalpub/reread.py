@@ -21,17 +21,15 @@ from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
 from collections.abc import Sequence as AnySequence
 from dataclasses import dataclass
-from typing import TypeVar
 
+from .changed import Text, same_end, same_start
 from .errors import YamlProblem
 from .ledger import Ledger
 from .model import Event, Registry
 from .yamlsafe import MAX_BYTES, Mapping, Node, Scalar, Sequence, child, compose, decode
 
-Text = TypeVar("Text", str, bytes)
 HEAD = "events:\n"  # what the items read again are put under, as the registry has them
 _BOM = b"\xef\xbb\xbf"
-_STEP = 1 << 16  # bytes compared at once when looking for the first and last change
 _MARKER = re.compile(r"^(?:---|\.\.\.)(?:[ \t\r\n]|$)", re.MULTILINE)
 _BREAKS = re.compile("[\r\x85\u2028\u2029]")  # YAML breaks lines at these too
 
@@ -173,8 +171,8 @@ def span(starts: AnySequence[int], end: int, old: Text, new: Text) -> tuple[int,
     side); None when a change lies before the first item's `starts` or after the list's `end`."""
     if not starts:
         return None
-    same = _same_start(old, new)
-    changed_to = len(old) - _same_end(old, new, same)  # old[same:changed_to] changed
+    same = same_start(old, new)
+    changed_to = len(old) - same_end(old, new, same)  # old[same:changed_to] changed
     if same < starts[0] or changed_to > end or same == len(old) == len(new):
         return None
     first = max(bisect.bisect_right(starts, same) - 2, 0)
@@ -238,43 +236,3 @@ def _prefix(text: str, item: Node) -> str | None:
 
 def _line_start(text: str, index: int) -> int:
     return text.rfind("\n", 0, index) + 1  # a shape's text ends lines with LF or CRLF only
-
-
-def _same_start(old: Text, new: Text) -> int:
-    """Return how many bytes `old` and `new` have in common at their start."""
-    limit = min(len(old), len(new))
-    at = 0
-    while at < limit and old[at : at + _STEP] == new[at : at + _STEP]:
-        at += _STEP
-    if at >= limit:
-        return limit
-    low, high = at, min(at + _STEP, limit)  # old[:low] == new[:low]; they differ before high
-    while high - low > 1:
-        middle = (low + high) // 2
-        if old[low:middle] == new[low:middle]:
-            low = middle
-        else:
-            high = middle
-    return low if old[low] != new[low] else high
-
-
-def _same_end(old: Text, new: Text, start: int) -> int:
-    """Return how many bytes `old` and `new` have in common at their end, not before `start`."""
-    limit = min(len(old), len(new)) - start
-    size_old, size_new = len(old), len(new)
-    at = 0
-    while at < limit:
-        step = min(_STEP, limit - at)
-        if old[size_old - at - step : size_old - at] != new[size_new - at - step : size_new - at]:
-            break
-        at += step
-    else:
-        return limit
-    low, high = at, at + min(_STEP, limit - at)  # the last `low` bytes agree; not all `high`
-    while high - low > 1:
-        middle = (low + high) // 2
-        if old[size_old - middle : size_old - low] == new[size_new - middle : size_new - low]:
-            low = middle
-        else:
-            high = middle
-    return low if old[size_old - low - 1] != new[size_new - low - 1] else high

@@ -34,7 +34,7 @@ class Resource:
     gzipped: bytes
     etag: str
     content_type: str
-    pieces: Pieces = field(default_factory=dict, repr=False, compare=False)
+    pieces: Pieces = field(default_factory=Pieces, repr=False, compare=False)
     sha256: str = field(default="", repr=False, compare=False)  # hex, of `body`
 
     @classmethod
