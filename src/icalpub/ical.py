@@ -99,6 +99,7 @@ class Writer:
         if previous is not None:
             previous._previous = None  # one writer back at most: never a chain kept alive
         self._changes: set[str] | None = None
+        self._earlier_events: Mapping[str, Event] = {}  # the previous writer's, by id
 
     def calendar(self, topics: Iterable[str] = ()) -> bytes:
         """Return the calendar of the whole registry, or of the union of `topics`."""
@@ -177,14 +178,15 @@ class Writer:
         if not changed:
             return earlier
         spans = Spans(earlier.spans or Spans.of(event for _, event in earlier.rows))
-        rows: list[tuple[tuple[float, str], Event]] = []
-        parts: list[bytes] = []
-        for row, part in zip(earlier.rows, earlier.parts, strict=True):
-            if row[1].id in changed:
-                spans.count(zone_span(row[1]), -1)
-            else:
-                rows.append(row)
-                parts.append(part)
+        rows, parts = list(earlier.rows), list(earlier.parts)
+        for event_id in changed:  # its row, found by its key (unique: it ends with the id)
+            was = self._earlier_events.get(event_id)
+            if was is None:
+                continue
+            at = bisect.bisect_left(rows, order_key(was), key=row_key)
+            if at < len(rows) and rows[at][1] is was:
+                spans.count(zone_span(was), -1)
+                del rows[at], parts[at]
         wanted = set(topics)
         for event_id in sorted(changed):
             event = self.registry.event(event_id)
@@ -209,18 +211,21 @@ class Writer:
         earlier = previous.registry
         if earlier.topics != self.registry.topics:
             return None
+        self._earlier_events = earlier.by_id
         changed: set[str] = set()
         stamps, hashes = previous.stamps, previous.hashes
+        own_stamps, own_hashes, earlier_events = self.stamps, self.hashes, earlier.by_id
         for event in self.registry.events:
             event_id = event.id
-            stamp, was = self.stamps[event_id], stamps.get(event_id)
+            stamp, was = own_stamps[event_id], stamps.get(event_id)
             if (
-                earlier.event(event_id) is not event
+                earlier_events.get(event_id) is not event
                 or (was is not stamp and was != stamp)
-                or hashes.get(event_id) != self.hashes.get(event_id)
+                or hashes.get(event_id) != own_hashes.get(event_id)
             ):
                 changed.add(event_id)
-        changed.update(e.id for e in earlier.events if self.registry.event(e.id) is None)
+        ids = self.registry.by_id
+        changed.update(e.id for e in earlier.events if e.id not in ids)
         if len(changed) * 8 > len(self.registry.events) + 8:
             return None
         # Copied first (one step under the GIL): the previous writer may still be

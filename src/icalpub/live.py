@@ -17,6 +17,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from . import gcpause
@@ -51,6 +52,7 @@ class Live:
         now: Callable[[], dt.datetime] = utc_now,
         snapshot: Snapshot | None = None,
         on_loaded: Callable[[Served], object] | None = None,
+        turn: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.background = background
@@ -60,6 +62,7 @@ class Live:
         self.error_at: dt.datetime | None = None
         self.snapshot = snapshot  # None: no last good version kept (not a server)
         self.on_loaded = on_loaded  # told of each good version loaded from disk (publishing)
+        self.turn = turn or contextlib.nullcontext  # held while a reload loads and tells
         self._files = self._stat_files()
         try:
             with gcpause.paused():
@@ -176,6 +179,10 @@ class Live:
         threading.Thread(target=run, name="icalpub-reload", daemon=True).start()
 
     def _reload_locked(self, files: Signature) -> None:
+        with self.turn():  # with --publish, the workers one after the other
+            self._reload_turn(files)
+
+    def _reload_turn(self, files: Signature) -> None:
         started = time.perf_counter()
         try:
             with gcpause.paused():  # for this whole process, only while compiling

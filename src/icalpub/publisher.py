@@ -15,21 +15,39 @@ beside it, in `.<tree>.version`, for /healthz.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from .build import write_publication
 from .errors import BuildError, Problem
-from .files import locked, write_file
+from .files import LockTimeout, locked, write_file
 from .reader import read_raw
 from .served import Served
-from .site import tree_version_path, write_lock_path
+from .site import publishing_turn_path, tree_version_path, write_lock_path
 
 log = logging.getLogger("icalpub")
 
 
 class Publisher:
     """Writes one registry's static tree to `out` when a new version is loaded."""
+
+    TURN_WAIT = 10.0  # seconds a worker waits for another's load and publication
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the publishing turn while loading a change: the first worker to see it
+        loads and publishes it with both cores to itself (the tree is what subscribers
+        poll); the others wait for that, at most TURN_WAIT seconds, then load it too
+        and find it published."""
+        with contextlib.ExitStack() as stack:
+            try:
+                self.out.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(locked(publishing_turn_path(self.out), self.TURN_WAIT))
+            except (LockTimeout, OSError) as exc:
+                log.info("loading %s without waiting for the other workers: %s", self.registry, exc)
+            yield
 
     def __init__(self, registry: str | Path, out: str | Path) -> None:
         self.registry = Path(registry)

@@ -46,7 +46,8 @@ def create_service(
         if settings.publish_dir is not None:
             publisher = Publisher(registry, settings.publish_dir)
         snapshot = Snapshot(registry, site.state_dir)
-        live = Live(registry, on_loaded=publisher, snapshot=snapshot)
+        turn = publisher.turn if publisher is not None else None
+        live = Live(registry, on_loaded=publisher, snapshot=snapshot, turn=turn)
         if publisher is not None:
             live.watch()  # nginx answers the polls: changes must not wait for a request
     counts = for_settings(settings)

@@ -9,8 +9,10 @@ For `/srv/icalpub/events.yaml`:
     editors.toml                the editor's accounts (the `editors` setting moves it)
     .editors.toml.secret        the key that signs session cookies, unless `secret_key` is set
 
-and beside a static tree `feeds/`: `.feeds.lock` (one build at a time) and
-`.feeds.version` (the version the service last published there). The state
+and beside a static tree `feeds/`: `.feeds.lock` (one build at a time),
+`.feeds.version` (the version the service last published there), `.feeds.turn`
+(the service's workers load and publish a change one after the other) and
+`.feeds.spare` (the tree before last, the next tree's working copy). The state
 folder (the `state_dir` setting; by default one per registry, see
 `default_state_dir`) holds each server run's last good version, the
 subscriber counts, and the editor's login failures and open sessions.
@@ -63,6 +65,11 @@ def default_state_dir(registry: str | Path) -> Path:
 def tree_lock_path(tree: Path) -> Path:
     """Return the lock a build of the static tree `tree` holds (one build at a time)."""
     return tree.parent / f".{tree.name}.lock"
+
+
+def publishing_turn_path(tree: Path) -> Path:
+    """Return the lock the service's workers take turns with to load and publish a change."""
+    return tree.parent / f".{tree.name}.turn"
 
 
 def tree_version_path(tree: Path) -> Path:
