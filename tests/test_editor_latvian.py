@@ -172,8 +172,8 @@ def test_every_validator_message_the_form_translates_is_in_the_catalog() -> None
 def test_the_readers_messages_are_said_in_latvian_on_their_field(
     english: str, latvian: str
 ) -> None:
+    from icalpub.editor.refusals import FieldProblem
     from icalpub.editor.said import said
-    from icalpub.editor.store import FieldProblem
 
     found = said(FieldProblem("end", english, "an English hint"), translations("lv").gettext)
     assert latvian in found.text and found.field == "end"

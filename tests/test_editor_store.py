@@ -16,7 +16,8 @@ import vobject
 from icalpub import ledger as ledgers
 from icalpub.editor import yamltext
 from icalpub.editor.history import AuditLog, Author, Git, for_registry
-from icalpub.editor.store import Change, Conflict, Exists, Invalid, Store
+from icalpub.editor.refusals import Conflict, Exists, Invalid
+from icalpub.editor.store import Change, Store
 from icalpub.reader import read_source
 from icalpub.served import compile_served
 from icalpub.site import audit_path
@@ -265,3 +266,62 @@ def test_a_failed_push_keeps_the_commit_and_the_next_save_pushes_both(site: Path
     pushed = subprocess.run(log, cwd=remote, capture_output=True, text=True, check=True)
     pushed_lines = pushed.stdout.splitlines()
     assert pushed_lines == ["Edit es-diena-2018: title", "Edit es-diena-2018: title", "start"]
+
+
+def test_a_workers_first_save_starts_from_its_live_publication_and_saves_the_same_bytes(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store's first read starts from the live publication's, whose content hashes
+    hold for the same events: the save hashes only the events around the edit, and writes exactly
+    what a store reading the file on its own writes."""
+    from icalpub.editor.install import _Live
+    from icalpub.live import Live
+
+    alone = tmp_path / "alone" / "events.yaml"
+    alone.parent.mkdir()
+    alone.write_bytes(site.read_bytes())
+    alone.with_suffix(".lock").write_bytes(site.with_suffix(".lock").read_bytes())
+    live = Live(site, background=False, now=lambda: NOW)
+    events = len(live.current().publication.registry.events)
+    hashed: list[str] = []
+    real = ledgers.content_hash
+
+    def counting(registry: object, event: ledgers.Event) -> str:
+        hashed.append(event.id)
+        return real(registry, event)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ledgers, "content_hash", counting)
+    for path, neighbour in ((site, _Live(live)), (alone, None)):
+        hashed.clear()
+        store = Store(path, AuditLog(), neighbour)
+        fields, version = current(path, "es-diena-2018")
+        store.save(Change("edit", "es-diena-2018", dict(fields, title="Jauns"), version), ANNA, NOW)
+        if neighbour is not None:  # the edited event and the one read again on each side
+            assert "es-diena-2018" in hashed and len(hashed) <= 3
+        else:
+            assert len(hashed) >= events  # on its own, every event's hash is made
+    assert site.read_bytes() == alone.read_bytes()
+    assert site.with_suffix(".lock").read_bytes() == alone.with_suffix(".lock").read_bytes()
+
+
+def test_a_registry_in_a_folder_of_its_work_tree_is_committed_there(site: Path) -> None:
+    require("git")
+    repository = site.parent
+    folder = repository / "calendar"
+    folder.mkdir()
+    for name in ("events.yaml", "events.lock"):
+        (repository / name).rename(folder / name)
+    registry = folder / "events.yaml"
+    git(repository, "init", "-q")
+    git(repository, "-c", "user.name=t", "-c", "user.email=t@t", "add", ".")
+    git(repository, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "start")
+    store = Store(registry, for_registry(registry))
+    fields, version = current(registry, "es-diena-2018")
+    saved = store.save(
+        Change("edit", "es-diena-2018", dict(fields, title="Jauns"), version), ANNA, NOW
+    )
+    assert saved.history_error == ""
+    names = git(repository, "show", "--name-only", "--format=%an", "HEAD").split()
+    assert names == ["Anna", "Bērziņa", "calendar/events.lock", "calendar/events.yaml"]
+    assert git(repository, "show", "HEAD:calendar/events.yaml") == registry.read_text("utf-8")
+    assert git(repository, "status", "--porcelain") == ""  # the index holds the commit

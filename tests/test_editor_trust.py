@@ -26,7 +26,8 @@ import pytest
 from icalpub import ledger as ledgers
 from icalpub.editor import store as store_module
 from icalpub.editor.history import Author, Git, for_registry
-from icalpub.editor.store import Change, Conflict, Store
+from icalpub.editor.refusals import Conflict
+from icalpub.editor.store import Change, Store
 from icalpub.editor.yamltext import read_bytes
 from icalpub.live import Live
 from icalpub.service import create_service

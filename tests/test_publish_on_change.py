@@ -9,12 +9,14 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 from icalpub.build import build_folder
 from icalpub.live import Live
 from icalpub.publisher import Publisher
+from icalpub.served import Served
 
 from .conftest import FakeClock, free_port, http_get, wait_for_port
 
@@ -132,3 +134,64 @@ def test_publishing_leaves_the_ledger_as_git_has_it(site: Path, tmp_path: Path) 
     assert b"LOCATION:R\xc4\xabga" in (out / "events" / "es-diena-2018.ics").read_bytes()
     assert site.with_suffix(".lock").read_bytes() == ledger_before
     assert b"SEQUENCE:1" in (out / "events" / "es-diena-2018.ics").read_bytes()
+
+
+def test_workers_take_turns_loading_a_change_and_the_second_finds_it_published(
+    site: Path, tmp_path: Path
+) -> None:
+    """With --publish, a worker that sees a change while another loads and publishes it
+    waits for that, then loads it too and finds the tree holding it (writes nothing)."""
+    out = tmp_path / "public"
+    first, second = Publisher(site, out), Publisher(site, out)
+    told: list[str] = []
+    publishing, go_on = threading.Event(), threading.Event()
+
+    def one_tells(served: Served) -> None:
+        publishing.set()
+        go_on.wait(30)  # the first worker is still writing its tree
+        told.append("one wrote" if first(served) else "one found it")
+
+    def two_tells(served: Served) -> None:
+        told.append("two wrote" if second(served) else "two found it")
+
+    clock = FakeClock()
+    one = Live(site, False, clock, lambda: NOW, on_loaded=one_tells, turn=first.turn)
+    two = Live(site, False, clock, lambda: NOW, on_loaded=two_tells, turn=second.turn)
+    told.clear()
+    site.write_text(site.read_text("utf-8").replace("Visa Latvija", "Rīga", 1), "utf-8")
+    os.utime(site, (NOW.timestamp() + 60, NOW.timestamp() + 60))
+    clock.advance()
+    loading = threading.Thread(target=one.current)
+    loading.start()
+    assert publishing.wait(30)
+    waiting = threading.Thread(target=two.current)
+    waiting.start()
+    waiting.join(0.5)
+    assert waiting.is_alive()  # the second waits for the first's turn to end
+    go_on.set()
+    loading.join()
+    waiting.join()
+    assert told == ["one wrote", "two found it"]
+    assert one.current().version == two.current().version == first.version()
+
+
+def test_a_turn_not_given_in_time_is_taken_anyway(site: Path, tmp_path: Path) -> None:
+    out = tmp_path / "public"
+    stuck, other = Publisher(site, out), Publisher(site, out)
+    other.TURN_WAIT = 0.0
+    entered = []
+    with stuck.turn(), other.turn():  # a stuck worker never gives the turn back
+        entered.append("other")
+    assert entered == ["other"]
+
+
+def test_a_save_in_this_process_holds_its_reload_until_answered(site: Path) -> None:
+    clock = FakeClock()
+    live = Live(site, background=False, clock=clock, now=lambda: NOW)
+    before = live.current().version
+    site.write_text(site.read_text("utf-8").replace("Visa Latvija", "Rīga", 1), "utf-8")
+    os.utime(site, (NOW.timestamp() + 60, NOW.timestamp() + 60))
+    clock.advance()
+    with live.held():
+        assert live.current().version == before  # the save's thread keeps the interpreter
+    assert live.current().version != before  # and the change is loaded right after

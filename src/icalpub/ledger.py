@@ -173,9 +173,7 @@ def reconcile(
         stamps[event.id] = found.stamp
         if found.changed:
             changed.append(event.id)
-    deleted = sorted(i for i, e in entries.items() if e.deleted is None and not registry.event(i))
-    for event_id in deleted:
-        entries[event_id] = replace(entries[event_id], deleted=now)
+    deleted = _mark_deleted(entries, registry, now)
     times = [e.deleted or e.changed for e in entries.values()]
     return Reconciled(
         stamps=stamps,
@@ -187,6 +185,15 @@ def reconcile(
         hashes=hashes,
         memo=remembered,
     )
+
+
+def _mark_deleted(entries: dict[str, Entry], registry: Registry, now: dt.datetime) -> list[str]:
+    """Mark the entries of ids `registry` has no more as deleted at `now`; return those ids."""
+    ids = registry.by_id
+    deleted = sorted(i for i, e in entries.items() if e.deleted is None and i not in ids)
+    for event_id in deleted:
+        entries[event_id] = replace(entries[event_id], deleted=now)
+    return deleted
 
 
 def _holds(found: Remembered, event: Event, old: Entry | None, now: dt.datetime) -> bool:

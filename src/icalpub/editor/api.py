@@ -22,20 +22,11 @@ from .accounts import Editor
 from .auth import token_editor
 from .history import Author
 from .proposals import proposal_json
+from .refusals import Broken, Busy, Conflict, Invalid, NotFound, Refused, Unsaved
 from .review import proposals_of, propose
 from .roles import ONLY_PUBLISHERS, decide
 from .setup import Editing, editing, now
-from .store import (
-    Broken,
-    Busy,
-    Change,
-    Conflict,
-    Invalid,
-    NotFound,
-    Refused,
-    Saved,
-    Unsaved,
-)
+from .store import Change, Saved
 from .yamltext import EditError
 
 blueprint = Blueprint("editor_api", __name__, url_prefix="/edit/api")

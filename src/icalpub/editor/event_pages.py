@@ -32,11 +32,12 @@ from .listing import default_text as plain
 from .listing import text_of as text
 from .pages import blueprint
 from .parts import author, languages, named, not_here, today, topics
+from .refusals import Conflict, Exists, FieldProblem, Invalid, Refused
 from .review import proposals_of, propose
 from .roles import decide, is_draft
 from .said import said
 from .setup import editing, now
-from .store import Change, Conflict, Edit, Exists, FieldProblem, Invalid, Refused, State
+from .store import Change, Edit, State
 from .yamltext import EditError, Fields, Item, Value
 
 # The form control a registry field's message is shown beside.

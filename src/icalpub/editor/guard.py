@@ -20,9 +20,9 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from ..web.headers import secure
 from .accounts import Editor
 from .auth import proxy_editor, session_editor
+from .refusals import Broken, Busy, Unsaved
 from .roles import ONLY_PUBLISHERS
 from .setup import editing, now
-from .store import Broken, Busy, Unsaved
 
 View = TypeVar("View", bound=Callable[..., Any])
 BUSY = (

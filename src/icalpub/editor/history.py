@@ -2,8 +2,8 @@
 
 Git runs as the `git` command (no library binding to build). Each save is
 queued in the repository (`.git/icalpub/pending/`, never in the work tree) as
-the exact bytes it wrote, then committed with git's plumbing on a private
-index: the registry and ledger as that save wrote them, with the editor as
+the exact bytes it wrote, then committed with git's plumbing (`plumbing`) on a
+private index: the registry and ledger as that save wrote them, with the editor as
 author and icalpub as committer, whatever else is staged or changed since.
 A commit that fails (a ref locked, a full disk) stays queued and is reported;
 the next save or look at the list commits it first, under its own author, so
@@ -15,27 +15,24 @@ hooks do not run (plumbing), so no hook can refuse a save that is already made.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 import logging
 import os
 import re
 import subprocess
-import tempfile
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ..errors import BuildError
-from ..files import describe, write_file
+from ..files import describe
 from ..site import audit_path, ledger_path
+from . import plumbing
 
 log = logging.getLogger("icalpub.editor")
-GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
 
 
 @dataclass(frozen=True)
@@ -122,7 +119,7 @@ class Git:
         self._pushing = threading.Lock()
         self._again = threading.Event()
         self._thread: threading.Thread | None = None
-        self._blobs: dict[str, _Blob] = {}  # by file name: being written for this save
+        self._blobs: dict[str, plumbing.Blob] = {}  # by file name: being written for this save
 
     @staticmethod
     def inside(folder: Path) -> bool:
@@ -147,8 +144,8 @@ class Git:
         files = {path.name: after, ledger_path(path).name: ledger}
         blobs, self._blobs = self._blobs, {}
         try:
-            _queue(path.parent, author, message, when, files, blobs)
-        except GitFailed as exc:
+            plumbing.queue(path.parent, (author.name, author.email), message, when, files, blobs)
+        except plumbing.GitFailed as exc:
             self.commit_error = str(exc)
             log.error("git could not keep %r (the save stands): %s", message, exc)
             return self.commit_error
@@ -160,11 +157,11 @@ class Git:
         Return "" when all are committed, else git's error (the rest wait)."""
         folder = path.parent
         try:
-            for entry in _pending(folder):
-                _commit(folder, json.loads(entry.read_text("utf-8")))
+            for entry in plumbing.pending(folder):
+                plumbing.commit(folder, json.loads(entry.read_text("utf-8")))
                 entry.unlink()
-            _refresh_index(folder, [path.name, ledger_path(path).name])
-        except (GitFailed, OSError, ValueError) as exc:
+            plumbing.refresh_index(folder, [path.name, ledger_path(path).name])
+        except (plumbing.GitFailed, OSError, ValueError) as exc:
             self.commit_error = str(exc)
             log.error("git commit failed (the save stands; committed later): %s", exc)
             return self.commit_error
@@ -177,7 +174,7 @@ class Git:
         earlier = self._blobs.pop(path.name, None)
         if earlier is not None:  # the save is being made again on a changed file
             earlier.discard()
-        self._blobs[path.name] = _Blob(path.parent, data)
+        self._blobs[path.name] = plumbing.Blob(path.parent, data)
 
     def published(self, path: Path) -> None:
         if not self.push:
@@ -206,7 +203,7 @@ class Git:
             self._thread.join(timeout)
 
     def problem(self, path: Path) -> str:
-        if self.commit_error or any(_pending(path.parent)):
+        if self.commit_error or any(plumbing.pending(path.parent)):
             self.flush(path)  # git may work again
         return self.commit_error or self.push_error
 
@@ -248,7 +245,7 @@ class Git:
             ["git", "show", f"{commit}:./{path.name}"],
             cwd=path.parent,
             capture_output=True,
-            env=_environment(),
+            env=plumbing.environment(),
             check=False,
         )
         return result.stdout if result.returncode == 0 else None
@@ -275,7 +272,7 @@ class Git:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
-            env=_environment(),
+            env=plumbing.environment(),
         ) as batch:
             assert batch.stdin is not None and batch.stdout is not None
             batch.stdin.write(wanted)  # a few kilobytes: never blocks on a full pipe
@@ -287,189 +284,6 @@ class Git:
                 data = batch.stdout.read(int(parts[2]))
                 batch.stdout.read(1)  # the line break after each object
                 yield version, data
-
-
-class GitFailed(Exception):
-    """A git command failed; the message is git's own."""
-
-
-def _run(folder: Path, *args: str, env: dict[str, str] | None = None, data: bytes = b"") -> str:
-    """Run git (`data`, a few lines, on its standard input); return its output, or raise
-    GitFailed with what it said."""
-    try:
-        result = subprocess.run(
-            ["git", *args],
-            cwd=folder,
-            input=data,
-            capture_output=True,
-            env={**_environment(), **(env or {})},
-            check=False,
-            timeout=GIT_TIMEOUT,
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise GitFailed(f"git {args[0]}: {exc}") from None
-    if result.returncode:
-        said = result.stderr.decode("utf-8", "replace").strip() or f"git {args[0]} failed"
-        raise GitFailed(said)
-    return result.stdout.decode("utf-8", "replace").strip()
-
-
-class _Blob:
-    """`git hash-object -w` of some bytes, running while the save goes on.
-
-    zlib's fastest level for the loose objects (a 12 MB registry: 0.05 s, not
-    0.15 s); `git gc` packs them as it always does. The bytes reach git from an
-    unlinked file beside the registry: through a pipe they would have to be fed
-    while the save goes on.
-    """
-
-    def __init__(self, folder: Path, data: bytes) -> None:
-        self.data = data
-        self._process: subprocess.Popen[bytes] | None = None
-        self._failed = ""
-        try:
-            with tempfile.TemporaryFile(dir=folder) as given:
-                given.write(data)
-                given.seek(0)
-                self._process = subprocess.Popen(
-                    ["git", "-c", "core.looseCompression=1", "hash-object", "-w", "--stdin"],
-                    cwd=folder,
-                    stdin=given,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.PIPE,
-                    env=_environment(),
-                )
-        except OSError as exc:
-            self._failed = f"git hash-object: {exc}"
-
-    def result(self) -> str:
-        """Return the blob's id; raise GitFailed with what git said."""
-        if self._process is None:
-            raise GitFailed(self._failed)
-        try:
-            out, err = self._process.communicate(timeout=GIT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.discard()
-            raise GitFailed("git hash-object: timed out") from None
-        if self._process.returncode:
-            raise GitFailed(err.decode("utf-8", "replace").strip() or "git hash-object failed")
-        return out.decode("ascii", "replace").strip()
-
-    def discard(self) -> None:
-        """Stop it and reap it (its object, if written, is unreferenced: git gc drops it)."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.kill()
-        if self._process is not None:
-            self._process.communicate()
-
-
-def _queue(
-    folder: Path,
-    author: Author,
-    message: str,
-    when: dt.datetime,
-    files: dict[str, bytes],
-    started: Mapping[str, _Blob] | None = None,
-) -> None:
-    """Keep a save's exact bytes in git's object store and queue its commit (`started`:
-    blobs already being written, by file name, taken if they hold those very bytes)."""
-    prefix = _where(folder.resolve())[1]
-    started = dict(started or {})
-    blobs: dict[str, str] = {}
-    for name, data in files.items():
-        blob = started.pop(name, None)
-        if blob is None or blob.data is not data:
-            if blob is not None:
-                blob.discard()
-            blob = _Blob(folder, data)
-        blobs[prefix + name] = blob.result()
-    for blob in started.values():
-        blob.discard()
-    entry = {
-        "author": author.name,
-        "email": author.email,
-        "message": message,
-        "when": when.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
-        "files": blobs,
-    }
-    queue = _queue_folder(folder)
-    try:
-        queue.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{os.getpid()}.json"
-        write_file(queue / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
-    except (OSError, BuildError) as exc:
-        raise GitFailed(f"cannot queue the commit: {exc}") from None
-
-
-@functools.lru_cache(maxsize=16)
-def _where(folder: Path) -> tuple[Path, str]:
-    """Return the repository's git folder and the registry folder's path in the work tree
-    (asked of git once per folder: every save and every look at the list needs them)."""
-    git_dir = Path(_run(folder, "rev-parse", "--absolute-git-dir"))
-    return git_dir, _run(folder, "rev-parse", "--show-prefix")
-
-
-def _queue_folder(folder: Path) -> Path:
-    return _where(folder.resolve())[0] / "icalpub" / "pending"
-
-
-def _pending(folder: Path) -> list[Path]:
-    try:
-        return sorted(_queue_folder(folder).glob("*.json"))
-    except GitFailed:
-        return []
-
-
-def _commit(folder: Path, entry: dict[str, object]) -> None:
-    """Commit one queued save on a private index, moving HEAD only if nobody else did."""
-    files = entry["files"]
-    assert isinstance(files, dict)
-    try:
-        head, head_tree = _run(folder, "rev-parse", "HEAD", "HEAD^{tree}").split()
-    except (GitFailed, ValueError):
-        head, head_tree = "", ""  # a repository without commits yet (else update-ref refuses)
-    listing = "".join(f"100644 {blob}\t{name}\n" for name, blob in files.items())
-    with tempfile.TemporaryDirectory() as scratch:
-        index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-        _run(folder, "read-tree", *([head] if head else ["--empty"]), env=index)
-        _run(folder, "update-index", "--add", "--index-info", env=index, data=listing.encode())
-        tree = _run(folder, "write-tree", env=index)
-    if head and tree == head_tree:
-        return  # already in history (committed by hand since)
-    people = {
-        "GIT_AUTHOR_NAME": str(entry["author"]),
-        "GIT_AUTHOR_EMAIL": str(entry["email"]),
-        "GIT_AUTHOR_DATE": str(entry["when"]),
-        "GIT_COMMITTER_NAME": "icalpub editor",
-        "GIT_COMMITTER_EMAIL": f"icalpub@{os.uname().nodename}",
-    }
-    parents = ["-p", head] if head else []
-    commit = _run(folder, "commit-tree", tree, *parents, "-m", str(entry["message"]), env=people)
-    _run(
-        folder, "update-ref", "-m", f"icalpub: {entry['message']}", "HEAD", commit, head or "0" * 40
-    )
-
-
-def _refresh_index(folder: Path, names: list[str]) -> None:
-    """Make git's own index hold the committed registry and ledger (else `git status`
-    would show the save as a staged revert)."""
-    prefix = _where(folder.resolve())[1]
-    try:
-        blobs = _run(folder, "rev-parse", *(f"HEAD:{prefix}{name}" for name in names)).split()
-    except GitFailed:
-        return  # not both committed (yet): nothing to make the index agree with
-    staged: dict[str, str] = {}
-    for line in _run(folder, "ls-files", "--stage", "--", *names).splitlines():
-        fields, _, name = line.partition("\t")
-        if len(fields.split()) >= 2:
-            staged[name] = fields.split()[1]
-    listing = "".join(
-        f"100644 {blob}\t{prefix}{name}\n"
-        for name, blob in zip(names, blobs, strict=True)
-        if staged.get(name) != blob
-    )
-    if listing:
-        _run(folder, "update-index", "--add", "--index-info", data=listing.encode())
 
 
 class AuditLog:
@@ -547,22 +361,13 @@ def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def _environment() -> dict[str, str]:
-    return {
-        **os.environ,
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_PAGER": "cat",
-        "LC_ALL": "C",
-    }
-
-
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", *args],
         cwd=folder,
         capture_output=True,
         text=True,
-        env=_environment(),
+        env=plumbing.environment(),
         check=False,
         timeout=60,
     )

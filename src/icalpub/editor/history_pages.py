@@ -12,8 +12,9 @@ from .guard import login_required, publisher_required
 from .listing import default_text as plain
 from .pages import blueprint
 from .parts import languages, message, named, not_here
+from .refusals import Refused
 from .setup import editing
-from .store import Change, Refused
+from .store import Change
 from .yamltext import EditError, Fields, read_bytes
 
 

@@ -20,9 +20,9 @@ from .listing import default_text as plain
 from .pages import blueprint
 from .parts import author, languages, message, named
 from .proposals import Proposal
+from .refusals import Conflict, Invalid, Refused
 from .review import Decided, approve, decline, proposals_of, visible
 from .setup import editing, now
-from .store import Conflict, Invalid, Refused
 from .yamltext import EditError
 
 

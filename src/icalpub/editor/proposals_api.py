@@ -15,10 +15,10 @@ from . import api
 from .accounts import Editor
 from .history import Author
 from .proposals import Proposal, proposal_json
+from .refusals import Broken, Busy, Conflict, Refused, Unsaved
 from .review import Decided, approve, decline, proposals_of, visible
 from .roles import ONLY_PUBLISHERS
 from .setup import editing, now
-from .store import Broken, Busy, Conflict, Refused, Unsaved
 from .yamltext import EditError
 
 blueprint = Blueprint("editor_proposals_api", __name__, url_prefix="/edit/api/proposals")

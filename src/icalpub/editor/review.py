@@ -16,7 +16,8 @@ from pathlib import Path
 from .accounts import Editor
 from .history import Author
 from .proposals import Proposal, Proposals, proposals_path
-from .store import Change, Conflict, NotFound, Refused, Saved, Store
+from .refusals import Conflict, NotFound, Refused
+from .store import Change, Saved, Store
 from .yamltext import Fields, normalize
 
 

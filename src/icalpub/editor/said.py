@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from .store import FieldProblem
+from .refusals import FieldProblem
 
 _WHAT = r"(?:event '[^']*'|an event)(?: [a-z_]+(?: \([a-z-]+\))?)?"
 # (the reader's message, the catalog's message with the same {names})

@@ -16,8 +16,9 @@ from . import incoming
 from .form import text_controls, text_value
 from .guard import login_required, protect, publisher_required
 from .parts import author, languages, named
+from .refusals import Invalid, Refused
 from .setup import editing, now
-from .store import CalendarChange, Edit, Invalid, Refused, State, TopicChange
+from .store import CalendarChange, Edit, State, TopicChange
 from .yamltext import EditError
 
 blueprint = protect(
