@@ -113,13 +113,10 @@ def bench_build(
         registry = folder / f"r{count}-{markdown}.yaml"
         registry.write_text(registry_text(count, seed=1, markdown=markdown), "utf-8")
         builds, floors, peaks = [], [], []
-        out = out_root / f"icalpub-bench-out{count}-{os.getpid()}"
-        for _ in range(runs):
-            shutil.rmtree(out, ignore_errors=True)
+        for run in range(runs):
+            out = out_root / f"icalpub-bench-out{count}-{os.getpid()}-{run}"
             registry.with_suffix(".lock").unlink(missing_ok=True)
-            # Flush the removal now: its journal and discards would otherwise slow the
-            # timed build's file creation and syncfs, which is not the build's cost.
-            os.sync()
+            settle()
             seconds, peak = timed_process(
                 [
                     sys.executable,
@@ -145,8 +142,7 @@ def bench_build(
                 folder,
             )
             floors.append(floor)
-        shutil.rmtree(out, ignore_errors=True)
-        (out_root / f".{out.name}.lock").unlink(missing_ok=True)  # the build's lock file
+            discard(out)
         build, floor = statistics.median(builds), statistics.median(floors)
         kind = "Markdown-heavy" if markdown > 0.5 else "usual"
         rows.append(
@@ -165,17 +161,31 @@ def bench_build(
 
 def cold_build(registry: Path, folder: Path, runs: int) -> float:
     """Return the median time of a cold `icalpub build` of `registry` (no tree, no ledger)."""
-    out = folder / f"{registry.stem}-cold"
     times = []
-    for _ in range(runs):
-        shutil.rmtree(out, ignore_errors=True)
+    for run in range(runs):
+        out = folder / f"{registry.stem}-cold-{run}"
         registry.with_suffix(".lock").unlink(missing_ok=True)
-        os.sync()
+        settle()
         command = [sys.executable, "-m", "icalpub", "build", str(registry), "--out", str(out), "-q"]
         times.append(timed_process(command, folder)[0])
-    shutil.rmtree(out, ignore_errors=True)
+        discard(out)
     registry.with_suffix(".lock").unlink(missing_ok=True)
     return statistics.median(times)
+
+
+TRASH: list[Path] = []  # trees built, removed when the timing is over
+
+
+def discard(tree: Path) -> None:
+    """Keep a built tree until the end: on this VM, files created just after thousands
+    were deleted cost 2-3x the kernel time (ext4 mounted `discard`), which is the
+    bench's own cleanup, not the next build's cost."""
+    TRASH.extend([tree, tree.parent / f".{tree.name}.lock"])
+
+
+def settle() -> None:
+    """Flush what earlier steps wrote, so a timed build does not pay for it."""
+    os.sync()
 
 
 def bench_edits(count: int, folder: Path, runs: int) -> dict[str, Any]:
@@ -828,6 +838,11 @@ def main() -> int:
     text = table(build, serve, reload, note, hostile, stack, counting, edits, cli)
     print(text)
     args.out.write_text(text)
+    for path in TRASH:
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
     shutil.rmtree(folder, ignore_errors=True)
     return 0
 
