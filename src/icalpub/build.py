@@ -94,6 +94,7 @@ def write_publication(
     out: str | Path,
     known: dict[str, tuple[bytes, str]] | None = None,
     prepared: Mapping[str, tuple[str, bytes]] | None = None,
+    written: dict[str, tuple[int, str, str]] | None = None,
 ) -> None:
     """Write a publication already in memory to `out`: the same tree and bytes as
     `build_folder` for the same registry and ledger, atomically.
@@ -103,12 +104,13 @@ def write_publication(
     changed in the registry's work tree, and `git pull` would refuse to run.
     The per-event files a service makes on demand are made here. `known` is
     kept by the caller between writes (see `Tree`); `prepared` holds the sha256 and
-    gzip bytes the caller has of files (the service's resources), by path.
+    gzip bytes the caller has of files (the service's resources), by path; `written`,
+    kept by the caller too, index.json's entries as last written.
     """
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
         # What the tree holds already is linked, not written: an edit writes what it changed.
-        tree = Tree(Path(out), reuse=True, known=known, held=True, recycle=True)
+        tree = Tree(Path(out), True, known=known, held=True, recycle=True, written=written)
         with tree:
             tree.commit(dict(sorted(files.items())), before_swap=None, prepared=prepared)
 

@@ -220,20 +220,36 @@ def manifest(files: Mapping[str, bytes]) -> bytes:
     )
 
 
-def manifest_of(sizes: Mapping[str, int], digests: Mapping[str, str]) -> bytes:
+def manifest_of(
+    sizes: Mapping[str, int],
+    digests: Mapping[str, str],
+    written: dict[str, tuple[int, str, str]] | None = None,
+) -> bytes:
     """Return index.json from each file's size and sha256 hex digest, by path.
 
     Written entry by entry, the same bytes as `json.dumps(..., indent=1)` of
     [{path, size, sha256, content_type}] sorted by path (the tree's threads
-    hash each file as they write it).
+    hash each file as they write it). `written` (kept by the caller from one
+    call to the next) holds each entry's text by path: an unchanged entry is
+    not written again.
     """
     entries = []
+    kept: dict[str, tuple[int, str, str]] = {}
     for path, size in sorted(sizes.items()):
-        kind = json.dumps(content_type(path))
-        entries.append(
-            f'  {{\n   "path": {json.dumps(path)},\n   "size": {size},\n'
-            f'   "sha256": "{digests[path]}",\n   "content_type": {kind}\n  }}'
-        )
+        digest = digests[path]
+        found = written.get(path) if written is not None else None
+        if found is None or found[0] != size or found[1] != digest:
+            kind = json.dumps(content_type(path))
+            text = (
+                f'  {{\n   "path": {json.dumps(path)},\n   "size": {size},\n'
+                f'   "sha256": "{digest}",\n   "content_type": {kind}\n  }}'
+            )
+            found = (size, digest, text)
+        kept[path] = found
+        entries.append(found[2])
+    if written is not None:
+        written.clear()
+        written.update(kept)
     if not entries:
         return b'{\n "files": []\n}\n'
     return ('{\n "files": [\n' + ",\n".join(entries) + "\n ]\n}\n").encode()

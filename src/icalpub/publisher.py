@@ -54,6 +54,7 @@ class Publisher:
         self.out = Path(out).absolute()
         self.marker = tree_version_path(self.out)
         self._known: dict[str, tuple[bytes, str]] = {}  # the last tree's small files, hashed
+        self._written: dict[str, tuple[int, str, str]] = {}  # its index.json's entries
 
     def version(self) -> str | None:
         """Return the version the tree holds, or None before the first write."""
@@ -79,7 +80,9 @@ class Publisher:
                 prepared = {
                     name: (found.sha256, found.gzipped) for name, found in served.resources.items()
                 }
-                write_publication(served.publication, self.out, self._known, prepared)
+                write_publication(
+                    served.publication, self.out, self._known, prepared, self._written
+                )
                 write_file(self.marker, served.version.encode() + b"\n")
             except BuildError as exc:
                 log.error("publishing version %s to %s failed: %s", served.version, self.out, exc)

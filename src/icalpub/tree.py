@@ -86,6 +86,7 @@ class Tree:
         known: dict[str, tuple[bytes, str]] | None = None,
         held: bool = False,
         recycle: bool = False,
+        written: dict[str, tuple[int, str, str]] | None = None,
     ) -> None:
         self.out = Path(os.path.abspath(out))
         if self.out.exists() and not self.out.is_dir():
@@ -106,6 +107,7 @@ class Tree:
         self._swapped = False
         self._old: dict[str, str] = {}  # the replaced tree's sha256 by path, when reusing
         self._known = known
+        self._written = written  # index.json's entries as last written, by path (the caller's)
         self._created: list[str] = []  # files written (not linked), for flushing
         self._sizes: dict[str, int] = {}
         self._room = threading.Condition()
@@ -212,19 +214,19 @@ class Tree:
         is complete, just before the swap (the build writes the pending ledger then).
         `prepared` holds the sha256 and gzip bytes of files, by path, where known.
         """
+        digests: dict[str, str] = {}
         for path, data in files.items():
-            if path not in self._added:
+            if path not in self._added and not self._kept(path, data, digests):
                 known = prepared.get(path) if prepared is not None else None
                 self.add(path, data, *(known or ()))
         if self._added != files.keys() | dropped:
             raise BuildError(f"handed over but not published: {sorted(self._added - set(files))}")
         self._submit()
         try:
-            digests: dict[str, str] = {}
             for task in self._tasks:
                 digests.update(task.result())  # each file hashed by the thread that wrote it
             self._remove_stale()
-            index = manifest_of(self._sizes, digests)
+            index = manifest_of(self._sizes, digests, self._written)
             if before_swap is not None:
                 before_swap(index)
             _create(self._root / "index.json", index)
@@ -247,6 +249,18 @@ class Tree:
                 for path, data in files.items()
                 if len(data) < self.BATCH
             )
+
+    def _kept(self, path: str, data: bytes, digests: dict[str, str]) -> bool:
+        """Return whether the spare holds the very bytes the last commit had at `path` (the
+        same object: an unchanged event's file), recording them as published if so: an
+        edit then costs nothing per unchanged file but this look."""
+        known = self._known.get(path) if self._known is not None else None
+        if known is None or known[0] is not data or self._spare.get(path) != known[1]:
+            return False
+        self._added.add(path)
+        self._sizes[path] = len(data)
+        digests[path] = known[1]
+        return True
 
     def _take_spare(self) -> None:
         """Make the new tree from the spare the last swap left, if there is a good one."""
