@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 
 from icalendar import Calendar as VCalendar
 from icalendar import Component, vDuration, vRecur, vText
@@ -16,7 +16,7 @@ from .languages import topic_fallback
 from .ledger import Stamp
 from .model import Calendar, Event, Registry
 from .query import keep_from, last_day, order_key
-from .selection import Facts, Selection, Spans, row_key, zone_span, zone_years
+from .selection import Facts, Selection, Spans, changed_since, row_key, zone_span, zone_years
 from .text import to_html, to_plain
 from .urls import absolute, event_ics_path, event_page_path, feed_path, uid
 from .vtimezone import vtimezone
@@ -64,11 +64,14 @@ class Writer:
         hashes: Mapping[str, str] | None = None,
         previous: Writer | None = None,
         rendered: Mapping[str, bytes] | None = None,
+        fresh: Collection[str] | None = None,
     ) -> None:
         """Prepare to render; with the events' content `hashes`, reuse `previous`'s VEVENTs.
 
         `rendered` holds VEVENTs already made for these stamps, by event id
-        (the build makes them on every core).
+        (the build makes them on every core). `fresh`: the ids whose stamps and
+        hashes the reconcile made anew rather than took from `previous`'s (the
+        others are the very same objects for the very same events).
 
         A VEVENT's bytes depend only on the event's content (its hash), its
         stamp and the calendar's settings, so a reload after an edit renders
@@ -78,6 +81,7 @@ class Writer:
         self.stamps = stamps
         self.today = today
         self.hashes = hashes or {}
+        self._fresh = fresh
         self._events: dict[str, bytes] = {}
         self._by_content: dict[tuple[object, ...], bytes] = {}
         same = previous is not None and previous.registry.calendar == registry.calendar
@@ -212,29 +216,23 @@ class Writer:
         if earlier.topics != self.registry.topics:
             return None
         self._earlier_events = earlier.by_id
-        changed: set[str] = set()
-        stamps, hashes = previous.stamps, previous.hashes
-        own_stamps, own_hashes, earlier_events = self.stamps, self.hashes, earlier.by_id
-        for event in self.registry.events:
-            event_id = event.id
-            stamp, was = own_stamps[event_id], stamps.get(event_id)
-            if (
-                earlier_events.get(event_id) is not event
-                or (was is not stamp and was != stamp)
-                or hashes.get(event_id) != own_hashes.get(event_id)
-            ):
-                changed.add(event_id)
-        ids = self.registry.by_id
-        changed.update(e.id for e in earlier.events if e.id not in ids)
+        changed = changed_since(
+            (earlier, previous.stamps, previous.hashes),
+            (self.registry, self.stamps, self.hashes),
+            self._fresh,
+        )
         if len(changed) * 8 > len(self.registry.events) + 8:
             return None
         # Copied first (one step under the GIL): the previous writer may still be
         # rendering a union for a request of the previous publication.
-        events, by_content = list(previous._events.items()), list(previous._by_content.items())
-        self._events.update((i, data) for i, data in events if i not in changed)
+        events, facts = dict(previous._events), dict(previous._facts)
+        by_content = list(previous._by_content.items())
+        for event_id in changed:
+            events.pop(event_id, None)
+            facts.pop(event_id, None)
+        self._events.update(events)
+        self._facts.update(facts)
         self._by_content.update((key, data) for key, data in by_content if key[0] not in changed)
-        facts = list(previous._facts.items())
-        self._facts.update((i, found) for i, found in facts if i not in changed)
         self._changes = changed
         return changed
 

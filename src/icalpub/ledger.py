@@ -62,6 +62,8 @@ class Reconciled:
     hashes: dict[str, str] = field(default_factory=dict)  # event id → content hash
     # What was found for events whatever `now` is, for the next reconcile (see `reconcile`).
     memo: dict[str, Remembered] = field(default_factory=dict, repr=False, compare=False)
+    # The events whose outcome was made anew, not taken from the memo (None: unknown).
+    fresh: frozenset[str] | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def reconcile(
     given, hashes = hashes or {}, {}
     changed: list[str] = []
     remembered: dict[str, Remembered] = {}
+    fresh: set[str] = set()  # outcomes made anew, not taken from `memo`
     before = earlier[0] if earlier is not None else registry
     known = kept_hashes(registry, earlier)
     if memo is None or (earlier is not None and not known):
@@ -164,6 +167,7 @@ def reconcile(
         if found is None or not same or not _holds(found, event, old, now):
             digest = known.get(event.id) or given.get(event.id) or content_hash(registry, event)
             found, lasting = _outcome(event, old, digest, now, before if earlier else None)
+            fresh.add(event.id)
             if lasting and (same or was is None):  # not moved
                 remembered[event.id] = found
         else:
@@ -175,16 +179,11 @@ def reconcile(
             changed.append(event.id)
     deleted = _mark_deleted(entries, registry, now)
     times = [e.deleted or e.changed for e in entries.values()]
-    return Reconciled(
-        stamps=stamps,
-        ledger=Ledger(dict(sorted(entries.items()))),
-        changed=tuple(changed),
-        deleted=tuple(deleted),
-        modified=max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC)),
-        behind=bool(changed or deleted),
-        hashes=hashes,
-        memo=remembered,
-    )
+    latest = max(times, default=dt.datetime(1970, 1, 1, tzinfo=dt.UTC))
+    behind = bool(changed or deleted)
+    updated = Ledger(dict(sorted(entries.items())))
+    outcome = (tuple(changed), tuple(deleted), latest, behind, hashes, remembered, frozenset(fresh))
+    return Reconciled(stamps, updated, *outcome)
 
 
 def _mark_deleted(entries: dict[str, Entry], registry: Registry, now: dt.datetime) -> list[str]:

@@ -183,6 +183,7 @@ def publish(
             reconciled.hashes,
             earlier.writer if earlier is not None else None,
             rendered,
+            reconciled.fresh if previous is not None and earlier is not None else None,
         )
         newest = ordered if seen is registry else sorted(seen.events, key=lambda e: order[e.id])
         chosen = Language(seen, writer, newest, prefix(seen.calendar))

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from .model import Event
+from .ledger import Stamp
+from .model import Event, Registry
 from .recurrence import until_year
 from .zones import is_fixed
 
@@ -113,3 +114,39 @@ class Spans:
 
 def row_key(row: tuple[tuple[float, str], Event]) -> tuple[float, str]:
     return row[0]
+
+
+Rendered = tuple[Registry, Mapping[str, Stamp], Mapping[str, str]]  # registry, stamps, hashes
+
+
+def changed_since(
+    earlier: Rendered, now: Rendered, fresh: Collection[str] | None = None
+) -> set[str]:
+    """Return the ids of events new, edited, given another stamp or removed since `earlier`.
+
+    With the reconcile's `fresh` ids (outcomes it made anew rather than took
+    from the one `earlier` was rendered with), only those can have another
+    stamp or hash for the very same event object: the rest is one pass of
+    identity checks.
+    """
+    (old_registry, stamps, hashes), (registry, own_stamps, own_hashes) = earlier, now
+    own, old = registry.events, old_registry.events
+    changed: set[str] = set()
+    checked: Iterable[str]
+    if fresh is not None and len(own) == len(old):
+        for event, was in zip(own, old, strict=True):
+            if event is not was:
+                changed.update((event.id, was.id))
+        checked = fresh
+    else:
+        earlier_events, ids = old_registry.by_id, registry.by_id
+        changed.update(e.id for e in own if earlier_events.get(e.id) is not e)
+        changed.update(e.id for e in old if e.id not in ids)
+        checked = ids
+    for event_id in checked:
+        stamp, was_stamp = own_stamps.get(event_id), stamps.get(event_id)
+        if (was_stamp is not stamp and was_stamp != stamp) or hashes.get(
+            event_id
+        ) != own_hashes.get(event_id):
+            changed.add(event_id)
+    return changed
