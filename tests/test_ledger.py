@@ -10,6 +10,8 @@ from pathlib import Path
 
 import icalendar
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from icalpub import ledger
 from icalpub.ical import calendar_ics
@@ -234,3 +236,40 @@ def test_a_ledger_written_entry_by_entry_is_the_same_bytes_as_written_whole() ->
         whole = json.dumps({"version": 1, "events": events}, ensure_ascii=False, indent=1)
         assert ledger.dumps(version, kept) == (whole + "\n").encode()
         assert ledger.loads(ledger.dumps(version, kept)) == version
+
+
+_MOMENTS = st.datetimes(
+    min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2100, 1, 1), timezones=st.just(dt.UTC)
+).map(lambda t: t.replace(microsecond=0))
+
+
+@st.composite
+def _ledgers(draw: st.DrawFn) -> ledger.Ledger:
+    ids = draw(st.lists(st.text(min_size=1, max_size=12), max_size=8, unique=True))
+    entries = {}
+    for event_id in ids:
+        start = draw(st.one_of(st.none(), st.dates(), _MOMENTS))
+        entries[event_id] = ledger.Entry(
+            hash="sha256:" + draw(st.text("0123456789abcdef", min_size=8, max_size=8)),
+            sequence=draw(st.integers(0, 10**6)),
+            first_seen=draw(_MOMENTS),
+            changed=draw(_MOMENTS),
+            deleted=draw(st.one_of(st.none(), _MOMENTS)),
+            previous_start=start,
+        )
+    return ledger.Ledger(entries)
+
+
+@given(st.lists(_ledgers(), min_size=1, max_size=4))
+@settings(max_examples=150, deadline=None)
+def test_a_ledger_is_written_as_the_json_module_indents_it_version_after_version(
+    versions: list[ledger.Ledger],
+) -> None:
+    """Entry by entry (and kept from one version to the next), the bytes are those of
+    `json.dumps(..., ensure_ascii=False, indent=1)`, and they read back as the ledger."""
+    chunks: dict[str, tuple[ledger.Entry, str]] = {}
+    for version in versions:
+        events = {key: ledger._item(entry) for key, entry in sorted(version.entries.items())}
+        expected = json.dumps({"version": 1, "events": events}, ensure_ascii=False, indent=1)
+        assert ledger.dumps(version) == ledger.dumps(version, chunks) == (expected + "\n").encode()
+        assert ledger.loads(ledger.dumps(version)).entries.keys() == version.entries.keys()

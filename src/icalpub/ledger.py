@@ -16,6 +16,7 @@ from .errors import LedgerError, Problem
 from .model import Event, Registry
 
 VERSION = 1
+_STRING = json.encoder.encode_basestring  # a str as json.dumps(ensure_ascii=False) has it
 
 
 @dataclass(frozen=True)
@@ -341,36 +342,36 @@ def loads(data: bytes, name: str = "events.lock") -> Ledger:
 
 
 def dumps(ledger: Ledger, chunks: dict[str, tuple[Entry, str]] | None = None) -> bytes:
-    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline).
+    """Serialise a ledger deterministically (sorted ids, UTC times, LF, trailing newline):
+    the bytes of `json.dumps({"version": …, "events": …}, ensure_ascii=False, indent=1)`,
+    written entry by entry (the json module's indented output is pure Python: 0.1 s at
+    10,000 entries).
 
     With `chunks` (kept by the caller from one call to the next), each entry's
     text is kept, and an entry equal to one serialised before is not
-    serialised again: the same bytes, entry by entry.
+    serialised again.
     """
-    entries = sorted(ledger.entries.items())
-    if not chunks:
-        events = {key: _item(entry) for key, entry in entries}
-        text = json.dumps({"version": VERSION, "events": events}, ensure_ascii=False, indent=1)
-        if chunks is not None and entries:
-            # Each entry ends with "\n  }" (strings hold no line break): cut there.
-            body = text[text.index('"events": {\n') + 12 : -len("\n }\n}")]
-            parts = body.split("\n  },\n")
-            texts = [part + "\n  }" for part in parts[:-1]] + parts[-1:]
-            pairs = zip(entries, texts, strict=True)
-            chunks.update((key, (entry, found)) for (key, entry), found in pairs)
-        return (text + "\n").encode()
     found: dict[str, tuple[Entry, str]] = {}
-    for key, entry in entries:
-        earlier = chunks.get(key)
+    for key, entry in sorted(ledger.entries.items()):
+        earlier = chunks.get(key) if chunks else None
         if earlier is None or not (earlier[0] is entry or earlier[0] == entry):
-            item = json.dumps({key: _item(entry)}, ensure_ascii=False, indent=1)
-            earlier = (entry, " " + item[2:-2].replace("\n", "\n "))  # one level deeper
+            earlier = (entry, _entry_text(key, entry))
         found[key] = earlier
-    chunks.clear()
-    chunks.update(found)
+    if chunks is not None:
+        chunks.clear()
+        chunks.update(found)
     events_text = ",\n".join(text for _, text in found.values())
     inner = "{\n" + events_text + "\n }" if found else "{}"
     return f'{{\n "version": {VERSION},\n "events": {inner}\n}}\n'.encode()
+
+
+def _entry_text(key: str, entry: Entry) -> str:
+    """Return one entry as the indented JSON of the ledger has it, two levels deep."""
+    fields = ",\n".join(
+        f"   {_STRING(name)}: {_STRING(value) if isinstance(value, str) else value}"
+        for name, value in _item(entry).items()
+    )
+    return f"  {_STRING(key)}: {{\n{fields}\n  }}"
 
 
 def _item(entry: Entry) -> dict[str, object]:
