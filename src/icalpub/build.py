@@ -23,14 +23,15 @@ from pathlib import Path
 from . import gcpause
 from . import ledger as ledgers
 from .errors import BuildError, LedgerPendingError, Problem, RegistryError
-from .files import describe, locked, move, write_file
+from .files import describe, move, write_file
 from .ledger import Stamp
 from .model import Registry
 from .publish import Publication, publish
 from .reader import read_source
 from .schedule import published
-from .site import ledger_path, write_lock_path
+from .site import ledger_path
 from .tree import Tree
+from .untracked import writers_lock
 from .zones import today_in
 
 log = logging.getLogger("icalpub")
@@ -64,7 +65,7 @@ def build_folder(
     files cannot be written; either way `out` and the ledger are as they were.
     """
     lock = ledger_path(registry_path)
-    with locked(write_lock_path(registry_path)), gcpause.paused():
+    with writers_lock(registry_path), gcpause.paused():
         _adopt_pending_ledger(lock, Path(out))
         source = read_source(registry_path)
         if source.registry is None:

@@ -246,12 +246,12 @@ def pull(registry: str, wait: float) -> None:
     import subprocess
     from pathlib import Path
 
-    from .files import LockTimeout, locked
-    from .site import write_lock_path
+    from .files import LockTimeout
+    from .untracked import writers_lock
 
     path = Path(registry)
     try:
-        with locked(write_lock_path(path), timeout=wait):
+        with writers_lock(path, timeout=wait):
             done = subprocess.run(
                 ["git", "pull", "--ff-only"], cwd=path.parent, capture_output=True, text=True
             )

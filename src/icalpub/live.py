@@ -131,7 +131,7 @@ class Live:
             self._checked = now
             files = self._stat_files()
             if files != self._files or self.today() != self._day or self._due():
-                self._start_reload(files)
+                self._start_reload()
         return self._served
 
     def _due(self) -> bool:
@@ -157,12 +157,12 @@ class Live:
 
         threading.Thread(target=run, name="icalpub-watch", daemon=True).start()
 
-    def _start_reload(self, files: Signature) -> None:
+    def _start_reload(self) -> None:
         if not self._reloading.acquire(blocking=False):
             return  # one reload at a time; the next check sees any later change
         if not self.background:
             try:
-                self._reload_locked(files)
+                self._reload_locked()
             finally:
                 self._reloading.release()
             return
@@ -172,15 +172,17 @@ class Live:
             with contextlib.suppress(OSError, AttributeError):
                 os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
             try:
-                self._reload_locked(files)
+                self._reload_locked()
             finally:
                 self._reloading.release()
 
         threading.Thread(target=run, name="icalpub-reload", daemon=True).start()
 
-    def _reload_locked(self, files: Signature) -> None:
+    def _reload_locked(self) -> None:
         with self.turn():  # with --publish, the workers one after the other
-            self._reload_turn(files)
+            # The files as they are now: saved again while this worker waited its turn,
+            # they are loaded now, not thrown away for another wait.
+            self._reload_turn(self._stat_files())
 
     def _reload_turn(self, files: Signature) -> None:
         started = time.perf_counter()

@@ -25,7 +25,8 @@ from .errors import BuildError, Problem
 from .files import LockTimeout, locked, write_file
 from .reader import read_raw
 from .served import Served
-from .site import publishing_turn_path, tree_version_path, write_lock_path
+from .site import publishing_turn_path, tree_version_path
+from .untracked import writers_lock
 
 log = logging.getLogger("icalpub")
 
@@ -65,7 +66,7 @@ class Publisher:
 
     def __call__(self, served: Served) -> bool:
         """Write `served` to the tree unless it is there already; return whether it wrote."""
-        with locked(write_lock_path(self.registry)):
+        with writers_lock(self.registry):
             if self.version() == served.version and self.out.is_dir():
                 return False
             raw = read_raw(self.registry)

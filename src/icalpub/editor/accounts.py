@@ -32,9 +32,9 @@ from typing import TYPE_CHECKING
 
 import tomli_w
 
+from .. import untracked
 from ..errors import IcalpubError
 from ..files import write_file
-from . import untracked
 
 if TYPE_CHECKING:
     from argon2 import PasswordHasher

@@ -9,9 +9,10 @@ from typing import NoReturn
 
 import click
 
+from .. import untracked
 from ..settings import Settings
 from ..site import editors_path, session_key_path
-from . import accounts, untracked
+from . import accounts
 from .accounts import AccountError
 
 

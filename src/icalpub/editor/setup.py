@@ -17,11 +17,11 @@ from pathlib import Path
 
 from flask import Flask, abort, current_app
 
+from .. import untracked
 from ..files import write_file
 from ..site import session_key_path
 from ..web.state import state
 from . import accounts as accounts_module
-from . import untracked
 from .accounts import Accounts
 from .history import for_registry
 from .logins import Logins

@@ -23,14 +23,15 @@ from typing import Any, Literal, Protocol
 
 from .. import ledger as ledgers
 from ..errors import BuildError, IcalpubError, Problem
-from ..files import LockTimeout, describe, locked, write_file
+from ..files import LockTimeout, describe, write_file
 from ..model import Registry
 from ..reader import read_raw
 from ..registry import Raw, Source, interpret
 from ..reread import Known
 from ..schedule import published
-from ..site import ledger_path, write_lock_path
-from . import untracked, yamltext
+from ..site import ledger_path
+from ..untracked import writers_lock
+from . import yamltext
 from .history import Author, History
 from .refusals import (
     Broken,
@@ -153,7 +154,7 @@ class Store:
         self.path = Path(path)
         self.history = history
         self.neighbour = neighbour
-        self._lock = write_lock_path(self.path)
+        self._lock_checked = False  # whether git was told to leave the writers' lock alone
         self._reading = threading.Lock()  # one read per version, also for the warm-up
         self._cached: tuple[Raw, State] | None = None
         # What the next read starts from: the last state's, or the last save's candidate
@@ -182,12 +183,12 @@ class Store:
         meanwhile is never overwritten — the change is made again on the new
         text, or refused when it touched the same event (Conflict).
         """
-        first = not self._lock.exists()
         now = now.astimezone(dt.UTC).replace(microsecond=0)
         try:
-            with locked(self._lock, timeout=LOCK_WAIT):
-                if first:  # made just now: git status must not offer it
-                    untracked.keep_out_of_git([self._lock], "the writers' lock, not committed")
+            # Kept out of git: once per store, also when another writer made it (a service
+            # publishing at start, a build, an older icalpub), not only when made now.
+            with writers_lock(self.path, LOCK_WAIT, check=not self._lock_checked):
+                self._lock_checked = True
                 with self.neighbour.held() if self.neighbour else contextlib.nullcontext():
                     saved = self._save(
                         change, author, now.astimezone(dt.UTC).replace(microsecond=0)

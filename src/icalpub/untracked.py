@@ -1,4 +1,4 @@
-"""Keep the editor's files out of git: the editors file, the session-signing key, the lock.
+"""Keep icalpub's own files out of git: the editors file, the session key, the writers' lock.
 
 The secrets (and the writers' lock, nobody's to commit) live beside the
 registry, usually in its git work tree, where `git add -A
@@ -11,10 +11,14 @@ says how to stop tracking it.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+
+from .files import locked
+from .site import write_lock_path
 
 SECRET = "a secret, never to be committed"
 
@@ -28,6 +32,24 @@ def keep_out_of_git(paths: Iterable[Path], why: str = SECRET) -> list[str]:
         if note:
             notes.append(note)
     return notes
+
+
+@contextlib.contextmanager
+def writers_lock(
+    registry: str | Path, timeout: float | None = None, check: bool = False
+) -> Iterator[None]:
+    """Hold the registry's writers' lock (the editor, a build, a publishing service,
+    `icalpub pull`, and hand editors under `flock` take it). When it is made now, or
+    with `check`, it is listed in git's exclude file: it is nobody's to commit.
+
+    Raise LockTimeout after `timeout` seconds (None: wait for as long as it is held).
+    """
+    path = write_lock_path(registry)
+    made = not path.exists()
+    with locked(path, timeout):
+        if made or check:
+            keep_out_of_git([path], "the writers' lock, not committed")
+        yield
 
 
 def _git(folder: Path, *args: str) -> subprocess.CompletedProcess[str] | None:
