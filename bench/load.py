@@ -138,10 +138,14 @@ def run(clients: int, rewrites: int, window: float, events: int) -> dict[str, ob
             else:  # fix it, with an edit, and sometimes update the ledger as a build would
                 good = good.replace('title: "', f'title: "v{step} ', 1)
                 write_atomically(registry, good)
-                if step % 4 == 1:
-                    update_ledger(registry)
+                # Published as it is until the ledger is updated: a worker may load it
+                # in between (its edit stamped at the file's save time, not the build's).
                 last_good = published_digest(registry)
                 versions.add(last_good)
+                if step % 4 == 1:
+                    update_ledger(registry)
+                    last_good = published_digest(registry)
+                    versions.add(last_good)
                 time.sleep(window)
         time.sleep(window)
         stop.set()
