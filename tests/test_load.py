@@ -39,4 +39,6 @@ def test_load_with_rewrites_broken_windows_and_a_killed_worker(tmp_path: Path) -
     assert summary["stale_in_broken_windows"] == 0
     assert summary["connection_errors"] <= summary["worker_kills"] == 1
     assert summary["requests_in_broken_windows"] > 100
-    assert summary["versions_published"] == 4
+    # The start and three fixes; the fix whose ledger is updated after it is one more
+    # version when its stamps differ from the build's (saved and built in other seconds).
+    assert summary["versions_published"] in (4, 5)
