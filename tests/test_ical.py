@@ -384,7 +384,7 @@ def test_backslash_n_survives_as_text() -> None:
     prefix=st.integers(0, 80),
 )
 def test_fold_never_splits_a_character_and_unfolds_to_the_line(text: str, prefix: int) -> None:
-    from icalpub.ical import fold
+    from icalpub.contentlines import fold
 
     line = "X" * prefix + text.replace("\r", "").replace("\n", "") + "😀ā" * 3
     folded = fold(line)

@@ -8,8 +8,9 @@ import functools
 from collections.abc import Collection, Iterable, Mapping
 
 from icalendar import Calendar as VCalendar
-from icalendar import Component, vDuration, vRecur, vText
+from icalendar import vDuration, vRecur
 
+from .contentlines import Text, escape_text, fold, fold_bytes, serialize
 from .display import publication_title
 from .i18n import _
 from .languages import topic_fallback
@@ -25,25 +26,6 @@ from .zones import is_fixed, zone
 PRODID = "-//icalpub//icalpub//EN"
 KEPT_CALENDARS = 64  # calendars per writer kept for the next one to patch (unions beyond: not)
 _END = b"END:VCALENDAR\r\n"
-
-
-class Text(vText):
-    """A TEXT value escaped exactly by RFC 5545 §3.3.11.
-
-    icalendar 7's own escaping first turns a literal backslash-N into a
-    newline, so an editor's "\\N" would change meaning; this escapes the
-    backslash first and nothing else.
-    """
-
-    def to_ical(self) -> bytes:
-        """Return the escaped value."""
-        return escape_text(str(self)).encode("utf-8")
-
-
-def escape_text(value: str) -> str:
-    """Escape backslash, semicolon, comma and line breaks for an iCalendar TEXT value."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 
 
 class Writer:
@@ -93,6 +75,9 @@ class Writer:
         # Event files kept for the next writer, by what they are made of.
         self._files: dict[tuple[str, bytes, bytes, bytes], bytes] = {}
         self._earlier_files = previous._files if previous is not None else {}
+        # Every event's file by path, as `event_files` last made them (the next writer's).
+        self._event_files: tuple[str, dict[str, bytes]] | None = None
+        self._earlier_event_files = previous._event_files if previous is not None and same else None
         # What orders and selects an event, found once per Event object (a reload reuses them).
         self._facts: dict[str, Facts] = {}
         self._earlier_facts = previous._facts if previous is not None else {}
@@ -245,6 +230,24 @@ class Writer:
             self._facts[event.id] = found
         return found
 
+    def event_files(self, prefix: str) -> dict[str, bytes]:
+        """Return every event's file by path (`prefix` + `events/<id>.ics`), each kept for
+        the next writer: after an edit, the unchanged events' files are the previous
+        writer's, and only the changed events' are looked up or made."""
+        changed, earlier = self._changed(), self._earlier_event_files
+        if changed is not None and earlier is not None and earlier[0] == prefix:
+            found = dict(earlier[1])
+            for event_id in changed:
+                found.pop(prefix + event_ics_path(event_id), None)
+            events = (self.registry.event(i) for i in changed)
+            made = [e for e in events if e is not None]
+        else:
+            found, made = {}, list(self.registry.events)
+        for event in made:
+            found[prefix + event_ics_path(event.id)] = self.event(event, keep=True)
+        self._event_files = (prefix, found)
+        return dict(found)
+
     def event(self, event: Event, keep: bool = False) -> bytes:
         """Return one event as a calendar without NAME (Outlook would add it as a new one).
 
@@ -334,35 +337,6 @@ def _vtimezone_bytes(name: str, first: int, last: int) -> bytes:
     return serialize(vtimezone(name, first, last))
 
 
-def serialize(component: Component) -> bytes:
-    """Return a component's content lines, each folded by `fold`, with CRLF line ends."""
-    return b"".join(fold(str(line)) + b"\r\n" for line in component.content_lines() if line)
-
-
-def fold(line: str) -> bytes:
-    """Fold a content line at 75 octets (RFC 5545 §3.1) without splitting a UTF-8 character.
-
-    icalendar's own folding walks the line character by character in Python;
-    most lines are short, and a long one is cut on bytes, stepping back over
-    UTF-8 continuation bytes (10xxxxxx) to the start of a character.
-    """
-    data = line.encode("utf-8")
-    return data if len(data) <= 75 else _fold_bytes(data)
-
-
-def _fold_bytes(data: bytes) -> bytes:
-    pieces = []
-    start, limit = 0, 75
-    while len(data) - start > limit:
-        cut = start + limit
-        while data[cut] & 0xC0 == 0x80:
-            cut -= 1
-        pieces.append(data[start:cut])
-        start, limit = cut, 74  # a continuation line begins with a space
-    pieces.append(data[start:])
-    return b"\r\n ".join(pieces)
-
-
 def vevent_bytes(registry: Registry, event: Event, stamp: Stamp) -> bytes:
     """Return the event's VEVENT, its properties in icalendar's canonical order.
 
@@ -420,7 +394,7 @@ def vevent_bytes(registry: Registry, event: Event, stamp: Stamp) -> bytes:
     body = [b"BEGIN:VEVENT"]
     for name, value in lines:
         data = f"{name}:{value}".encode()
-        body.append(data if len(data) <= 75 else _fold_bytes(data))  # most lines are short
+        body.append(data if len(data) <= 75 else fold_bytes(data))  # most lines are short
     body.append(b"END:VEVENT\r\n")
     return b"\r\n".join(body)
 

@@ -73,11 +73,9 @@ class Publication:
         """Return every language's per-event files by path (made now if not kept, and kept:
         the next publication writes the tree again and reuses those of unchanged events)."""
         found: dict[str, bytes] = {}
-        for language, chosen in self.languages.items():
-            for event in chosen.registry.events:
-                data = self.event_file(event.id, language, keep=True)
-                if data is not None:
-                    found[chosen.prefix + event_ics_path(event.id)] = data
+        for chosen in self.languages.values():
+            found.update(chosen.writer.event_files(chosen.prefix))
+        found.update((path, data) for path, data in self.files.items() if path in found)
         return found
 
     def render(self, fmt: str, topics: Iterable[str], language: str | None = None) -> bytes:
