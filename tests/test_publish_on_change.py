@@ -144,11 +144,12 @@ def test_workers_take_turns_loading_a_change_and_the_second_finds_it_published(
     out = tmp_path / "public"
     first, second = Publisher(site, out), Publisher(site, out)
     told: list[str] = []
-    publishing, go_on = threading.Event(), threading.Event()
+    armed, publishing, go_on = threading.Event(), threading.Event(), threading.Event()
 
     def one_tells(served: Served) -> None:
-        publishing.set()
-        go_on.wait(30)  # the first worker is still writing its tree
+        if armed.is_set():  # the change, not the first load at start
+            publishing.set()
+            go_on.wait(30)  # the first worker is still writing its tree
         told.append("one wrote" if first(served) else "one found it")
 
     def two_tells(served: Served) -> None:
@@ -161,6 +162,7 @@ def test_workers_take_turns_loading_a_change_and_the_second_finds_it_published(
     site.write_text(site.read_text("utf-8").replace("Visa Latvija", "Rīga", 1), "utf-8")
     os.utime(site, (NOW.timestamp() + 60, NOW.timestamp() + 60))
     clock.advance()
+    armed.set()
     loading = threading.Thread(target=one.current)
     loading.start()
     assert publishing.wait(30)
