@@ -111,7 +111,7 @@ def write_publication(
     with gcpause.paused():
         files = {**publication.event_files(), **publication.files}
         # What the tree holds already is linked, not written: an edit writes what it changed.
-        tree = Tree(Path(out), True, known=known, held=True, recycle=True, written=written)
+        tree = Tree(Path(out), reuse=True, known=known, held=True, recycle=True, written=written)
         with tree:
             tree.commit(dict(sorted(files.items())), before_swap=None, prepared=prepared)
 

@@ -132,13 +132,10 @@ def _cuts_again(data: bytes, known: Pieces) -> tuple[list[int], dict[tuple[int, 
         return _cuts(data), {}
     head = [c for c in known.cuts if c < low]
     tail = [c + shift for c in known.cuts if c + shift >= high]
-    middle = _cuts(data, low, high)
-    cuts = head + middle + tail
-    if not tail or tail[-1] != len(data):
-        return _cuts(data), {}
+    cuts = head + _cuts(data, low, high) + tail  # tail ends with len(data): known's end, moved
     kept: dict[tuple[int, int], bytes] = {}
     for (start, end), key in zip(itertools.pairwise(known.cuts), known.keys, strict=True):
-        if end <= same and start >= 0:  # the piece and the window before it are unchanged
+        if end <= same:  # the piece and the window before it are unchanged
             kept[(start, end)] = key
         elif start - WINDOW >= len(old) - same_tail:
             kept[(start + shift, end + shift)] = key

@@ -36,20 +36,6 @@ class Publisher:
 
     TURN_WAIT = 10.0  # seconds a worker waits for another's load and publication
 
-    @contextlib.contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold the publishing turn while loading a change: the first worker to see it
-        loads and publishes it with both cores to itself (the tree is what subscribers
-        poll); the others wait for that, at most TURN_WAIT seconds, then load it too
-        and find it published."""
-        with contextlib.ExitStack() as stack:
-            try:
-                self.out.parent.mkdir(parents=True, exist_ok=True)
-                stack.enter_context(locked(publishing_turn_path(self.out), self.TURN_WAIT))
-            except (LockTimeout, OSError) as exc:
-                log.info("loading %s without waiting for the other workers: %s", self.registry, exc)
-            yield
-
     def __init__(self, registry: str | Path, out: str | Path) -> None:
         self.registry = Path(registry)
         self.out = Path(out).absolute()
@@ -63,6 +49,20 @@ class Publisher:
             return self.marker.read_text("ascii").strip() or None
         except OSError:
             return None
+
+    @contextlib.contextmanager
+    def turn(self) -> Iterator[None]:
+        """Hold the publishing turn while loading a change: the first worker to see it
+        loads and publishes it with both cores to itself (the tree is what subscribers
+        poll); the others wait for that, at most TURN_WAIT seconds, then load it too
+        and find it published."""
+        with contextlib.ExitStack() as stack:
+            try:
+                self.out.parent.mkdir(parents=True, exist_ok=True)
+                stack.enter_context(locked(publishing_turn_path(self.out), self.TURN_WAIT))
+            except (LockTimeout, OSError) as exc:
+                log.info("loading %s without waiting for the other workers: %s", self.registry, exc)
+            yield
 
     def __call__(self, served: Served) -> bool:
         """Write `served` to the tree unless it is there already; return whether it wrote."""

@@ -126,11 +126,11 @@ def queue(
         "when": when.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
         "files": blobs,
     }
-    queue = queue_folder(folder)
+    waiting = queue_folder(folder)
     try:
-        queue.mkdir(parents=True, exist_ok=True)
+        waiting.mkdir(parents=True, exist_ok=True)
         name = f"{time.time_ns():020d}-{os.getpid()}.json"
-        write_file(queue / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
+        write_file(waiting / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
     except (OSError, BuildError) as exc:
         raise GitFailed(f"cannot queue the commit: {exc}") from None
 

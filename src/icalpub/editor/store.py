@@ -190,9 +190,7 @@ class Store:
             with writers_lock(self.path, LOCK_WAIT, check=not self._lock_checked):
                 self._lock_checked = True
                 with self.neighbour.held() if self.neighbour else contextlib.nullcontext():
-                    saved = self._save(
-                        change, author, now.astimezone(dt.UTC).replace(microsecond=0)
-                    )
+                    saved = self._save(change, author, now)
         except LockTimeout:
             raise Busy(
                 f"{self.path.name} is being changed by another writer (a build, `icalpub "
