@@ -481,6 +481,62 @@ def test_a_failed_commit_is_reported_and_later_committed_under_its_own_author(
     assert history.problem(site) == ""
 
 
+def title_save(store: Store, event_id: str, title: str, who: Author) -> str:
+    document = read_bytes(store.path.read_bytes())
+    item = document.item(event_id)
+    assert item is not None
+    fields = dict(document.values(item), title=title)
+    now = dt.datetime.now(dt.UTC)
+    return store.save(Change("edit", event_id, fields, item.version), who, now).history_error
+
+
+def test_a_hand_edit_left_uncommitted_is_committed_on_its_own_not_in_the_editors_commit(
+    site: Path,
+) -> None:
+    folder = in_git(site)
+    # Someone fixes a title in a text editor and never commits it.
+    hand = site.read_bytes().replace(
+        b"title: Eiropas Savien", b"title: (labots ar roku) Eiropas Savien", 1
+    )
+    assert hand != site.read_bytes()
+    site.write_bytes(hand)
+    assert (
+        title_save(Store(site, for_registry(site)), "frem-ii-macibas-2018-09", "Annas", ANNA) == ""
+    )
+    log = git(folder, "log", "--format=%an|%s", "-3").splitlines()
+    assert log == [
+        f"{ANNA.name}|Edit frem-ii-macibas-2018-09: title",
+        "icalpub editor|Changes to events.yaml made outside the editor",
+        "t|start",
+    ]
+    assert git(folder, "show", "HEAD~1:events.yaml").encode() == hand  # the file as found
+    annas = git(folder, "diff", "HEAD~1", "HEAD", "--", "events.yaml")
+    assert "Annas" in annas and "labots ar roku" not in annas  # her commit: her change alone
+    assert git(folder, "status", "--porcelain", "--", "events.yaml", "events.lock") == ""
+
+
+def test_saves_by_two_workers_and_a_queued_commit_never_count_as_changes_outside(
+    site: Path,
+) -> None:
+    folder = in_git(site)
+    first, second = Store(site, for_registry(site)), Store(site, for_registry(site))
+    assert title_save(first, EVENT, "Pirmā", ANNA) == ""
+    assert title_save(second, "frem-ii-macibas-2018-09", "Otrā", BOB) == ""  # after first's
+    ref_lock = folder / ".git" / "refs" / "heads" / "main.lock"
+    ref_lock.write_text("")  # first's next commit stays queued
+    assert "lock" in title_save(first, EVENT, "Trešā", ANNA)
+    ref_lock.unlink()
+    assert title_save(second, EVENT, "Ceturtā", BOB) == ""  # finds first's save queued
+    log = git(folder, "log", "--format=%an|%s").splitlines()
+    assert log == [
+        f"{BOB.name}|Edit {EVENT}: title",
+        f"{ANNA.name}|Edit {EVENT}: title",
+        f"{BOB.name}|Edit frem-ii-macibas-2018-09: title",
+        f"{ANNA.name}|Edit {EVENT}: title",
+        "t|start",
+    ]
+
+
 def test_a_left_behind_index_lock_neither_hides_the_commit_nor_leaves_a_staged_revert(
     site: Path,
 ) -> None:

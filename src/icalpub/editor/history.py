@@ -4,7 +4,10 @@ Git runs as the `git` command (no library binding to build). Each save is
 queued in the repository (`.git/icalpub/pending/`, never in the work tree) as
 the exact bytes it wrote, then committed with git's plumbing (`plumbing`) on a
 private index: the registry and ledger as that save wrote them, with the editor as
-author and icalpub as committer, whatever else is staged or changed since.
+author and icalpub as committer, whatever else is staged or changed since. A save
+that finds the registry changed outside the editor and not committed (a hand edit)
+first commits the file as it found it, authored by icalpub, so the hand edit is
+never in the editor's commit under the editor's name.
 A commit that fails (a ref locked, a full disk) stays queued and is reported;
 the next save or look at the list commits it first, under its own author, so
 one editor's change never lands in another's commit. Pushes run after the
@@ -120,6 +123,7 @@ class Git:
         self._again = threading.Event()
         self._thread: threading.Thread | None = None
         self._blobs: dict[str, plumbing.Blob] = {}  # by file name: being written for this save
+        self._recorded: dict[Path, bytes] = {}  # the registry as this process last recorded it
 
     @staticmethod
     def inside(folder: Path) -> bool:
@@ -144,12 +148,26 @@ class Git:
         files = {path.name: after, ledger_path(path).name: ledger}
         blobs, self._blobs = self._blobs, {}
         try:
+            self._outside(path, before, when)
             plumbing.queue(path.parent, (author.name, author.email), message, when, files, blobs)
         except plumbing.GitFailed as exc:
             self.commit_error = str(exc)
             log.error("git could not keep %r (the save stands): %s", message, exc)
             return self.commit_error
+        self._recorded[path] = after
         return self.flush(path)
+
+    def _outside(self, path: Path, before: bytes, when: dt.datetime) -> None:
+        """Queue the file as the save found it, if history does not have it (a hand edit
+        not committed, a file never committed): its own commit, not the editor's."""
+        if self._recorded.get(path) == before:
+            return  # what this process's last save wrote: nobody else changed it since
+        folder = path.parent
+        if plumbing.recorded(folder, path.name) == plumbing.blob_id(folder, before):
+            return
+        log.info("%s was changed outside the editor: committed on its own first", path.name)
+        message = f"Changes to {path.name} made outside the editor"
+        plumbing.queue(folder, plumbing.ICALPUB, message, when, {path.name: before})
 
     def flush(self, path: Path) -> str:
         """Commit every queued save, oldest first, each under its own author.

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
+import itertools
 import json
 import os
 import subprocess
@@ -21,6 +23,8 @@ from ..errors import BuildError
 from ..files import write_file
 
 GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
+ICALPUB = ("icalpub editor", f"icalpub@{os.uname().nodename}")  # the committer of every save
+_queued = itertools.count()  # two entries queued within one nanosecond keep their order
 
 
 class GitFailed(Exception):
@@ -129,7 +133,7 @@ def queue(
     waiting = queue_folder(folder)
     try:
         waiting.mkdir(parents=True, exist_ok=True)
-        name = f"{time.time_ns():020d}-{os.getpid()}.json"
+        name = f"{time.time_ns():020d}-{os.getpid()}-{next(_queued):06d}.json"
         write_file(waiting / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
     except (OSError, BuildError) as exc:
         raise GitFailed(f"cannot queue the commit: {exc}") from None
@@ -141,6 +145,39 @@ def where(folder: Path) -> tuple[Path, str]:
     (asked of git once per folder: every save and every look at the list needs them)."""
     git_dir = Path(run(folder, "rev-parse", "--absolute-git-dir"))
     return git_dir, run(folder, "rev-parse", "--show-prefix")
+
+
+def recorded(folder: Path, name: str) -> str:
+    """Return the blob id of the file `name` in HEAD ("" when it was never committed).
+
+    A save whose commit is still queued is not there yet: a file that only differs
+    from HEAD by it is queued once more, and `commit` finds nothing to commit.
+    """
+    path = where(folder.resolve())[1] + name
+    try:
+        return run(folder, "rev-parse", "--verify", "--quiet", f"HEAD:{path}")
+    except GitFailed as exc:
+        if str(exc) == "git rev-parse failed":  # --quiet: no such file in HEAD (or no HEAD)
+            return ""
+        raise
+
+
+def blob_id(folder: Path, data: bytes) -> str:
+    """Return the id git gives `data` as a blob, without running git."""
+    digest = hashlib.new(object_format(folder.resolve()))
+    digest.update(b"blob %d\0" % len(data))
+    digest.update(data)
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=16)
+def object_format(folder: Path) -> str:
+    """Return the repository's hash (sha1, or sha256 for a repository made so)."""
+    try:
+        found = run(folder, "rev-parse", "--show-object-format")
+    except GitFailed:
+        return "sha1"  # a git too old to say has only sha1
+    return found if found in ("sha1", "sha256") else "sha1"
 
 
 def queue_folder(folder: Path) -> Path:
@@ -174,8 +211,8 @@ def commit(folder: Path, entry: dict[str, object]) -> None:
         "GIT_AUTHOR_NAME": str(entry["author"]),
         "GIT_AUTHOR_EMAIL": str(entry["email"]),
         "GIT_AUTHOR_DATE": str(entry["when"]),
-        "GIT_COMMITTER_NAME": "icalpub editor",
-        "GIT_COMMITTER_EMAIL": f"icalpub@{os.uname().nodename}",
+        "GIT_COMMITTER_NAME": ICALPUB[0],
+        "GIT_COMMITTER_EMAIL": ICALPUB[1],
     }
     parents = ["-p", head] if head else []
     commit = run(folder, "commit-tree", tree, *parents, "-m", str(entry["message"]), env=people)
