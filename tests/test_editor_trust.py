@@ -26,7 +26,7 @@ import pytest
 from icalpub import ledger as ledgers
 from icalpub.editor import store as store_module
 from icalpub.editor.history import Author, Git, for_registry
-from icalpub.editor.refusals import Conflict
+from icalpub.editor.refusals import Conflict, Unsaved
 from icalpub.editor.store import Change, Store
 from icalpub.editor.yamltext import read_bytes
 from icalpub.live import Live
@@ -535,6 +535,39 @@ def test_saves_by_two_workers_and_a_queued_commit_never_count_as_changes_outside
         f"{ANNA.name}|Edit {EVENT}: title",
         "t|start",
     ]
+
+
+def git_children() -> list[str]:
+    """Return this process's child processes that are git, running or not yet reaped."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # gone meanwhile
+        name, _, rest = text.rpartition(")")  # "pid (comm) state ppid ..."
+        if name.endswith("(git") and int(rest.split()[1]) == os.getpid():
+            found.append(stat.parent.name)
+    return found
+
+
+def test_a_save_that_fails_after_git_started_keeping_its_bytes_leaves_no_git_behind(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    in_git(site)
+    store = Store(site, for_registry(site))
+    assert title_save(store, EVENT, "Pirmā", ANNA) == ""
+    assert git_children() == []
+
+    def rename_fails(*args: Any, **kwargs: Any) -> bool:
+        raise Unsaved("cannot rename: Input/output error; nothing was saved")
+
+    monkeypatch.setattr(store_module, "_write_both", rename_fails)
+    data = site.read_bytes()
+    with pytest.raises(Unsaved):
+        title_save(store, EVENT, "Otrā", ANNA)
+    assert site.read_bytes() == data
+    assert git_children() == []  # the registry's and ledger's blobs: stopped and reaped
 
 
 def test_a_left_behind_index_lock_neither_hides_the_commit_nor_leaves_a_staged_revert(

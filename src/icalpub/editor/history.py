@@ -80,6 +80,9 @@ class History(Protocol):
         """Start keeping the bytes a save is about to write to `path` (the registry or its
         ledger); `record` takes them up if they are the very bytes it records."""
 
+    def forget(self) -> None:
+        """Stop keeping what `prepare` was given: the save was not made."""
+
     def published(self, path: Path) -> None:
         """Hand the recorded saves on (a push), outside the registry's lock."""
 
@@ -193,6 +196,11 @@ class Git:
         if earlier is not None:  # the save is being made again on a changed file
             earlier.discard()
         self._blobs[path.name] = plumbing.Blob(path.parent, data)
+
+    def forget(self) -> None:
+        blobs, self._blobs = self._blobs, {}
+        for blob in blobs.values():
+            blob.discard()
 
     def published(self, path: Path) -> None:
         if not self.push:
@@ -342,6 +350,9 @@ class AuditLog:
         return ""
 
     def prepare(self, path: Path, data: bytes) -> None:
+        return None
+
+    def forget(self) -> None:
         return None
 
     def published(self, path: Path) -> None:

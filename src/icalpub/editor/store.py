@@ -190,7 +190,11 @@ class Store:
             with writers_lock(self.path, LOCK_WAIT, check=not self._lock_checked):
                 self._lock_checked = True
                 with self.neighbour.held() if self.neighbour else contextlib.nullcontext():
-                    saved = self._save(change, author, now)
+                    try:
+                        saved = self._save(change, author, now)
+                    except BaseException:
+                        self.history.forget()  # git need not keep what was not saved
+                        raise
         except LockTimeout:
             raise Busy(
                 f"{self.path.name} is being changed by another writer (a build, `icalpub "
