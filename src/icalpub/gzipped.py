@@ -3,7 +3,7 @@
 A calendar is cut before some of its VEVENTs, chosen by the event's own
 first line (its UID), so the cuts stay where they are when other events
 change. Each piece is deflated on its own, primed with the 32 KiB before it
-(as pigz does, so the file is within half a per cent of one whole deflate)
+(as pigz does, so the file is within one per cent of one whole deflate)
 and ended on a byte boundary; the pieces joined, a final empty block, and
 gzip's header and trailer make one ordinary gzip member. A piece depends only
 on its bytes, the 32 KiB before it and the level, so a later version of the
@@ -24,7 +24,7 @@ from .changed import same_end, same_start
 
 LEVEL = 6  # zlib's default: calendars 2% larger than at level 9, in half the time
 WINDOW = 32 * 1024  # deflate's window: what a piece may refer back to
-EVERY = 32  # about one VEVENT in this many starts a piece
+EVERY = 16  # about one VEVENT in this many starts a piece: an edit deflates ~40 KB again
 _BEGIN = b"BEGIN:VEVENT\r\n"
 _CANDIDATE = re.compile(re.escape(_BEGIN))
 _HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # deflate, no name, mtime 0, OS unknown
