@@ -424,8 +424,6 @@ def test_a_month_grid_is_computed_once_per_publication_month_and_topics(
 
 
 def test_every_page_word_has_a_latvian_translation() -> None:
-    from babel.messages.pofile import read_po
-
     from icalpub.i18n import translations
 
     package = Path(__file__).resolve().parent.parent / "src" / "icalpub"
@@ -447,7 +445,6 @@ def test_every_page_word_has_a_latvian_translation() -> None:
     catalog = translations("lv")
     missing = sorted(m for m in used if catalog.gettext(m) == m)
     assert missing == []
-    assert read_po  # the catalog is read with Babel
 
 
 @pytest.mark.parametrize(
