@@ -87,12 +87,6 @@ def clean(folder: Path) -> bool:
 # -- findings ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history.py Git._outside skips the check when the file equals this process's "
-    "last save (_recorded), though HEAD has moved on: a hand restore to those bytes, not "
-    "committed, lands in the next editor's commit under their name",
-)
 def test_a_hand_undo_of_another_workers_save_is_not_committed_under_the_next_editor(
     site: Path,
 ) -> None:
@@ -111,12 +105,6 @@ def test_a_hand_undo_of_another_workers_save_is_not_committed_under_the_next_edi
     assert clean(folder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plumbing.commit lays a queued save's blob on whatever HEAD is now: after the "
-    "admin committed a hand edit (with git commit -a) while the save waited, the queued "
-    "commit undoes that hand edit under the editor's name and the next save re-adds it",
-)
 def test_a_queued_save_committed_after_a_hand_commit_does_not_undo_it(site: Path) -> None:
     folder = in_git(site)
     store = Store(site, for_registry(site))
@@ -456,12 +444,6 @@ def test_two_editors_saving_at_once_after_sed_make_one_outside_commit(site: Path
     assert clean(folder) and b"labots ar roku" in site.read_bytes()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="plumbing.commit passes sha1's null id ('0' * 40) as update-ref's old value: in a "
-    "sha256 repository without commits git refuses it ('not a valid old SHA1'), so no "
-    "save is ever committed (each reports the error, the queue only grows)",
-)
 def test_a_sha256_repository_without_commits_gets_its_first_commits(site: Path) -> None:
     folder = in_git(site, "--object-format=sha256", commit=False)
     store = Store(site, for_registry(site))
@@ -475,13 +457,6 @@ def test_a_sha256_repository_without_commits_gets_its_first_commits(site: Path) 
     assert clean(folder)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="history.py Git.record: a save whose commit cannot even be queued (GitFailed in "
-    "plumbing.queue: a full disk, .git not writable by the service) is reported, but "
-    "_recorded is not set and nothing is kept; the next save finds HEAD behind and commits "
-    "that editor's change as 'made outside the editor' by icalpub, not under its author",
-)
 def test_a_save_git_could_not_queue_is_not_later_committed_as_made_outside(site: Path) -> None:
     folder = in_git(site)
     store = Store(site, for_registry(site))

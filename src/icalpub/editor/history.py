@@ -59,6 +59,18 @@ class Version:
     message: str
 
 
+@dataclass
+class _Save:
+    """A save to record: who, what, when, its files' bytes, the registry as it found it."""
+
+    author: tuple[str, str]
+    message: str
+    when: dt.datetime
+    files: dict[str, bytes]
+    before: bytes
+    blobs: dict[str, plumbing.Blob]
+
+
 class History(Protocol):
     """Where saves are recorded."""
 
@@ -126,7 +138,8 @@ class Git:
         self._again = threading.Event()
         self._thread: threading.Thread | None = None
         self._blobs: dict[str, plumbing.Blob] = {}  # by file name: being written for this save
-        self._recorded: dict[Path, bytes] = {}  # the registry as this process last recorded it
+        self._waiting: list[_Save] = []  # saves git could not queue yet, oldest first
+        self._last: tuple[bytes, str] | None = None  # the registry this process last queued
 
     @staticmethod
     def inside(folder: Path) -> bool:
@@ -150,27 +163,41 @@ class Git:
     ) -> str:
         files = {path.name: after, ledger_path(path).name: ledger}
         blobs, self._blobs = self._blobs, {}
+        self._waiting.append(
+            _Save((author.name, author.email), message, when, files, before, blobs)
+        )
         try:
-            self._outside(path, before, when)
-            plumbing.queue(path.parent, (author.name, author.email), message, when, files, blobs)
+            while self._waiting:  # a save git could not queue before goes first
+                self._queue(path, self._waiting[0])
+                self._waiting.pop(0)
         except plumbing.GitFailed as exc:
             self.commit_error = str(exc)
             log.error("git could not keep %r (the save stands): %s", message, exc)
             return self.commit_error
-        self._recorded[path] = after
         return self.flush(path)
 
-    def _outside(self, path: Path, before: bytes, when: dt.datetime) -> None:
-        """Queue the file as the save found it, if history does not have it (a hand edit
-        not committed, a file never committed): its own commit, not the editor's."""
-        if self._recorded.get(path) == before:
-            return  # what this process's last save wrote: nobody else changed it since
+    def _queue(self, path: Path, save: _Save) -> None:
+        """Queue a save's commit, after one of the file as the save found it if history
+        would not have it (a hand edit not committed, a file never committed): that one
+        authored by icalpub, so the hand edit is never in the editor's commit."""
         folder = path.parent
-        if plumbing.recorded(folder, path.name) == plumbing.blob_id(folder, before):
-            return
-        log.info("%s was changed outside the editor: committed on its own first", path.name)
-        message = f"Changes to {path.name} made outside the editor"
-        plumbing.queue(folder, plumbing.ICALPUB, message, when, {path.name: before})
+        last = plumbing.recorded(folder, path.name)
+        if self._last is not None and self._last[0] == save.before:
+            found = self._last[1]  # what this process's last save wrote: its blob is known
+        else:
+            found = plumbing.blob_id(folder, save.before)
+        if found != last:
+            log.info("%s was changed outside the editor: committed on its own first", path.name)
+            outside = f"Changes to {path.name} made outside the editor"
+            before = {path.name: save.before}
+            plumbing.queue(
+                folder, plumbing.ICALPUB, outside, save.when, before, None, {path.name: last}
+            )
+        blobs, save.blobs = save.blobs, {}  # taken up now, whether the queue works or not
+        made = plumbing.queue(
+            folder, save.author, save.message, save.when, save.files, blobs, {path.name: found}
+        )
+        self._last = (save.files[path.name], made[path.name])
 
     def flush(self, path: Path) -> str:
         """Commit every queued save, oldest first, each under its own author.

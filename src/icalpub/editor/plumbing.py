@@ -1,5 +1,7 @@
 """Git's plumbing for the editor's history: a save's exact bytes kept as blobs, a queue of
-commits in the repository (`.git/icalpub/pending/`), each committed on a private index.
+commits in the repository (`.git/icalpub/pending/`), each committed on a private index,
+and only on a HEAD that has the registry as the save found it (else it would undo
+whatever was committed by hand meanwhile, under the editor's name).
 
 Git runs as the `git` command (no library binding to build); every run is bounded
 (GIT_TIMEOUT) and its failure is a GitFailed with what git said.
@@ -12,6 +14,7 @@ import functools
 import hashlib
 import itertools
 import json
+import logging
 import os
 import subprocess
 import tempfile
@@ -22,6 +25,7 @@ from pathlib import Path
 from ..errors import BuildError
 from ..files import write_file
 
+log = logging.getLogger("icalpub.editor")
 GIT_TIMEOUT = 10  # seconds per git command; well inside gunicorn's worker timeout
 ICALPUB = ("icalpub editor", f"icalpub@{os.uname().nodename}")  # the committer of every save
 _queued = itertools.count()  # two entries queued within one nanosecond keep their order
@@ -108,27 +112,33 @@ def queue(
     when: dt.datetime,
     files: dict[str, bytes],
     started: Mapping[str, Blob] | None = None,
-) -> None:
-    """Keep a save's exact bytes in git's object store and queue its commit (`started`:
-    blobs already being written, by file name, taken if they hold those very bytes)."""
+    base: Mapping[str, str] | None = None,
+) -> dict[str, str]:
+    """Keep a save's exact bytes in git's object store and queue its commit; return the
+    blob id of each file by name. `started`: blobs already being written, by file name,
+    taken if they hold those very bytes. `base`: the blob id (or "" for none) of files
+    as the save found them, by name: the commit is made only on a HEAD that has them."""
     prefix = where(folder.resolve())[1]
     started = dict(started or {})
     blobs: dict[str, str] = {}
-    for name, data in files.items():
-        blob = started.pop(name, None)
-        if blob is None or blob.data is not data:
-            if blob is not None:
-                blob.discard()
-            blob = Blob(folder, data)
-        blobs[prefix + name] = blob.result()
-    for blob in started.values():
-        blob.discard()
+    try:
+        for name, data in files.items():
+            blob = started.pop(name, None)
+            if blob is None or blob.data is not data:
+                if blob is not None:
+                    blob.discard()
+                blob = Blob(folder, data)
+            blobs[prefix + name] = blob.result()
+    finally:
+        for blob in started.values():  # not taken up (or one of the others failed)
+            blob.discard()
     entry = {
         "author": author[0],
         "email": author[1],
         "message": message,
         "when": when.astimezone(dt.UTC).replace(microsecond=0).isoformat(),
         "files": blobs,
+        "base": {prefix + name: blob for name, blob in (base or {}).items()},
     }
     waiting = queue_folder(folder)
     try:
@@ -137,6 +147,7 @@ def queue(
         write_file(waiting / name, json.dumps(entry, ensure_ascii=False).encode(), 0o600)
     except (OSError, BuildError) as exc:
         raise GitFailed(f"cannot queue the commit: {exc}") from None
+    return {path[len(prefix) :]: blob for path, blob in blobs.items()}
 
 
 @functools.lru_cache(maxsize=16)
@@ -148,12 +159,16 @@ def where(folder: Path) -> tuple[Path, str]:
 
 
 def recorded(folder: Path, name: str) -> str:
-    """Return the blob id of the file `name` in HEAD ("" when it was never committed).
-
-    A save whose commit is still queued is not there yet: a file that only differs
-    from HEAD by it is queued once more, and `commit` finds nothing to commit.
-    """
+    """Return the blob id of the file `name` as history will have it once the queue is
+    committed: the newest queued save's, else HEAD's ("" when it was never committed)."""
     path = where(folder.resolve())[1] + name
+    for entry in reversed(pending(folder)):
+        try:
+            files = json.loads(entry.read_text("utf-8"))["files"]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # unreadable: `commit` reports it when it comes to it
+        if isinstance(files, dict) and isinstance(files.get(path), str):
+            return str(files[path])
     try:
         return run(folder, "rev-parse", "--verify", "--quiet", f"HEAD:{path}")
     except GitFailed as exc:
@@ -199,6 +214,18 @@ def commit(folder: Path, entry: dict[str, object]) -> None:
         head, head_tree = run(folder, "rev-parse", "HEAD", "HEAD^{tree}").split()
     except (GitFailed, ValueError):
         head, head_tree = "", ""  # a repository without commits yet (else update-ref refuses)
+    base = entry.get("base") or {}
+    assert isinstance(base, dict)
+    if base and _blobs_in(folder, head, list(base)) != base:
+        # HEAD moved on from the file as the save found it (someone committed by hand
+        # meanwhile, with the save's bytes in the work tree): laying the save's bytes on
+        # it would undo that commit under the editor's name.
+        log.warning(
+            "not committing %r by %s: HEAD no longer has the file it was made on",
+            entry["message"],
+            entry["author"],
+        )
+        return
     listing = "".join(f"100644 {blob}\t{name}\n" for name, blob in files.items())
     with tempfile.TemporaryDirectory() as scratch:
         index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
@@ -217,8 +244,21 @@ def commit(folder: Path, entry: dict[str, object]) -> None:
     parents = ["-p", head] if head else []
     commit = run(folder, "commit-tree", tree, *parents, "-m", str(entry["message"]), env=people)
     run(
-        folder, "update-ref", "-m", f"icalpub: {entry['message']}", "HEAD", commit, head or "0" * 40
-    )
+        folder, "update-ref", "-m", f"icalpub: {entry['message']}", "HEAD", commit, head
+    )  # an empty old value: HEAD must not exist yet (sha1's and sha256's null ids alike)
+
+
+def _blobs_in(folder: Path, commit: str, paths: list[str]) -> dict[str, str]:
+    """Return the blob id of each of `paths` (from the top of the work tree) in `commit`,
+    "" for a path it does not have (and for every path when there is no commit)."""
+    found = dict.fromkeys(paths, "")
+    if commit:
+        listing = run(folder, "ls-tree", "-z", "--full-tree", commit, "--", *paths)
+        for record in listing.split("\0"):
+            fields, _, path = record.partition("\t")
+            if path in found and len(fields.split()) == 3:
+                found[path] = fields.split()[2]
+    return found
 
 
 def refresh_index(folder: Path, names: list[str]) -> None:
