@@ -210,13 +210,11 @@ def commit(folder: Path, entry: dict[str, object]) -> None:
     """Commit one queued save on a private index, moving HEAD only if nobody else did."""
     files = entry["files"]
     assert isinstance(files, dict)
-    try:
-        head, head_tree = run(folder, "rev-parse", "HEAD", "HEAD^{tree}").split()
-    except (GitFailed, ValueError):
-        head, head_tree = "", ""  # a repository without commits yet (else update-ref refuses)
     base = entry.get("base") or {}
     assert isinstance(base, dict)
-    if base and _blobs_in(folder, head, list(base)) != base:
+    # "" for what HEAD lacks: every one of them in a repository without commits yet.
+    head, head_tree, *found = _ids(folder, ["HEAD", "HEAD^{tree}", *(f"HEAD:{p}" for p in base)])
+    if dict(zip(base, found, strict=True)) != base:
         # HEAD moved on from the file as the save found it (someone committed by hand
         # meanwhile, with the save's bytes in the work tree): laying the save's bytes on
         # it would undo that commit under the editor's name.
@@ -248,17 +246,14 @@ def commit(folder: Path, entry: dict[str, object]) -> None:
     )  # an empty old value: HEAD must not exist yet (sha1's and sha256's null ids alike)
 
 
-def _blobs_in(folder: Path, commit: str, paths: list[str]) -> dict[str, str]:
-    """Return the blob id of each of `paths` (from the top of the work tree) in `commit`,
-    "" for a path it does not have (and for every path when there is no commit)."""
-    found = dict.fromkeys(paths, "")
-    if commit:
-        listing = run(folder, "ls-tree", "-z", "--full-tree", commit, "--", *paths)
-        for record in listing.split("\0"):
-            fields, _, path = record.partition("\t")
-            if path in found and len(fields.split()) == 3:
-                found[path] = fields.split()[2]
-    return found
+def _ids(folder: Path, names: list[str]) -> list[str]:
+    """Return the object id of each of `names` (`HEAD`, `HEAD:<path>`), "" for one git
+    does not have: one `git cat-file --batch-check` for all of them."""
+    said = run(folder, "cat-file", "--batch-check", data="".join(f"{n}\n" for n in names).encode())
+    lines = said.splitlines()
+    if len(lines) != len(names):
+        raise GitFailed(f"git cat-file answered {len(lines)} lines for {len(names)} names")
+    return ["" if line.endswith(" missing") else line.split()[0] for line in lines]
 
 
 def refresh_index(folder: Path, names: list[str]) -> None:
