@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import html
 import re
@@ -9,6 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from icalpub.editor import accounts
+from icalpub.editor.history import Author
+from icalpub.editor.store import Change, Store
+from icalpub.editor.yamltext import read_bytes
 
 PASSWORD = "correct horse battery"
 
@@ -97,3 +101,13 @@ def changed_lines(before: str, after: str) -> tuple[list[str], list[str]]:
         elif line.startswith("+ "):
             added.append(line[2:])
     return removed, added
+
+
+def title_save(store: Store, event_id: str, title: str, who: Author) -> str:
+    """Save a new title for `event_id` as `who`; return the history error ("" when recorded)."""
+    document = read_bytes(store.path.read_bytes())
+    item = document.item(event_id)
+    assert item is not None
+    fields = dict(document.values(item), title=title)
+    now = dt.datetime.now(dt.UTC)
+    return store.save(Change("edit", event_id, fields, item.version), who, now).history_error

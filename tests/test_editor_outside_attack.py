@@ -4,7 +4,6 @@ under the right author, holding only its own change, none empty or twice."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import re
 import shutil
@@ -18,14 +17,13 @@ import pytest
 from flask import Flask
 
 from icalpub.editor.history import Author, for_registry
-from icalpub.editor.store import Change, Store
-from icalpub.editor.yamltext import read_bytes
+from icalpub.editor.store import Store
 from icalpub.live import Live
 from icalpub.service import create_service
 
 from . import test_browser
 from .conftest import require, running_gunicorn
-from .editing import PASSWORD, add_editor, log_in
+from .editing import PASSWORD, add_editor, log_in, title_save
 
 ANNA = Author("Anna Bērziņa", "anna@example.lv")
 BOB = Author("Bob Ozols", "bob@example.lv")
@@ -61,15 +59,6 @@ def hand_edit(site: Path) -> None:
     fixed = site.with_name(".events.yaml.sed")
     fixed.write_bytes(text.replace(*HAND, 1))
     fixed.replace(site)
-
-
-def title_save(store: Store, event_id: str, title: str, who: Author) -> str:
-    document = read_bytes(store.path.read_bytes())
-    item = document.item(event_id)
-    assert item is not None
-    fields = dict(document.values(item), title=title)
-    now = dt.datetime.now(dt.UTC)
-    return store.save(Change("edit", event_id, fields, item.version), who, now).history_error
 
 
 def log(folder: Path) -> list[str]:

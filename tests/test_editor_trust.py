@@ -33,7 +33,7 @@ from icalpub.live import Live
 from icalpub.service import create_service
 
 from .conftest import require
-from .editing import add_editor, hidden, log_in
+from .editing import add_editor, hidden, log_in, title_save
 
 ANNA = Author("Anna Bērziņa", "anna@example.lv")
 BOB = Author("Bob Ozols", "bob@example.lv")
@@ -479,15 +479,6 @@ def test_a_failed_commit_is_reported_and_later_committed_under_its_own_author(
     assert "title: Annas\n" in annas and "title: Boba\n" not in annas
     assert git(folder, "status", "--porcelain", "--", "events.yaml", "events.lock") == ""
     assert history.problem(site) == ""
-
-
-def title_save(store: Store, event_id: str, title: str, who: Author) -> str:
-    document = read_bytes(store.path.read_bytes())
-    item = document.item(event_id)
-    assert item is not None
-    fields = dict(document.values(item), title=title)
-    now = dt.datetime.now(dt.UTC)
-    return store.save(Change("edit", event_id, fields, item.version), who, now).history_error
 
 
 def test_a_hand_edit_left_uncommitted_is_committed_on_its_own_not_in_the_editors_commit(
