@@ -233,13 +233,17 @@ def test_the_event_history_shows_the_outside_commit_in_both_languages(
     assert log(folder)[1] == OUTSIDE
     outside = git(folder, "rev-parse", "HEAD~1").strip()
     client = history_client(site)
-    for lang, preview in (("lv", "Priekšskatīt šo versiju"), ("en", "Preview this version")):
+    for lang, preview, outside_label in (
+        ("lv", "Priekšskatīt šo versiju", "Mainīts ārpus redaktora"),
+        ("en", "Preview this version", "Changed outside the editor"),
+    ):
         got = client.get(f"/edit/events/{HANDED}/history?lang={lang}")
         assert got.status_code == 200, got.status_code
         page = got.get_data(as_text=True)
         rows = re.findall(r"<tr.*?</tr>", page.split("<tbody>")[1], re.S)
         assert len(rows) == 2  # the hand edit, the first version
         assert "icalpub editor" in rows[0] and "labots ar roku" in rows[0]
+        assert outside_label in rows[0] and outside_label not in rows[1]  # said, once
         assert preview in page
         older = client.get(f"/edit/events/{HANDED}/history/{outside}?lang={lang}")
         assert older.status_code == 200

@@ -19,7 +19,7 @@ from babel.dates import format_date, format_time
 from ..i18n import locale
 from ..zones import zone as zone_info
 from .changes import FieldChange, diff
-from .history import Version
+from .history import Version, made_outside
 from .yamltext import EditError, Fields, read_bytes
 
 
@@ -39,6 +39,11 @@ class Row:
     def name(self) -> str:
         """Return the author's name without the address."""
         return self.author.split(" <", 1)[0]
+
+    @property
+    def outside(self) -> bool:
+        """Return whether this version is a change made outside the editor (a hand edit)."""
+        return made_outside(self.author, self.message)
 
 
 def rows(

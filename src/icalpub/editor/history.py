@@ -36,6 +36,14 @@ from ..site import audit_path, ledger_path
 from . import plumbing
 
 log = logging.getLogger("icalpub.editor")
+OUTSIDE = "Changes to {name} made outside the editor"  # the message of such a commit
+
+
+def made_outside(author: str, message: str) -> bool:
+    """Return whether a version is a change found in the file that no editor made."""
+    name = author.split(" <", 1)[0]
+    head, _, tail = OUTSIDE.partition("{name}")
+    return name == plumbing.ICALPUB[0] and message.startswith(head) and message.endswith(tail)
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,7 @@ class Git:
             found = plumbing.blob_id(folder, save.before)
         if found != last:
             log.info("%s was changed outside the editor: committed on its own first", path.name)
-            outside = f"Changes to {path.name} made outside the editor"
+            outside = OUTSIDE.format(name=path.name)
             before = {path.name: save.before}
             plumbing.queue(
                 folder, plumbing.ICALPUB, outside, save.when, before, None, {path.name: last}
