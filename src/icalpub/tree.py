@@ -36,6 +36,9 @@ _RENAME_EXCHANGE = 2
 _Item = tuple[str, str, bytes, str | None, bytes | None]  # path, target, bytes, sha256, gzip
 
 
+FLUSHES = 8  # files flushed at once when a tree flushes file by file
+
+
 class Tree:
     """A new output tree, written beside the old one while the publication is rendered.
 
@@ -232,9 +235,12 @@ class Tree:
             _create(self._root / "index.json", index)
             os.chmod(self._root, 0o755)
             if self._reuse and len(self._created) <= self.FEW:
-                # Linked files were flushed with their first tree: the new ones and the folders.
-                for name in [*self._created, *map(str, self._folders), *sorted(self._touched)]:
-                    fsync_path(name)
+                # Linked files were flushed with their first tree: the new ones and the folders,
+                # all at once (the file system commits them together: an edit's ~25 flushes
+                # take half the time they take one after the other).
+                names = [*self._created, *map(str, self._folders), *sorted(self._touched)]
+                with ThreadPoolExecutor(max_workers=FLUSHES) as flushing:
+                    list(flushing.map(fsync_path, names))
             else:
                 # One flush of the whole file system before the swap, rather than one per file.
                 _sync_file_system(self._root)
