@@ -43,7 +43,7 @@ class Row:
     @property
     def outside(self) -> bool:
         """Return whether this version is a change made outside the editor (a hand edit)."""
-        return made_outside(self.author, self.message)
+        return made_outside(self.name, self.message)
 
 
 def rows(

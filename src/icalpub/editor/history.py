@@ -39,9 +39,9 @@ log = logging.getLogger("icalpub.editor")
 OUTSIDE = "Changes to {name} made outside the editor"  # the message of such a commit
 
 
-def made_outside(author: str, message: str) -> bool:
-    """Return whether a version is a change found in the file that no editor made."""
-    name = author.split(" <", 1)[0]
+def made_outside(name: str, message: str) -> bool:
+    """Return whether a version (its author's name, its message) is a change found in the
+    file that no editor made."""
     head, _, tail = OUTSIDE.partition("{name}")
     return name == plumbing.ICALPUB[0] and message.startswith(head) and message.endswith(tail)
 

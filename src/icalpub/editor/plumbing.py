@@ -169,12 +169,7 @@ def recorded(folder: Path, name: str) -> str:
             continue  # unreadable: `commit` reports it when it comes to it
         if isinstance(files, dict) and isinstance(files.get(path), str):
             return str(files[path])
-    try:
-        return run(folder, "rev-parse", "--verify", "--quiet", f"HEAD:{path}")
-    except GitFailed as exc:
-        if str(exc) == "git rev-parse failed":  # --quiet: no such file in HEAD (or no HEAD)
-            return ""
-        raise
+    return _ids(folder, [f"HEAD:{path}"])[0]
 
 
 def blob_id(folder: Path, data: bytes) -> str:
