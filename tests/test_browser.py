@@ -42,15 +42,31 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def serving(app: Any) -> Iterator[str]:
-    """Serve a WSGI app on 127.0.0.1 from a thread; yield its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+def serving(app: Any, port: int = 0) -> Iterator[str]:
+    """Serve a WSGI app on 127.0.0.1 (`port`, or any free one) from a thread; yield its
+    base URL. Bodies are read whole and closed before they are sent: Werkzeug's
+    development server skips an answer's close() when the browser drops the connection
+    while it drains the request, and the open static file then fails the test as a
+    ResourceWarning at teardown (gunicorn, which serves the product, always closes)."""
+    server = make_server("127.0.0.1", port, _closed_first(app), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
     finally:
         server.shutdown()
+
+
+def _closed_first(app: Any) -> Any:
+    def wsgi(environ: Any, start_response: Any) -> list[bytes]:
+        answer = app(environ, start_response)
+        try:
+            return [b"".join(answer)]
+        finally:
+            if hasattr(answer, "close"):
+                answer.close()
+
+    return wsgi
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from icalpub.live import Live
 from icalpub.service import create_service
@@ -41,13 +40,8 @@ def calendar_at(folder: Path) -> Iterator[tuple[str, Any]]:
     (folder / "events.yaml").write_text(text, "utf-8")
     shutil.copy(SHIPPED.with_suffix(".lock"), folder / "events.lock")
     app = create_service(live=Live(folder / "events.yaml", now=lambda: MOMENT), editor=False)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with test_browser.serving(app, port):
         yield url, app
-    finally:
-        server.shutdown()
 
 
 @contextlib.contextmanager
